@@ -1,0 +1,149 @@
+"""The REST resolver every API function uses: validation, problem+json, request ids, docs."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import (
+    APIKey,
+    HTTPBase,
+    HTTPBearer,
+    MutualTLS,
+    OAuth2,
+    OpenIdConnect,
+)
+
+from orchestrix.adapters.http.context import request_id_of
+from orchestrix.adapters.http.problems import problem, proxy_problem
+from orchestrix.domain.errors import DomainError, ValidationFailed
+
+log = logging.getLogger(__name__)
+
+API_TITLE = "Orchestrix API"
+API_VERSION = "1.0.0"
+DOCS_PATH = "/api/v1/docs"
+# The management API takes JSON; larger bodies are a client error, not our memory problem.
+MAX_JSON_BODY = 1024 * 1024
+
+SecurityScheme = APIKey | HTTPBase | OAuth2 | OpenIdConnect | HTTPBearer | MutualTLS
+SECURITY_SCHEMES: dict[str, SecurityScheme] = {
+    "bearer": HTTPBearer(description="OIDC access token, or an orx_ API key"),
+    "basic": HTTPBase(scheme="basic", description="An orx_ API key as the password"),
+}
+
+
+def _loc(loc: Sequence[Any]) -> list[str | int]:
+    return [part if isinstance(part, int) else str(part) for part in loc]
+
+
+def _on_validation_error(exc: RequestValidationError) -> Response[str]:
+    errors = []
+    for error in exc.errors():
+        msg = str(error.get("msg") or error.get("type") or "invalid")
+        errors.append({"loc": _loc(error.get("loc", ())), "msg": msg})
+    first = errors[0] if errors else None
+    detail = f"{'.'.join(map(str, first['loc']))}: {first['msg']}" if first else "invalid request"
+    return problem(422, detail, errors=errors)
+
+
+def _on_domain_error(exc: DomainError) -> Response[str]:
+    errors = None
+    if isinstance(exc, ValidationFailed):
+        errors = [{"loc": list(e.loc), "msg": e.msg} for e in exc.errors]
+    return problem(exc.status, exc.detail, title=exc.title, errors=errors)
+
+
+def new_resolver(routers: Sequence[Router], *, docs: bool = True) -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver(enable_validation=True)
+    for router in routers:
+        app.include_router(router)
+    if docs:
+        app.enable_swagger(
+            path=DOCS_PATH,
+            title=API_TITLE,
+            version=API_VERSION,
+            security_schemes=SECURITY_SCHEMES,
+            security=[{"bearer": []}],
+        )
+
+        @app.get("/api/v1/openapi.json", include_in_schema=False)
+        def openapi_document() -> Response[str]:
+            return Response(
+                status_code=200,
+                content_type="application/json",
+                body=app.get_openapi_json_schema(
+                    title=API_TITLE,
+                    version=API_VERSION,
+                    security_schemes=SECURITY_SCHEMES,
+                    security=[{"bearer": []}],
+                ),
+            )
+
+    app.exception_handler(RequestValidationError)(_on_validation_error)
+    app.exception_handler(DomainError)(_on_domain_error)
+
+    @app.exception_handler(NotFoundError)
+    def _no_route(exc: NotFoundError) -> Response[str]:
+        event = app.current_event
+        return problem(404, f"no route for {event.http_method} {event.path}")
+
+    @app.exception_handler(ServiceError)
+    def _service_error(exc: ServiceError) -> Response[str]:
+        return problem(exc.status_code, str(exc.msg))
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response[str]:
+        log.exception("unhandled error")
+        return problem(500, "internal error; the request id identifies it in our logs")
+
+    return app
+
+
+def _header(event: dict[str, Any], name: str) -> str | None:
+    for key, value in (event.get("headers") or {}).items():
+        if key.lower() == name:
+            return str(value)
+    return None
+
+
+def _precheck(event: dict[str, Any]) -> tuple[int, str] | None:
+    """Size and media-type checks API Gateway does not do for us."""
+    body = event.get("body")
+    if body is None or event.get("httpMethod") not in ("POST", "PUT", "PATCH"):
+        return None
+    if len(body) > MAX_JSON_BODY * (4 / 3 if event.get("isBase64Encoded") else 1):
+        return 413, f"request body exceeds {MAX_JSON_BODY} bytes"
+    content_type = (_header(event, "content-type") or "application/json").split(";")[0].strip()
+    if body and content_type.lower() not in ("application/json", "application/merge-patch+json"):
+        return 415, f"send JSON (Content-Type: application/json), not {content_type!r}"
+    if event.get("isBase64Encoded"):
+        import base64
+
+        event["body"] = base64.b64decode(body).decode("utf-8", "replace")
+        event["isBase64Encoded"] = False
+    return None
+
+
+def handle(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Resolve one proxy event; every response, error or not, carries X-Request-Id."""
+    request_id = request_id_of(event)
+    early = _precheck(event)
+    if early is not None:
+        return proxy_problem(early[0], early[1], request_id)
+    if event.get("body"):
+        try:
+            json.loads(event["body"])
+        except ValueError as exc:
+            return proxy_problem(400, f"request body is not valid JSON: {exc}", request_id)
+    response: dict[str, Any] = app.resolve(event, context)
+    multi = response.setdefault("multiValueHeaders", {}) or {}
+    response["multiValueHeaders"] = multi
+    multi["X-Request-Id"] = [request_id]
+    return response

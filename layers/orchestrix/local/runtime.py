@@ -1,0 +1,103 @@
+"""`orchestrix dev`: the whole stack in one process on 127.0.0.1.
+
+Embedded PostgreSQL (or DATABASE_URL) with migrations applied, a moto server for the AWS APIs,
+the API Gateway emulator in front of the real handler modules, and the scheduler on an
+adjustable clock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+from typing import Any
+
+from orchestrix import bootstrap, wiring
+from orchestrix.adapters.clock import AdjustableClock
+from orchestrix.adapters.postgres import migrations
+from orchestrix.local import devkeys, postgres
+from orchestrix.local.aws import LocalAws
+from orchestrix.local.durations import parse_duration
+from orchestrix.local.functions import FunctionHost
+from orchestrix.local.gateway import Gateway, GatewayServer
+from orchestrix.local.home import LOCAL_AUDIENCE, LOCAL_ISSUER, home
+from orchestrix.local.scheduler import LocalScheduler
+from orchestrix.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class LocalRuntime:
+    def __init__(self, port: int, verbose: bool = False) -> None:
+        self.port = port
+        self.verbose = verbose
+        self.url = f"http://127.0.0.1:{port}"
+        self._db: postgres.LocalDatabase | None = None
+        self._aws: LocalAws | None = None
+        self._server: GatewayServer | None = None
+        self._serve_thread: threading.Thread | None = None
+        self.scheduler: LocalScheduler | None = None
+        self.clock = AdjustableClock(home() / "clock.json")
+
+    def start(self) -> None:
+        self._db = postgres.start()
+        migrations.apply(self._db.dsn)
+        self._aws = LocalAws()
+        self._aws.start()
+        os.environ.update(
+            {
+                "ORCHESTRIX_LOCAL": "1",
+                "ORCHESTRIX_STAGE": "local",
+                "DATABASE_URL": self._db.dsn,
+                "OIDC_ISSUER": LOCAL_ISSUER,
+                "OIDC_AUDIENCE": LOCAL_AUDIENCE,
+                "OIDC_JWKS_URL": devkeys.jwks_url(),
+                "POWERTOOLS_SERVICE_NAME": "orchestrix",
+                "POWERTOOLS_LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
+            }
+        )
+        settings = Settings.from_env()
+        bootstrap.configure(settings=settings, clock=self.clock)
+        self._aws.provision(settings)
+        host = FunctionHost()
+        host.load_all()
+        self.scheduler = LocalScheduler(self.clock, host.invoke)
+        gateway = Gateway(host, local_routes={("POST", "/_local/tick"): self.tick})
+        self._server = GatewayServer(gateway, self.port, verbose=self.verbose)
+        self._serve_thread = threading.Thread(
+            target=self._server.serve_forever, name="orchestrix-gateway", daemon=True
+        )
+        self._serve_thread.start()
+        self.scheduler.start()
+
+    def tick(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        assert self.scheduler is not None
+        try:
+            by = parse_duration(str(body.get("advance") or "0s"))
+        except ValueError as exc:
+            return 400, {"status": 400, "title": "Bad Request", "detail": str(exc)}
+        fired = self.scheduler.advance(by)
+        fired += self.scheduler.run_due()
+        return 200, {
+            "now": self.clock.now().isoformat(),
+            "offset_seconds": self.clock.offset.total_seconds(),
+            "fired": [f.as_dict() for f in fired],
+        }
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        if self._aws is not None:
+            self._aws.stop()
+        with contextlib.suppress(RuntimeError):  # no database was ever configured
+            bootstrap.database().close()
+        if self._db is not None:
+            self._db.stop()
+
+    @staticmethod
+    def routes() -> list[str]:
+        return [f"{r.method} {r.path}" for r in wiring.ROUTES]

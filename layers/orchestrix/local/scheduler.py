@@ -1,0 +1,127 @@
+"""Fires the schedules of `wiring.SCHEDULES` on the adjustable clock.
+
+A background thread fires whatever falls due as real time passes; `advance()` (behind
+`POST /_local/tick` and `orchestrix tick --advance`) moves the clock forward in steps, stopping
+at each due time so that every run sees the clock at its scheduled time, as on AWS.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from orchestrix import wiring
+from orchestrix.adapters.clock import AdjustableClock
+
+log = logging.getLogger(__name__)
+
+_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+_UNIT = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+def rate_interval(expression: str) -> timedelta:
+    m = _RATE.match(expression.strip())
+    if not m:
+        raise ValueError(f"the local scheduler supports rate(N unit) only, got {expression!r}")
+    return timedelta(seconds=int(m.group(1)) * _UNIT[m.group(2).rstrip("s")])
+
+
+@dataclass
+class Fired:
+    schedule: str
+    function: str
+    at: datetime
+    ok: bool
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "schedule": self.schedule,
+            "function": self.function,
+            "at": self.at.isoformat(),
+            "ok": self.ok,
+            "error": self.error,
+        }
+
+
+class LocalScheduler:
+    def __init__(
+        self,
+        clock: AdjustableClock,
+        invoke: Callable[[str, dict[str, Any]], Any],
+        schedules: tuple[wiring.Schedule, ...] = wiring.SCHEDULES,
+    ) -> None:
+        self._clock = clock
+        self._invoke = invoke
+        self._schedules = schedules
+        start = clock.now()
+        self._next = {s.name: start + rate_interval(s.expression) for s in schedules}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.history: list[Fired] = []
+
+    def _fire(self, schedule: wiring.Schedule, at: datetime) -> Fired:
+        event = {"schedule": schedule.name, "scheduled_time": at.isoformat()}
+        try:
+            self._invoke(schedule.function, event)
+            fired = Fired(schedule.name, schedule.function, at, True)
+        except Exception as exc:  # a failing job must not stop the others
+            log.exception("scheduled %s failed", schedule.name)
+            fired = Fired(
+                schedule.name, schedule.function, at, False, f"{type(exc).__name__}: {exc}"
+            )
+        self.history.append(fired)
+        return fired
+
+    def _earliest_due(self, until: datetime) -> tuple[wiring.Schedule, datetime] | None:
+        due = [(self._next[s.name], s) for s in self._schedules if self._next[s.name] <= until]
+        if not due:
+            return None
+        at, schedule = min(due, key=lambda pair: pair[0])
+        return schedule, at
+
+    def run_due(self) -> list[Fired]:
+        """Fire everything due by now (real time has moved the clock)."""
+        with self._lock:
+            fired = []
+            while (item := self._earliest_due(self._clock.now())) is not None:
+                schedule, at = item
+                self._next[schedule.name] = at + rate_interval(schedule.expression)
+                fired.append(self._fire(schedule, at))
+            return fired
+
+    def advance(self, by: timedelta) -> list[Fired]:
+        """Move the clock forward by `by`, firing each due schedule at its own time."""
+        with self._lock:
+            target = self._clock.now() + by
+            fired = []
+            while (item := self._earliest_due(target)) is not None:
+                schedule, at = item
+                step = at - self._clock.now()
+                if step > timedelta():
+                    self._clock.advance(step)
+                self._next[schedule.name] = at + rate_interval(schedule.expression)
+                fired.append(self._fire(schedule, at))
+            rest = target - self._clock.now()
+            if rest > timedelta():
+                self._clock.advance(rest)
+            return fired
+
+    def start(self, poll_seconds: float = 1.0) -> None:
+        def loop() -> None:
+            while not self._stop.wait(poll_seconds):
+                self.run_due()
+
+        self._thread = threading.Thread(target=loop, name="orchestrix-scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)

@@ -1,0 +1,74 @@
+"""Settings, read from the environment once, by bootstrap only. Every variable is in README."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+
+def _list(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str = "local"
+    local: bool = False
+    database_url: str | None = None
+    db_secret_arn: str | None = None
+    db_host: str | None = None
+    db_name: str = "orchestrix"
+    db_pool_size: int = 2
+    event_bus_name: str = "orchestrix-local"
+    schedule_group_name: str = "orchestrix-local"
+    scheduler_role_arn: str | None = None
+    scheduler_target_prefix: str | None = None
+    state_machine_role_arn: str | None = None
+    state_machine_prefix: str = "orchestrix-local"
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks_url: str | None = None
+    tenant_claim: str = "tenant_id"
+    role_claims: tuple[str, ...] = ("realm_access.roles", "cognito:groups", "roles")
+    metrics_backend: str = "postgres"
+    timestream_database: str | None = None
+    timestream_table: str | None = None
+    notify_topic_arn: str | None = None
+    ses_from_address: str | None = None
+    egress_allow: tuple[str, ...] = field(default_factory=tuple)
+    bedrock_model_id: str | None = None
+    tracing: bool = False
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        e = dict(os.environ) if env is None else env
+        stage = e.get("ORCHESTRIX_STAGE", "local")
+        local = e.get("ORCHESTRIX_LOCAL", "") == "1"
+        return cls(
+            stage=stage,
+            local=local,
+            database_url=e.get("DATABASE_URL") or None,
+            db_secret_arn=e.get("DB_SECRET_ARN") or None,
+            db_host=e.get("DB_HOST") or None,
+            db_name=e.get("DB_NAME", "orchestrix"),
+            db_pool_size=int(e.get("DB_POOL_SIZE", "8" if local else "2")),
+            event_bus_name=e.get("EVENT_BUS_NAME", f"orchestrix-{stage}"),
+            schedule_group_name=e.get("SCHEDULE_GROUP_NAME", f"orchestrix-{stage}"),
+            scheduler_role_arn=e.get("SCHEDULER_ROLE_ARN") or None,
+            scheduler_target_prefix=e.get("SCHEDULER_TARGET_PREFIX") or None,
+            state_machine_role_arn=e.get("STATE_MACHINE_ROLE_ARN") or None,
+            state_machine_prefix=e.get("STATE_MACHINE_PREFIX", f"orchestrix-{stage}"),
+            oidc_issuer=e.get("OIDC_ISSUER") or None,
+            oidc_audience=e.get("OIDC_AUDIENCE") or None,
+            oidc_jwks_url=e.get("OIDC_JWKS_URL") or None,
+            tenant_claim=e.get("TENANT_CLAIM", "tenant_id"),
+            role_claims=_list(e.get("ROLE_CLAIMS", "realm_access.roles,cognito:groups,roles")),
+            metrics_backend=e.get("METRICS_BACKEND", "postgres"),
+            timestream_database=e.get("TIMESTREAM_DATABASE") or None,
+            timestream_table=e.get("TIMESTREAM_TABLE") or None,
+            notify_topic_arn=e.get("NOTIFY_TOPIC_ARN") or None,
+            ses_from_address=e.get("SES_FROM_ADDRESS") or None,
+            egress_allow=_list(e.get("EGRESS_ALLOW", "")),
+            bedrock_model_id=e.get("BEDROCK_MODEL_ID") or None,
+            tracing=e.get("ORCHESTRIX_TRACING", "") == "1",
+        )
