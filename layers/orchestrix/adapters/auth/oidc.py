@@ -91,7 +91,8 @@ class JwtVerifier:
                 options={"require": ["exp", "iss", "sub"], "verify_aud": bool(self._audience)},
                 leeway=30,
             )
-        except (jwt.PyJWTError, OSError, KeyError, ValueError) as exc:
+        except (jwt.PyJWTError, OSError, KeyError, ValueError, TypeError) as exc:
+            # TypeError: a token whose alg does not fit the key type (ES256 vs an RSA key)
             raise Unauthorized(f"invalid token: {exc}") from exc
         tenant = claim_at(claims, self._tenant_claim)
         if not isinstance(tenant, str) or not TENANT_ID_PATTERN.match(tenant):

@@ -20,6 +20,8 @@ from aws_lambda_powertools.event_handler.openapi.models import (
     OpenIdConnect,
 )
 
+from orchestrix import wiring
+from orchestrix.adapters.http import openapi
 from orchestrix.adapters.http.context import request_id_of
 from orchestrix.adapters.http.problems import problem, proxy_problem
 from orchestrix.domain.errors import DomainError, ValidationFailed
@@ -75,15 +77,17 @@ def new_resolver(routers: Sequence[Router], *, docs: bool = True) -> APIGatewayR
 
         @app.get("/api/v1/openapi.json", include_in_schema=False)
         def openapi_document() -> Response[str]:
+            generated = app.get_openapi_json_schema(
+                title=API_TITLE,
+                version=API_VERSION,
+                security_schemes=SECURITY_SCHEMES,
+                security=[{"bearer": []}],
+            )
+            public = {r.path for r in wiring.ROUTES if not r.auth}
             return Response(
                 status_code=200,
                 content_type="application/json",
-                body=app.get_openapi_json_schema(
-                    title=API_TITLE,
-                    version=API_VERSION,
-                    security_schemes=SECURITY_SCHEMES,
-                    security=[{"bearer": []}],
-                ),
+                body=openapi.finish(generated, public),
             )
 
     app.exception_handler(RequestValidationError)(_on_validation_error)

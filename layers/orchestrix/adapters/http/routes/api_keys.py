@@ -8,10 +8,11 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from orchestrix import bootstrap
 from orchestrix.adapters.http.context import current_principal, current_request_id
+from orchestrix.adapters.http.types import Rfc3339
 from orchestrix.domain.api_keys import ApiKey
 from orchestrix.domain.identity import Scope
 from orchestrix.domain.pagination import DEFAULT_LIMIT, MAX_LIMIT, Cursor, PageRequest
@@ -24,7 +25,7 @@ class ApiKeyCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=100, examples=["prometheus"])
     scopes: list[Scope] = Field(min_length=1, examples=[["metrics:write"]])
-    expires_at: AwareDatetime | None = None
+    expires_at: Rfc3339 | None = None
 
 
 class ApiKeyOut(BaseModel):

@@ -7,11 +7,12 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from orchestrix import bootstrap
 from orchestrix.adapters.http.context import current_principal
 from orchestrix.adapters.http.routes.api_keys import CursorParam, Limit, page_request
+from orchestrix.adapters.http.types import Rfc3339
 from orchestrix.domain.audit import AuditEntry, AuditFilter
 from orchestrix.domain.pagination import DEFAULT_LIMIT
 
@@ -50,7 +51,7 @@ class AuditPage(BaseModel):
 
 
 Text = Annotated[str | None, Query(max_length=200)]
-Time = Annotated[AwareDatetime | None, Query()]
+Time = Annotated[Rfc3339 | None, Query()]
 
 
 @router.get("/api/v1/audit-logs", tags=["audit"], summary="Search the audit trail")

@@ -1,0 +1,28 @@
+"""Per-request limits for metrics ingestion (defaults follow Grafana Mimir's)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class IngestLimits:
+    """What one write or import request may contain.
+
+    Body sizes are checked before decoding (413). Label limits are checked per series
+    (400, the series is named). The series/sample caps bound the memory and time a single
+    Lambda invocation spends; Prometheus sends 500-2,000 samples per request by default.
+    """
+
+    max_body_bytes: int = 10 * MiB  # API Gateway's payload limit
+    max_decompressed_bytes: int = 64 * MiB
+    max_series_per_request: int = 100_000
+    max_samples_per_request: int = 1_000_000
+    max_labels_per_series: int = 30
+    max_label_name_bytes: int = 1024
+    max_label_value_bytes: int = 2048
+
+
+DEFAULT_LIMITS = IngestLimits()

@@ -1,0 +1,1 @@
+"""Generated Prometheus remote-write protobuf code (see remote.proto)."""

@@ -1,0 +1,239 @@
+"""Prometheus remote write 1.0: decode (and encode) snappy-compressed `WriteRequest`s.
+
+Decoding uses a wire-compatible variant of `WriteRequest` whose labels stay raw bytes
+(see prompb/remote.proto). A sender repeats the same series every scrape, so the decoder
+keeps validated `SeriesKey`s in a bounded cache keyed by those raw bytes: a warm Lambda
+validates and hashes each series once, then only copies samples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import cramjam
+
+# protobuf ships no type information; DecodeError is the only name used from it.
+from google.protobuf.message import DecodeError  # type: ignore[import-untyped]
+
+from orchestrix.adapters.metrics.batch import (
+    DecodedBatch,
+    MetricMetadata,
+    SeriesKey,
+    validate_series,
+)
+from orchestrix.adapters.metrics.errors import (
+    InvalidSeriesError,
+    MalformedPayloadError,
+    PayloadTooLargeError,
+    UnsupportedMediaTypeError,
+)
+from orchestrix.adapters.metrics.limits import DEFAULT_LIMITS, IngestLimits
+from orchestrix.adapters.metrics.prompb import remote_pb2 as pb
+
+REMOTE_WRITE_V1_MESSAGE = "prometheus.WriteRequest"
+REMOTE_WRITE_V2_MESSAGE = "io.prometheus.write.v2.Request"
+
+_METRIC_TYPES = {
+    pb.MetricMetadata.UNKNOWN: "unknown",
+    pb.MetricMetadata.COUNTER: "counter",
+    pb.MetricMetadata.GAUGE: "gauge",
+    pb.MetricMetadata.HISTOGRAM: "histogram",
+    pb.MetricMetadata.GAUGEHISTOGRAM: "gaugehistogram",
+    pb.MetricMetadata.SUMMARY: "summary",
+    pb.MetricMetadata.INFO: "info",
+    pb.MetricMetadata.STATESET: "stateset",
+}
+_METRIC_TYPE_NUMBERS = {name: number for number, name in _METRIC_TYPES.items()}
+
+
+def check_remote_write_headers(content_type: str | None, content_encoding: str | None) -> None:
+    """Accept remote write 1.0 only; raise 415 for 2.0 or anything that is not snappy+proto.
+
+    Missing headers are tolerated (old senders omit them and 1.0 is the only choice then).
+    """
+    encoding = (content_encoding or "snappy").strip().lower()
+    if encoding != "snappy":
+        raise UnsupportedMediaTypeError(
+            f'Content-Encoding "{content_encoding}" is not supported; remote write uses snappy'
+        )
+    if not content_type:
+        return
+    media_type, _, params = content_type.partition(";")
+    if media_type.strip().lower() != "application/x-protobuf":
+        raise UnsupportedMediaTypeError(
+            f'Content-Type "{content_type}" is not supported; remote write 1.0 sends '
+            "application/x-protobuf"
+        )
+    for param in params.split(";"):
+        key, _, value = param.partition("=")
+        if key.strip().lower() != "proto":
+            continue
+        message = value.strip().strip('"')
+        if message == REMOTE_WRITE_V2_MESSAGE:
+            raise UnsupportedMediaTypeError(
+                f"remote write 2.0 ({REMOTE_WRITE_V2_MESSAGE}) is not supported; configure "
+                f"the sender for remote write 1.0 (protobuf_message: {REMOTE_WRITE_V1_MESSAGE})"
+            )
+        if message != REMOTE_WRITE_V1_MESSAGE:
+            raise UnsupportedMediaTypeError(
+                f'protobuf message "{message}" is not supported; expected {REMOTE_WRITE_V1_MESSAGE}'
+            )
+
+
+def _decompress(body: bytes, limits: IngestLimits) -> bytes:
+    if len(body) > limits.max_body_bytes:
+        raise PayloadTooLargeError(
+            f"body is {len(body)} bytes; the limit is {limits.max_body_bytes} bytes"
+        )
+    try:
+        # The block format starts with the uncompressed length: refuse before allocating.
+        size = cramjam.snappy.decompress_raw_len(body)
+        if size > limits.max_decompressed_bytes:
+            raise PayloadTooLargeError(
+                f"body decompresses to {size} bytes; the limit is "
+                f"{limits.max_decompressed_bytes} bytes"
+            )
+        raw: bytes = cramjam.snappy.decompress_raw(body).read()
+    except cramjam.DecompressionError as exc:
+        raise MalformedPayloadError(f"body is not snappy block-compressed data ({exc})") from exc
+    return raw
+
+
+class RemoteWriteDecoder:
+    """Turns remote-write bodies into `DecodedBatch`es; keep one per process (it caches).
+
+    The series cache only grows with distinct valid label sets and is emptied when it
+    reaches `cache_size`, which bounds memory without bookkeeping on the hot path.
+    """
+
+    def __init__(self, limits: IngestLimits = DEFAULT_LIMITS, *, cache_size: int = 100_000) -> None:
+        self.limits = limits
+        self._cache_size = cache_size
+        self._cache: dict[tuple[bytes, ...], SeriesKey] = {}
+
+    def decode(
+        self,
+        body: bytes,
+        *,
+        content_type: str | None = None,
+        content_encoding: str | None = None,
+    ) -> DecodedBatch:
+        check_remote_write_headers(content_type, content_encoding)
+        raw = _decompress(body, self.limits)
+        try:
+            request = pb.FastWriteRequest.FromString(raw)
+        except DecodeError as exc:
+            raise MalformedPayloadError(
+                f"body is not a valid {REMOTE_WRITE_V1_MESSAGE} protobuf message ({exc})"
+            ) from exc
+        all_series = request.timeseries
+        if len(all_series) > self.limits.max_series_per_request:
+            raise PayloadTooLargeError(
+                f"request has {len(all_series)} series; the limit is "
+                f"{self.limits.max_series_per_request}"
+            )
+        batch = DecodedBatch(metadata=[_metadata(m) for m in request.metadata])
+        self._fill(batch, all_series)
+        if batch.sample_count > self.limits.max_samples_per_request:
+            raise PayloadTooLargeError(
+                f"request has {batch.sample_count} samples; the limit is "
+                f"{self.limits.max_samples_per_request}"
+            )
+        return batch
+
+    def _fill(self, batch: DecodedBatch, all_series: Iterable[pb.FastTimeSeries]) -> None:
+        # The hot loop: locals instead of attribute lookups, one pass per sample.
+        cache_get = self._cache.get
+        add_series = batch.series.append
+        add_offset = batch.offsets.append
+        timestamps = batch.timestamps_ms
+        values = batch.values
+        add_timestamp = timestamps.append
+        add_value = values.append
+        exemplars = histograms = 0
+        for index, series in enumerate(all_series):
+            samples = series.samples
+            if not samples:
+                # A native-histogram series carries no float samples; senders never mix
+                # both in one TimeSeries, so this is the only place histograms are counted.
+                histograms += len(series.histograms)
+                continue
+            if series.exemplars:
+                exemplars += len(series.exemplars)
+            raw_labels = tuple(series.labels)
+            key = cache_get(raw_labels)
+            if key is None:
+                key = self._admit(raw_labels, index)
+            add_series(key)
+            for sample in samples:
+                add_timestamp(sample.timestamp)
+                add_value(sample.value)
+            add_offset(len(values))
+        batch.exemplars_dropped = exemplars
+        batch.histograms_dropped = histograms
+
+    def _admit(self, raw_labels: tuple[bytes, ...], index: int) -> SeriesKey:
+        where = f"series {index}"
+        pairs = []
+        for raw in raw_labels:
+            try:
+                label = pb.Label.FromString(raw)
+            except DecodeError as exc:
+                raise InvalidSeriesError(f"{where}: label is not valid UTF-8 protobuf") from exc
+            pairs.append((label.name, label.value))
+        key = validate_series(pairs, self.limits, where)
+        if len(self._cache) >= self._cache_size:
+            self._cache.clear()
+        self._cache[raw_labels] = key
+        return key
+
+
+def _metadata(message: pb.MetricMetadata) -> MetricMetadata:
+    return MetricMetadata(
+        family=message.metric_family_name,
+        type=_METRIC_TYPES.get(message.type, "unknown"),
+        help=message.help,
+        unit=message.unit,
+    )
+
+
+SeriesInput = tuple[Mapping[str, str] | Sequence[tuple[str, str]], Sequence[tuple[int, float]]]
+
+
+def encode_write_request(
+    series: Iterable[SeriesInput],
+    *,
+    metadata: Iterable[MetricMetadata] = (),
+    sort_labels: bool = True,
+    compress: bool = True,
+) -> bytes:
+    """Build a remote write 1.0 body: `(labels, [(timestamp_ms, value), ...])` per series.
+
+    Labels are sorted as Prometheus sends them unless `sort_labels=False` (tests use that
+    to send what a sloppy client would). Returns snappy block-compressed bytes by default.
+    """
+    request = pb.WriteRequest()
+    for labels, samples in series:
+        message = request.timeseries.add()
+        pairs = list(labels.items()) if isinstance(labels, Mapping) else list(labels)
+        for name, label_value in sorted(pairs) if sort_labels else pairs:
+            message.labels.add(name=name, value=label_value)
+        for timestamp, sample_value in samples:
+            message.samples.add(timestamp=timestamp, value=sample_value)
+    for meta in metadata:
+        request.metadata.add(
+            type=_METRIC_TYPE_NUMBERS.get(meta.type, pb.MetricMetadata.UNKNOWN),
+            metric_family_name=meta.family,
+            help=meta.help,
+            unit=meta.unit,
+        )
+    raw = request.SerializeToString()
+    return bytes(cramjam.snappy.compress_raw(raw).read()) if compress else raw
+
+
+def encode_batch(batch: DecodedBatch) -> bytes:
+    """Re-encode a decoded batch (round trips, compatibility tests, benchmarks)."""
+    return encode_write_request(
+        ((key.labels, batch.samples(i)) for i, key in enumerate(batch.series)),
+        metadata=batch.metadata,
+    )

@@ -1,0 +1,50 @@
+"""Shared fixtures: one embedded PostgreSQL for the whole run, a database per xdist worker."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from orchestrix.adapters.postgres import migrations
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def pg_root_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The server: DATABASE_URL when given (CI with a real server), else pgserver."""
+    if os.environ.get("DATABASE_URL"):
+        yield os.environ["DATABASE_URL"]
+        return
+    shared = tmp_path_factory.getbasetemp().parent  # the same for every xdist worker
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(shared))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pgserver import get_server
+
+        server = get_server(shared / "pg", cleanup_mode="stop")
+    yield server.get_uri()
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def database_url(pg_root_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A freshly migrated database of this worker's own."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"orchestrix_test_{worker}"
+    lock_file = tmp_path_factory.getbasetemp().parent / "pg.lock"
+    with open(lock_file, "w") as lock:
+        # Roles are cluster-wide: migrations creating orchestrix_app must not race.
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with psycopg.connect(pg_root_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        dsn = psycopg.conninfo.make_conninfo(pg_root_dsn, dbname=name)
+        migrations.apply(dsn)
+    return dsn

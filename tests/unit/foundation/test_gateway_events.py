@@ -1,0 +1,58 @@
+"""The gateway emulator builds the proxy events API Gateway would."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from orchestrix import wiring
+from orchestrix.local.gateway import Gateway
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+
+    def invoke(self, name: str, event: dict[str, Any]) -> dict[str, Any]:
+        if name == "authorizer":
+            return {
+                "principalId": "u1",
+                "policyDocument": {"Statement": [{"Effect": "Allow"}]},
+                "context": {"tenant_id": "acme", "roles": "admin"},
+            }
+        self.events.append(event)
+        return {"statusCode": 204, "headers": {}, "body": ""}
+
+
+ROUTES = (
+    wiring.Route("POST", "/api/v1/things/{thing_id}", "fn"),
+    wiring.Route("POST", "/api/v1/things/special", "fn"),
+)
+
+
+def test_binary_bodies_are_base64_and_path_parameters_extracted():
+    host = Recorder()
+    gateway = Gateway(host, routes=ROUTES)  # type: ignore[arg-type]
+    payload = bytes(range(256))
+    status, _, _ = gateway.dispatch(
+        "POST",
+        "/api/v1/things/t-1?a=1&a=2",
+        [("Content-Type", "application/x-protobuf"), ("Authorization", "Bearer x")],
+        payload,
+    )
+    event = host.events[-1]
+    assert status == 204
+    assert event["isBase64Encoded"] is True
+    assert base64.b64decode(event["body"]) == payload
+    assert event["pathParameters"] == {"thing_id": "t-1"}
+    assert event["multiValueQueryStringParameters"] == {"a": ["1", "2"]}
+    assert event["resource"] == "/api/v1/things/{thing_id}"
+    assert event["requestContext"]["authorizer"]["tenant_id"] == "acme"
+
+
+def test_literal_segments_win_over_parameters():
+    host = Recorder()
+    gateway = Gateway(host, routes=ROUTES)  # type: ignore[arg-type]
+    gateway.dispatch("POST", "/api/v1/things/special", [("Authorization", "Bearer x")], b"{}")
+    assert host.events[-1]["resource"] == "/api/v1/things/special"
+    assert host.events[-1]["body"] == "{}"
