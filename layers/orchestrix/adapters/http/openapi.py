@@ -8,7 +8,21 @@ lose the content Powertools infers from the `Response[None]` annotation.
 from __future__ import annotations
 
 import json
-from typing import Any
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.event_handler import Response
+
+from orchestrix import wiring
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+API_TITLE = "Orchestrix API"
+API_VERSION = "1.0.0"
+DOCS_PATH = "/api/v1/docs"
+DOCUMENT_PATH = "/api/v1/openapi.json"
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -52,7 +66,7 @@ def finish(document: str, public_paths: set[str]) -> str:
     doc: dict[str, Any] = json.loads(document)
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
     schemas["Problem"] = PROBLEM_SCHEMA
-    for key in ("HTTPValidationError", "ValidationError"):
+    for key in ("HTTPValidationError", "ResponseValidationError", "ValidationError"):
         schemas.pop(key, None)
     problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
     for path, operations in doc.get("paths", {}).items():
@@ -69,3 +83,44 @@ def finish(document: str, public_paths: set[str]) -> str:
             if path in public_paths:
                 operation["security"] = []
     return json.dumps(doc)
+
+
+def document(app: APIGatewayRestResolver) -> str:
+    # Powertools' OpenAPI models cost ~100 ms to import: only the docs routes pay for them.
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBase, HTTPBearer
+
+    generated = app.get_openapi_json_schema(
+        title=API_TITLE,
+        version=API_VERSION,
+        security_schemes={
+            "bearer": HTTPBearer(description="OIDC access token, or an orx_ API key"),
+            "basic": HTTPBase(scheme="basic", description="An orx_ API key as the password"),
+        },
+        security=[{"bearer": []}],
+    )
+    return finish(generated, {r.path for r in wiring.ROUTES if not r.auth})
+
+
+@cache
+def _swagger_assets() -> tuple[str, str]:
+    import aws_lambda_powertools.event_handler as event_handler
+
+    folder = Path(event_handler.__file__).parent / "openapi" / "swagger_ui"
+    js = (folder / "swagger-ui-bundle.min.js").read_text(encoding="utf-8")
+    css = (folder / "swagger-ui.min.css").read_text(encoding="utf-8")
+    return js, css
+
+
+def add_document_routes(app: APIGatewayRestResolver) -> None:
+    @app.get(DOCUMENT_PATH, include_in_schema=False)
+    def openapi_document() -> Response[str]:
+        return Response(status_code=200, content_type="application/json", body=document(app))
+
+    @app.get(DOCS_PATH, include_in_schema=False)
+    def swagger_ui() -> Response[str]:
+        from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
+
+        js, css = _swagger_assets()
+        spec = document(app).replace("</", "<\\/")  # keep the JSON inside its <script>
+        html = generate_swagger_html(spec, js, css, "", None, False)
+        return Response(status_code=200, content_type="text/html", body=html)

@@ -11,16 +11,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.models import (
-    APIKey,
-    HTTPBase,
-    HTTPBearer,
-    MutualTLS,
-    OAuth2,
-    OpenIdConnect,
-)
 
-from orchestrix import wiring
 from orchestrix.adapters.http import openapi
 from orchestrix.adapters.http.context import request_id_of
 from orchestrix.adapters.http.problems import problem, proxy_problem
@@ -28,17 +19,8 @@ from orchestrix.domain.errors import DomainError, ValidationFailed
 
 log = logging.getLogger(__name__)
 
-API_TITLE = "Orchestrix API"
-API_VERSION = "1.0.0"
-DOCS_PATH = "/api/v1/docs"
 # The management API takes JSON; larger bodies are a client error, not our memory problem.
 MAX_JSON_BODY = 1024 * 1024
-
-SecurityScheme = APIKey | HTTPBase | OAuth2 | OpenIdConnect | HTTPBearer | MutualTLS
-SECURITY_SCHEMES: dict[str, SecurityScheme] = {
-    "bearer": HTTPBearer(description="OIDC access token, or an orx_ API key"),
-    "basic": HTTPBase(scheme="basic", description="An orx_ API key as the password"),
-}
 
 
 def _loc(loc: Sequence[Any]) -> list[str | int]:
@@ -67,28 +49,7 @@ def new_resolver(routers: Sequence[Router], *, docs: bool = True) -> APIGatewayR
     for router in routers:
         app.include_router(router)
     if docs:
-        app.enable_swagger(
-            path=DOCS_PATH,
-            title=API_TITLE,
-            version=API_VERSION,
-            security_schemes=SECURITY_SCHEMES,
-            security=[{"bearer": []}],
-        )
-
-        @app.get("/api/v1/openapi.json", include_in_schema=False)
-        def openapi_document() -> Response[str]:
-            generated = app.get_openapi_json_schema(
-                title=API_TITLE,
-                version=API_VERSION,
-                security_schemes=SECURITY_SCHEMES,
-                security=[{"bearer": []}],
-            )
-            public = {r.path for r in wiring.ROUTES if not r.auth}
-            return Response(
-                status_code=200,
-                content_type="application/json",
-                body=openapi.finish(generated, public),
-            )
+        openapi.add_document_routes(app)
 
     app.exception_handler(RequestValidationError)(_on_validation_error)
     app.exception_handler(DomainError)(_on_domain_error)

@@ -1,0 +1,247 @@
+"""Where the engine reads series from.
+
+Contract of a :class:`Queryable` (implemented by :class:`MemoryStorage` here and by the
+PostgreSQL and Timestream metric stores):
+
+- ``select(matchers, start_ms, end_ms)`` yields every series whose label set satisfies *all*
+  matchers and that has at least one sample with ``start_ms <= t <= end_ms``. Each yielded
+  :class:`~orchestrix.promql.values.Series` carries only the samples inside that closed
+  interval, in increasing timestamp order, with no duplicate timestamps. Staleness markers
+  (``values.STALE_NAN``) are returned like any other sample: the engine interprets them.
+  Series should be yielded in label order (the engine sorts otherwise).
+- A matcher on a label the series does not have sees the empty string, so ``x=""`` selects
+  series without ``x`` and ``x=~".*"`` selects every series.
+- ``label_names`` / ``label_values`` answer the ``/labels`` and ``/label/<name>/values`` API
+  calls over the same selection, sorted.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Protocol
+
+from .values import Labels, Series, label_get
+
+
+class MatchOp(Enum):
+    EQUAL = "="
+    NOT_EQUAL = "!="
+    REGEX = "=~"
+    NOT_REGEX = "!~"
+
+
+@dataclass(frozen=True, slots=True)
+class LabelMatcher:
+    """``name op value``; regexes are fully anchored and ``.`` matches newlines (RE2 style)."""
+
+    name: str
+    op: MatchOp
+    value: str
+    regex: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def of(cls, name: str, op: MatchOp | str, value: str) -> LabelMatcher:
+        mop = op if isinstance(op, MatchOp) else MatchOp(op)
+        regex = None
+        if mop in (MatchOp.REGEX, MatchOp.NOT_REGEX):
+            try:
+                regex = re.compile(translate_re2(value), re.DOTALL)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression {value!r}: {exc}") from None
+        return cls(name, mop, value, regex)
+
+    def matches(self, value: str) -> bool:
+        op = self.op
+        if op is MatchOp.EQUAL:
+            return value == self.value
+        if op is MatchOp.NOT_EQUAL:
+            return value != self.value
+        assert self.regex is not None
+        found = self.regex.fullmatch(value) is not None
+        return found if op is MatchOp.REGEX else not found
+
+    def __str__(self) -> str:
+        return f'{self.name}{self.op.value}"{self.value}"'
+
+
+def translate_re2(pattern: str) -> str:
+    """Translate RE2 syntax Python's ``re`` spells differently.
+
+    RE2 accepts flag groups like ``(?i)`` anywhere, scoped to the rest of the enclosing
+    group; Python only at the start, so they become ``(?i:...)`` spanning that rest.
+    """
+    pattern = pattern.replace(r"\z", r"\Z")
+    out: list[str] = []
+    closers: list[int] = [0]  # extra ")" to emit when the current group closes
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if ch == "[":
+            j = i + 1
+            if j < len(pattern) and pattern[j] == "^":
+                j += 1
+            if j < len(pattern) and pattern[j] == "]":
+                j += 1
+            while j < len(pattern) and pattern[j] != "]":
+                j += 2 if pattern[j] == "\\" else 1
+            out.append(pattern[i : j + 1])
+            i = j + 1
+            continue
+        m = _FLAGS.match(pattern, i)
+        if m is not None:
+            flags = m.group(1).replace("U", "")
+            out.append(f"(?{flags}:" if flags else "(?:")
+            closers[-1] += 1
+            i = m.end()
+            continue
+        if ch == "(":
+            closers.append(0)
+        elif ch == ")" and len(closers) > 1:
+            out.append(")" * closers.pop())
+        out.append(ch)
+        i += 1
+    out.append(")" * closers[0])
+    return "".join(out)
+
+
+_FLAGS = re.compile(r"\(\?([imsU]+)\)")
+
+
+def matches_all(labels: Labels, matchers: Sequence[LabelMatcher]) -> bool:
+    return all(m.matches(label_get(labels, m.name)) for m in matchers)
+
+
+class Queryable(Protocol):
+    """Read access to stored series (see the module docstring for the contract)."""
+
+    def select(
+        self, matchers: Sequence[LabelMatcher], start_ms: int, end_ms: int
+    ) -> Iterable[Series]: ...
+
+    def label_names(
+        self, matchers: Sequence[LabelMatcher], start_ms: int, end_ms: int
+    ) -> list[str]: ...
+
+    def label_values(
+        self, name: str, matchers: Sequence[LabelMatcher], start_ms: int, end_ms: int
+    ) -> list[str]: ...
+
+
+@dataclass(slots=True)
+class _Stored:
+    labels: Labels
+    timestamps: list[int] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+
+
+class MemoryStorage:
+    """An in-memory :class:`Queryable`, indexed by metric name."""
+
+    def __init__(self) -> None:
+        self._series: dict[Labels, _Stored] = {}
+        self._by_name: dict[str, list[_Stored]] = {}
+        self._sorted = True
+
+    def clear(self) -> None:
+        self._series.clear()
+        self._by_name.clear()
+
+    def add(self, labels: Labels, t: int, v: float) -> None:
+        """Append or overwrite one sample; out-of-order samples are inserted in place."""
+        s = self._series.get(labels)
+        if s is None:
+            s = _Stored(labels)
+            self._series[labels] = s
+            self._by_name.setdefault(label_get(labels, "__name__"), []).append(s)
+            self._sorted = False
+        ts = s.timestamps
+        if not ts or t > ts[-1]:
+            ts.append(t)
+            s.values.append(v)
+            return
+        i = bisect.bisect_left(ts, t)
+        if i < len(ts) and ts[i] == t:
+            s.values[i] = v
+        else:
+            ts.insert(i, t)
+            s.values.insert(i, v)
+
+    def add_series(
+        self, labels: Labels, timestamps: Sequence[int], values: Sequence[float]
+    ) -> None:
+        """Add many samples of one series (fast when the series is new and sorted)."""
+        is_sorted = all(a < b for a, b in zip(timestamps, timestamps[1:], strict=False))
+        if labels not in self._series and is_sorted and len(timestamps) == len(values):
+            s = _Stored(labels, list(timestamps), list(values))
+            self._series[labels] = s
+            self._by_name.setdefault(label_get(labels, "__name__"), []).append(s)
+            self._sorted = False
+            return
+        for t, v in zip(timestamps, values, strict=True):
+            self.add(labels, t, v)
+
+    def _candidates(self, matchers: Sequence[LabelMatcher]) -> list[list[_Stored]]:
+        """Groups of series (one per metric name), each sorted by labels."""
+        if not self._sorted:
+            for group in self._by_name.values():
+                group.sort(key=lambda s: s.labels)
+            self._sorted = True
+        name_matchers = [m for m in matchers if m.name == "__name__"]
+        for m in name_matchers:
+            if m.op is MatchOp.EQUAL:
+                return [self._by_name.get(m.value, [])]
+        return [
+            self._by_name[n]
+            for n in sorted(self._by_name)
+            if all(m.matches(n) for m in name_matchers)
+        ]
+
+    def select(
+        self, matchers: Sequence[LabelMatcher], start_ms: int, end_ms: int
+    ) -> Iterator[Series]:
+        groups = self._candidates(matchers)
+        others = [m for m in matchers if m.name != "__name__" or m.op is not MatchOp.EQUAL]
+        found = [s for g in groups for s in g if matches_all(s.labels, others)]
+        if len(groups) > 1:
+            found.sort(key=lambda s: s.labels)
+        for s in found:
+            ts = s.timestamps
+            lo = bisect.bisect_left(ts, start_ms)
+            hi = bisect.bisect_right(ts, end_ms)
+            if lo >= hi:
+                continue
+            if lo == 0 and hi == len(ts):
+                yield Series(s.labels, ts, s.values)
+            else:
+                yield Series(s.labels, ts[lo:hi], s.values[lo:hi])
+
+    def label_names(
+        self, matchers: Sequence[LabelMatcher], start_ms: int, end_ms: int
+    ) -> list[str]:
+        names: set[str] = set()
+        for s in self._selected(matchers, start_ms, end_ms):
+            names.update(n for n, _ in s.labels)
+        return sorted(names)
+
+    def label_values(
+        self, name: str, matchers: Sequence[LabelMatcher], start_ms: int, end_ms: int
+    ) -> list[str]:
+        values = {label_get(s.labels, name) for s in self._selected(matchers, start_ms, end_ms)}
+        values.discard("")
+        return sorted(values)
+
+    def _selected(
+        self, matchers: Sequence[LabelMatcher], start_ms: int, end_ms: int
+    ) -> Iterator[Series]:
+        if matchers:
+            return self.select(matchers, start_ms, end_ms)
+        everything = [LabelMatcher.of("__name__", MatchOp.REGEX, ".+")]
+        return self.select(everything, start_ms, end_ms)
