@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from orchestrix.adapters.auth.oidc import JwtVerifier
     from orchestrix.adapters.postgres.database import Database
     from orchestrix.ports.clock import Clock
+    from orchestrix.ports.events import EventPublisher
+    from orchestrix.ports.scheduler import OneTimeScheduler
     from orchestrix.ports.unit_of_work import UnitOfWork
     from orchestrix.services.api_keys import ApiKeyService
     from orchestrix.services.audit import AuditService
@@ -44,6 +46,8 @@ def reset() -> None:
         api_key_service,
         audit_service,
         boto3_client,
+        event_publisher,
+        one_time_scheduler,
     ):
         fn.cache_clear()
 
@@ -64,10 +68,12 @@ def clock() -> Clock:
 
 @cache
 def boto3_client(service: str) -> Any:
-    # boto3 costs ~150 ms to import: only functions that talk to AWS pay for it.
-    import boto3
+    # boto3 costs ~150 ms to import: only functions that talk to AWS pay for it. The lock:
+    # creating clients from several threads at once races inside boto3's default session.
+    with _lock:
+        import boto3
 
-    return boto3.client(service)  # type: ignore[call-overload]
+        return boto3.client(service)  # type: ignore[call-overload]
 
 
 def _dsn(s: Settings) -> str:
@@ -147,3 +153,39 @@ def tenant_ids() -> list[str]:
         rows = conn.execute("SELECT orchestrix_tenant_ids()").fetchall()
         conn.rollback()
     return [str(r[0]) for r in rows]
+
+
+LOCAL_FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:{name}"
+
+
+def function_arn(name: str) -> str:
+    """The ARN that invokes the wiring function `name` (schedules, state machines)."""
+    s = settings()
+    if s.local or not s.scheduler_target_prefix:
+        return LOCAL_FUNCTION_ARN.format(name=name)
+    return f"{s.scheduler_target_prefix}{name}"
+
+
+@cache
+def event_publisher() -> EventPublisher:
+    from orchestrix.adapters.aws.eventbridge import EventBridgePublisher
+
+    s = settings()
+    publisher = EventBridgePublisher(boto3_client("events"), s.event_bus_name)
+    dispatch = _overrides.get("event_dispatch")
+    if dispatch is None:
+        return publisher
+    from orchestrix.adapters.aws.local_events import LocalEventPublisher
+
+    return LocalEventPublisher(publisher, s.event_bus_name, dispatch, clock().now)
+
+
+@cache
+def one_time_scheduler() -> OneTimeScheduler:
+    from orchestrix.adapters.aws.scheduler import EventBridgeOneTimeScheduler
+
+    s = settings()
+    role = s.scheduler_role_arn or "arn:aws:iam::123456789012:role/orchestrix-local-scheduler"
+    return EventBridgeOneTimeScheduler(
+        boto3_client("scheduler"), s.schedule_group_name, role, function_arn
+    )

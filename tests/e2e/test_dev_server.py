@@ -59,10 +59,11 @@ def test_stop_leaves_no_process_and_data_survives_restart(tmp_path):
     )
     assert status == 201
     assert stop_dev(first) == 0
-    time.sleep(0.5)
-    leftovers = subprocess.run(
-        ["pgrep", "-f", str(home)], capture_output=True, text=True
-    ).stdout.split()
+    leftovers = _processes_mentioning(str(home))
+    deadline = time.monotonic() + 10  # PostgreSQL's postmaster takes a moment to exit
+    while leftovers and time.monotonic() < deadline:
+        time.sleep(0.2)
+        leftovers = _processes_mentioning(str(home))
     assert leftovers == []
 
     second = start_dev(home, free_port())
@@ -71,3 +72,8 @@ def test_stop_leaves_no_process_and_data_survives_restart(tmp_path):
         assert (status, body["name"]) == (200, "keep-me")
     finally:
         assert stop_dev(second) == 0
+
+
+def _processes_mentioning(text: str) -> list[str]:
+    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if text in line and "ps -eo" not in line]

@@ -19,9 +19,11 @@ from orchestrix.adapters.postgres import migrations
 from orchestrix.local import devkeys, postgres
 from orchestrix.local.aws import LocalAws
 from orchestrix.local.durations import parse_duration
+from orchestrix.local.event_rules import LocalEventDispatcher
 from orchestrix.local.functions import FunctionHost
 from orchestrix.local.gateway import Gateway, GatewayServer
 from orchestrix.local.home import LOCAL_AUDIENCE, LOCAL_ISSUER, home
+from orchestrix.local.one_time import MotoOneTimeSchedules
 from orchestrix.local.scheduler import LocalScheduler
 from orchestrix.settings import Settings
 
@@ -58,11 +60,15 @@ class LocalRuntime:
             }
         )
         settings = Settings.from_env()
-        bootstrap.configure(settings=settings, clock=self.clock)
-        self._aws.provision(settings)
         host = FunctionHost()
+        events = LocalEventDispatcher(host.invoke)
+        bootstrap.configure(settings=settings, clock=self.clock, event_dispatch=events.dispatch)
+        self._aws.provision(settings)
         host.load_all()
-        self.scheduler = LocalScheduler(self.clock, host.invoke)
+        one_time = MotoOneTimeSchedules(
+            bootstrap.boto3_client("scheduler"), settings.schedule_group_name
+        )
+        self.scheduler = LocalScheduler(self.clock, host.invoke, one_time=one_time)
         gateway = Gateway(host, local_routes={("POST", "/_local/tick"): self.tick})
         self._server = GatewayServer(gateway, self.port, verbose=self.verbose)
         self._serve_thread = threading.Thread(

@@ -17,6 +17,7 @@ from typing import Any
 
 from orchestrix import wiring
 from orchestrix.adapters.clock import AdjustableClock
+from orchestrix.local.one_time import DueSchedule, MotoOneTimeSchedules
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +56,10 @@ class LocalScheduler:
         clock: AdjustableClock,
         invoke: Callable[[str, dict[str, Any]], Any],
         schedules: tuple[wiring.Schedule, ...] = wiring.SCHEDULES,
+        one_time: MotoOneTimeSchedules | None = None,
     ) -> None:
         self._clock = clock
+        self._one_time = one_time
         self._invoke = invoke
         self._schedules = schedules
         start = clock.now()
@@ -79,21 +82,44 @@ class LocalScheduler:
         self.history.append(fired)
         return fired
 
-    def _earliest_due(self, until: datetime) -> tuple[wiring.Schedule, datetime] | None:
-        due = [(self._next[s.name], s) for s in self._schedules if self._next[s.name] <= until]
+    def _earliest_due(
+        self, until: datetime
+    ) -> tuple[wiring.Schedule | DueSchedule, datetime] | None:
+        due: list[tuple[datetime, wiring.Schedule | DueSchedule]] = [
+            (self._next[s.name], s) for s in self._schedules if self._next[s.name] <= until
+        ]
+        if self._one_time is not None:
+            due.extend((d.at, d) for d in self._one_time.pending() if d.at <= until)
         if not due:
             return None
         at, schedule = min(due, key=lambda pair: pair[0])
         return schedule, at
+
+    def _run(self, item: wiring.Schedule | DueSchedule, at: datetime) -> Fired:
+        if isinstance(item, DueSchedule):
+            assert self._one_time is not None
+            # Like ActionAfterCompletion=DELETE: gone before its target runs.
+            self._one_time.complete(item.name)
+            return self._fire_one_time(item)
+        self._next[item.name] = at + rate_interval(item.expression)
+        return self._fire(item, at)
+
+    def _fire_one_time(self, item: DueSchedule) -> Fired:
+        try:
+            self._invoke(item.function, item.payload)
+            fired = Fired(item.name, item.function, item.at, True)
+        except Exception as exc:
+            log.exception("one-time schedule %s failed", item.name)
+            fired = Fired(item.name, item.function, item.at, False, f"{type(exc).__name__}: {exc}")
+        self.history.append(fired)
+        return fired
 
     def run_due(self) -> list[Fired]:
         """Fire everything due by now (real time has moved the clock)."""
         with self._lock:
             fired = []
             while (item := self._earliest_due(self._clock.now())) is not None:
-                schedule, at = item
-                self._next[schedule.name] = at + rate_interval(schedule.expression)
-                fired.append(self._fire(schedule, at))
+                fired.append(self._run(*item))
             return fired
 
     def advance(self, by: timedelta) -> list[Fired]:
@@ -106,8 +132,7 @@ class LocalScheduler:
                 step = at - self._clock.now()
                 if step > timedelta():
                     self._clock.advance(step)
-                self._next[schedule.name] = at + rate_interval(schedule.expression)
-                fired.append(self._fire(schedule, at))
+                fired.append(self._run(schedule, at))
             rest = target - self._clock.now()
             if rest > timedelta():
                 self._clock.advance(rest)

@@ -1,0 +1,91 @@
+"""The issue's example workflow, run for real."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+from workflow_runtime import REGION, LocalHttp, Runtime
+
+pytestmark = pytest.mark.xdist_group("moto-sfn")
+
+
+def restart_api(target: str) -> dict[str, Any]:
+    return {
+        "name": "restart-api",
+        "description": "Restart the API when its health check fails",
+        "inputs": {"type": "object", "properties": {"service": {"type": "string"}}},
+        "steps": [
+            {
+                "id": "check",
+                "type": "http",
+                "request": {"method": "GET", "url": "http://{{ inputs.service }}/health"},
+                "timeout_seconds": 10,
+                "retry": {"max_attempts": 3, "interval_seconds": 1, "backoff_rate": 2.0},
+                "on_error": "tell",
+            },
+            {
+                "id": "down",
+                "type": "condition",
+                "if": {"path": "steps.check.status", "op": "ne", "value": 200},
+                "then": "ask",
+                "else": "ok",
+            },
+            {
+                "id": "ask",
+                "type": "approval",
+                "message": "Restart {{ inputs.service }}?",
+                "timeout_seconds": 3600,
+            },
+            {
+                "id": "restart",
+                "type": "aws",
+                "action": "ecs:UpdateService",
+                "params": {"cluster": "prod", "service": "api", "forceNewDeployment": True},
+            },
+            {"id": "settle", "type": "wait", "seconds": 1},
+            {
+                "id": "tell",
+                "type": "notify",
+                "channel": {"type": "webhook", "url": f"{target}/hook"},
+                "message": "{{ inputs.service }}: {{ steps.check.status }}",
+            },
+            {"id": "ok", "type": "succeed"},
+        ],
+    }
+
+
+def test_unhealthy_service_is_restarted_after_approval_and_the_team_is_told(
+    runtime: Runtime, local_http: LocalHttp
+) -> None:
+    # given a service whose health endpoint answers 503, running on ECS
+    ecs = boto3.client("ecs", region_name=REGION)
+    ecs.create_cluster(clusterName="prod")
+    ecs.register_task_definition(
+        family="api", containerDefinitions=[{"name": "api", "image": "api:1", "memory": 128}]
+    )
+    ecs.create_service(cluster="prod", serviceName="api", taskDefinition="api", desiredCount=1)
+    local_http.answer("/health", 503)
+    service = local_http.url.removeprefix("http://")
+
+    # when the workflow runs and an operator approves the restart
+    execution = runtime.start(restart_api(local_http.url), {"service": service})
+    approval = runtime.next_approval()
+    assert approval["message"] == f"Restart {service}?"
+    assert approval["meta"] == {"tenant_id": "t-1"}
+    runtime.sfn.send_task_success(
+        taskToken=approval["token"], output=json.dumps({"approved": True, "by": "alice"})
+    )
+    described = runtime.wait_until_done(execution)
+
+    # then it succeeds, the service got a new deployment and the webhook got one message
+    assert described["status"] == "SUCCEEDED", described
+    state = json.loads(described["output"])
+    assert state["steps"]["check"]["status"] == 503
+    assert state["steps"]["ask"] == {"approved": True, "by": "alice"}
+    assert state["steps"]["restart"]["action"] == "ecs:UpdateService"
+    assert local_http.bodies("/hook") == [{"message": f"{service}: 503", "step": "tell"}]
+    deployments = ecs.describe_services(cluster="prod", services=["api"])["services"][0]
+    assert deployments["serviceName"] == "api"
