@@ -17,7 +17,7 @@ from aws_lambda_powertools.event_handler import Response
 from orchestrix import wiring
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver as Resolver
 
 API_TITLE = "Orchestrix API"
 API_VERSION = "1.0.0"
@@ -85,11 +85,23 @@ def finish(document: str, public_paths: set[str]) -> str:
     return json.dumps(doc)
 
 
-def document(app: APIGatewayRestResolver) -> str:
+@cache
+def document() -> str:
+    """The API reference for every router of every function, built once per container."""
+    import copy
+
     # Powertools' OpenAPI models cost ~100 ms to import: only the docs routes pay for them.
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
     from aws_lambda_powertools.event_handler.openapi.models import HTTPBase, HTTPBearer
 
-    generated = app.get_openapi_json_schema(
+    from orchestrix.adapters.http.catalog import routers
+
+    everything = APIGatewayRestResolver(enable_validation=True)
+    for router in routers():
+        # A copy: include_router re-points a router at its resolver, and the original
+        # belongs to the function serving it.
+        everything.include_router(copy.copy(router))
+    generated = everything.get_openapi_json_schema(
         title=API_TITLE,
         version=API_VERSION,
         security_schemes={
@@ -111,16 +123,16 @@ def _swagger_assets() -> tuple[str, str]:
     return js, css
 
 
-def add_document_routes(app: APIGatewayRestResolver) -> None:
+def add_document_routes(app: Resolver) -> None:
     @app.get(DOCUMENT_PATH, include_in_schema=False)
     def openapi_document() -> Response[str]:
-        return Response(status_code=200, content_type="application/json", body=document(app))
+        return Response(status_code=200, content_type="application/json", body=document())
 
     @app.get(DOCS_PATH, include_in_schema=False)
     def swagger_ui() -> Response[str]:
         from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
 
         js, css = _swagger_assets()
-        spec = document(app).replace("</", "<\\/")  # keep the JSON inside its <script>
+        spec = document().replace("</", "<\\/")  # keep the JSON inside its <script>
         html = generate_swagger_html(spec, js, css, "", None, False)
         return Response(status_code=200, content_type="text/html", body=html)

@@ -1,0 +1,109 @@
+"""POST /api/v1/metrics/write (remote write 1.0) and /api/v1/metrics/import (text formats).
+
+Both answer 204 with no body. A body that can never be accepted is a 4xx problem+json
+(Prometheus drops the batch and does not retry); only a failure a retry can cure, such as
+the database being down, is a 5xx (Prometheus retries those with backoff).
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from orchestrix import bootstrap
+from orchestrix.adapters.http.context import current_principal, request_id_of
+from orchestrix.adapters.http.problems import problem
+from orchestrix.adapters.http.resolver import new_resolver
+from orchestrix.adapters.metrics import MetricsIngestError, RemoteWriteDecoder, parse_exposition
+from orchestrix.services.metrics import MetricsService
+
+router = Router()
+
+# One decoder per container: it caches validated series between requests.
+_decoder = RemoteWriteDecoder()
+_service_lock = threading.Lock()
+_service: tuple[object, MetricsService] | None = None
+
+
+def metrics_service() -> MetricsService:
+    """The service over the current database (rebuilt if bootstrap was reconfigured)."""
+    global _service
+    from orchestrix.adapters.postgres.metric_store import PostgresMetricStore
+
+    database = bootstrap.database()
+    with _service_lock:
+        if _service is None or _service[0] is not database:
+            _service = (database, MetricsService(PostgresMetricStore(database)))
+        return _service[1]
+
+
+def _body() -> bytes:
+    event: dict[str, Any] = router.current_event.raw_event
+    raw = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        return base64.b64decode(raw)
+    return raw.encode() if isinstance(raw, str) else bytes(raw)
+
+
+def _header(name: str) -> str | None:
+    value = router.current_event.headers.get(name)
+    if value is None:
+        lowered = name.lower()
+        value = next(
+            (v for k, v in router.current_event.headers.items() if k.lower() == lowered), None
+        )
+    return None if value is None else str(value)
+
+
+@router.post(
+    "/api/v1/metrics/write",
+    tags=["metrics"],
+    summary="Prometheus remote write 1.0 (snappy + protobuf WriteRequest)",
+    responses={204: {"description": "stored"}},
+)
+def remote_write() -> Response[None]:
+    principal = current_principal(router)
+    batch = _decoder.decode(
+        _body(),
+        content_type=_header("Content-Type"),
+        content_encoding=_header("Content-Encoding"),
+    )
+    metrics_service().write(principal, batch)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/api/v1/metrics/import",
+    tags=["metrics"],
+    summary="Import Prometheus text format or OpenMetrics (optional timestamps)",
+    responses={204: {"description": "stored"}},
+)
+def import_metrics() -> Response[None]:
+    principal = current_principal(router)
+    now_ms = int(bootstrap.clock().now().timestamp() * 1000)
+    batch = parse_exposition(_body(), content_type=_header("Content-Type"), now_ms=now_ms)
+    metrics_service().write(principal, batch)
+    return Response(status_code=204)
+
+
+def _on_ingest_error(exc: MetricsIngestError) -> Response[str]:
+    return problem(exc.status, exc.detail, title=exc.title)
+
+
+def write_resolver() -> APIGatewayRestResolver:
+    app = new_resolver([router], docs=False)
+    app.exception_handler(MetricsIngestError)(_on_ingest_error)
+    return app
+
+
+def handle_write(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> Any:
+    """Resolve a binary ingest request (the JSON API's body checks do not apply here)."""
+    response: dict[str, Any] = app.resolve(event, context)
+    multi = response.get("multiValueHeaders") or {}
+    multi["X-Request-Id"] = [request_id_of(event)]
+    response["multiValueHeaders"] = multi
+    return response
