@@ -41,7 +41,7 @@ promqltest: $(STAMP)
 
 ## synth: synthesize the CDK app offline (STAGE=name, default dev)
 synth: $(STAMP) node_modules/.installed
-	PATH=$(CURDIR)/$(BIN):$$PATH npx cdk synth -c stage=$${STAGE:-dev} --quiet
+	PATH=$(CURDIR)/$(BIN):$$PATH npx cdk synth -c stage=$${STAGE:-dev} $(CDK_ARGS) --quiet
 
 ## bench: run the benchmarks and write docs/benchmarks.md
 bench: $(STAMP)
@@ -49,8 +49,8 @@ bench: $(STAMP)
 
 ## localstack-deploy: deploy to a LocalStack you run yourself (needs Docker; not used by make test)
 localstack-deploy: $(STAMP) node_modules/.installed
-	PATH=$(CURDIR)/$(BIN):$$PATH npx cdklocal bootstrap -c stage=$${STAGE:-local}
-	PATH=$(CURDIR)/$(BIN):$$PATH npx cdklocal deploy -c stage=$${STAGE:-local} --require-approval never
+	PATH=$(CURDIR)/$(BIN):$$PATH npx cdklocal bootstrap -c stage=$${STAGE:-local} -c deletionProtection=false
+	PATH=$(CURDIR)/$(BIN):$$PATH npx cdklocal deploy -c stage=$${STAGE:-local} -c deletionProtection=false --require-approval never
 
 test-localstack: $(STAMP)
 	ORCHESTRIX_TARGET=localstack $(BIN)/python -m pytest -q tests/e2e

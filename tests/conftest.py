@@ -24,7 +24,9 @@ def pg_root_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         return
     shared = tmp_path_factory.getbasetemp().parent  # the same for every xdist worker
     os.environ.setdefault("XDG_RUNTIME_DIR", str(shared))
-    with warnings.catch_warnings():
+    with open(shared / "pgserver.lock", "w") as lock, warnings.catch_warnings():
+        # Workers start together; only one may run initdb on the shared data directory.
+        fcntl.flock(lock, fcntl.LOCK_EX)
         warnings.simplefilter("ignore")
         from pgserver import get_server
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from orchestrix.ports.unit_of_work import UnitOfWork
     from orchestrix.services.api_keys import ApiKeyService
     from orchestrix.services.audit import AuditService
+    from orchestrix.services.metrics import MetricsService
 
 _lock = threading.RLock()
 _overrides: dict[str, Any] = {}
@@ -48,6 +49,7 @@ def reset() -> None:
         boto3_client,
         event_publisher,
         one_time_scheduler,
+        metrics_service,
     ):
         fn.cache_clear()
 
@@ -143,6 +145,7 @@ def api_key_service() -> ApiKeyService:
 @cache
 def audit_service() -> AuditService:
     from orchestrix.services.audit import AuditService
+    from orchestrix.services.metrics import MetricsService
 
     return AuditService(unit_of_work)
 
@@ -189,3 +192,11 @@ def one_time_scheduler() -> OneTimeScheduler:
     return EventBridgeOneTimeScheduler(
         boto3_client("scheduler"), s.schedule_group_name, role, function_arn
     )
+
+
+@cache
+def metrics_service() -> MetricsService:
+    from orchestrix.adapters.postgres.metric_store import PostgresMetricStore
+    from orchestrix.services.metrics import MetricsService
+
+    return MetricsService(PostgresMetricStore(database()))

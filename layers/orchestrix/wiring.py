@@ -30,6 +30,7 @@ Capability = Literal[
     "timestream:write",
     "timestream:query",
     "remediation:act",  # the allow-listed remediation actions of workflow `aws` steps
+    "kms:secrets",  # GenerateDataKey/Decrypt on alias/orchestrix-<stage>-secrets (channel secrets)
 ]
 
 
@@ -102,6 +103,9 @@ FUNCTIONS: tuple[Function, ...] = (
         timeout_s=300,
         reserved_concurrency=1,
     ),
+    # metrics
+    Function("metrics_write", "Prometheus remote write and metric imports", memory_mb=1024),
+    Function("metrics_query", "The Prometheus-compatible query API", memory_mb=1024),
     Function(
         "housekeeping",
         "Hourly clean-up: purges API keys revoked or expired more than 30 days ago",
@@ -122,6 +126,15 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", "/api/v1/api-keys/{key_id}", "api"),
     Route("GET", "/api/v1/audit-logs", "api"),
     Route("GET", "/api/v1/audit-logs/{audit_id}", "api"),
+    # --- metrics: remote write in, the Prometheus HTTP API out (again under /prometheus) ---
+    Route("POST", "/api/v1/metrics/write", "metrics_write"),
+    Route("POST", "/api/v1/metrics/import", "metrics_write"),
+    *(
+        Route(method, f"{prefix}/{path}", "metrics_query")
+        for prefix in ("/api/v1/metrics", "/prometheus/api/v1")
+        for path in ("query", "query_range", "labels", "label/{name}/values", "series", "metadata")
+        for method in ("GET", "POST")
+    ),
 )
 
 SCHEDULES: tuple[Schedule, ...] = (

@@ -8,7 +8,6 @@ the database being down, is a 5xx (Prometheus retries those with backoff).
 from __future__ import annotations
 
 import base64
-import threading
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -25,20 +24,10 @@ router = Router()
 
 # One decoder per container: it caches validated series between requests.
 _decoder = RemoteWriteDecoder()
-_service_lock = threading.Lock()
-_service: tuple[object, MetricsService] | None = None
 
 
 def metrics_service() -> MetricsService:
-    """The service over the current database (rebuilt if bootstrap was reconfigured)."""
-    global _service
-    from orchestrix.adapters.postgres.metric_store import PostgresMetricStore
-
-    database = bootstrap.database()
-    with _service_lock:
-        if _service is None or _service[0] is not database:
-            _service = (database, MetricsService(PostgresMetricStore(database)))
-        return _service[1]
+    return bootstrap.metrics_service()
 
 
 def _body() -> bytes:

@@ -1,0 +1,17 @@
+"""The Prometheus-compatible query API (query, query_range, labels, series, metadata)."""
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+
+from orchestrix.adapters.http.routes.prometheus_api import handle_query, prometheus_resolver
+from orchestrix.observability import logger, traced
+
+app = prometheus_resolver()
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@traced
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    response: dict[str, Any] = handle_query(app, event, context)
+    return response

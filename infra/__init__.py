@@ -1,0 +1,1 @@
+"""The Orchestrix CDK app (`cdk synth -c stage=<name>`)."""

@@ -1,0 +1,205 @@
+"""Per-stage settings read from CDK context (`cdk deploy -c stage=acme -c metricsBackend=...`).
+
+Every value is validated here so that a typo fails synth with one line that names the key,
+instead of surfacing as a CloudFormation error twenty minutes into a deploy.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+MetricsBackend = Literal["postgres", "timestream"]
+
+# CloudWatch Logs accepts only these retention periods (days).
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
+                      1827, 2192, 2557, 2922, 3288, 3653)  # fmt: skip
+_STAGE_RE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_ACCOUNT_RE = re.compile(r"^\d{12}$")
+_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+_DEFAULT_ROLE_CLAIMS = "realm_access.roles,cognito:groups,roles"
+
+
+class ConfigError(ValueError):
+    """A missing or invalid context value; the message is one line meant for the user."""
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    stage: str
+    account: str | None
+    region: str
+    metrics_backend: MetricsBackend = "postgres"
+    oidc_issuer: str = ""
+    oidc_audience: str = "orchestrix"
+    tenant_claim: str = "tenant_id"
+    role_claims: str = _DEFAULT_ROLE_CLAIMS
+    alarm_email: str = ""
+    log_retention_days: int = 30
+    event_archive_days: int = 30
+    metrics_memory_retention_hours: int = 24
+    metrics_magnetic_retention_days: int = 395
+    aurora_min_acu: float = 0.5
+    aurora_max_acu: float = 4.0
+    deletion_protection: bool = True
+    db_iam_auth: bool = False
+    bedrock_model_id: str = ""
+    ses_from_address: str = ""
+    egress_allow: str = ""
+    nat_gateways: int | None = None  # None: one NAT only when a function needs the internet
+    authorizer_cache_seconds: int | None = None  # None: wiring.AUTHORIZER_CACHE_SECONDS
+    throttle_rate: int = 100
+    throttle_burst: int = 200
+    waf: bool = False
+    domain_name: str = ""
+    certificate_arn: str = ""
+    tracing: bool = False
+    log_level: str = "INFO"
+
+    @property
+    def stack_name(self) -> str:
+        return f"Orchestrix-{self.stage}"
+
+    @property
+    def prefix(self) -> str:
+        """Prefix of every physical name in the stage; keeps stages apart in one account."""
+        return f"orchestrix-{self.stage}"
+
+
+def load(get: Callable[[str], Any], env: dict[str, str] | None = None) -> StageConfig:
+    """Build a StageConfig from a context getter (`app.node.try_get_context`)."""
+    env = env or {}
+    stage = _text(get, "stage")
+    if not stage:
+        raise ConfigError("context 'stage' is required: cdk synth -c stage=<name> (e.g. dev, acme)")
+    if not _STAGE_RE.match(stage):
+        raise ConfigError(
+            f"context 'stage'={stage!r} must be 1-20 chars: lowercase letter, then a-z, 0-9 or '-'"
+        )
+    account = _text(get, "account") or env.get("CDK_DEFAULT_ACCOUNT") or None
+    if account is not None and not _ACCOUNT_RE.match(account):
+        raise ConfigError(f"context 'account'={account!r} must be a 12-digit AWS account id")
+    region = _text(get, "region") or env.get("CDK_DEFAULT_REGION") or "us-east-1"
+    if not _REGION_RE.match(region):
+        raise ConfigError(f"context 'region'={region!r} is not an AWS region name (e.g. us-east-1)")
+    backend = _text(get, "metricsBackend") or "postgres"
+    if backend not in ("postgres", "timestream"):
+        raise ConfigError(
+            f"context 'metricsBackend'={backend!r} is unknown: use 'postgres' or 'timestream'"
+        )
+    issuer = _text(get, "oidcIssuer")
+    if issuer and not issuer.startswith("https://"):
+        raise ConfigError(f"context 'oidcIssuer'={issuer!r} must be an https:// URL")
+    email = _text(get, "alarmEmail")
+    if email and not _EMAIL_RE.match(email):
+        raise ConfigError(f"context 'alarmEmail'={email!r} is not an email address")
+    ses_from = _text(get, "sesFromAddress")
+    if ses_from and not _EMAIL_RE.match(ses_from):
+        raise ConfigError(f"context 'sesFromAddress'={ses_from!r} is not an email address")
+    log_days = _int(get, "logRetentionDays", 30, 1, 3653)
+    if log_days not in LOG_RETENTION_DAYS:
+        raise ConfigError(
+            f"context 'logRetentionDays'={log_days} is not a CloudWatch retention "
+            f"({', '.join(map(str, LOG_RETENTION_DAYS))})"
+        )
+    min_acu = _acu(get, "auroraMinAcu", 0.5)
+    max_acu = _acu(get, "auroraMaxAcu", 4.0)
+    if max_acu < max(min_acu, 1.0):
+        raise ConfigError(
+            f"context 'auroraMaxAcu'={max_acu} must be >= 1 and >= auroraMinAcu={min_acu}"
+        )
+    domain, cert = _text(get, "domainName"), _text(get, "certificateArn")
+    if bool(domain) != bool(cert):
+        raise ConfigError("contexts 'domainName' and 'certificateArn' must be given together")
+    nat = get("natGateways")
+    log_level = (_text(get, "logLevel") or "INFO").upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"context 'logLevel'={log_level!r} must be DEBUG, INFO, WARNING or ERROR")
+    return StageConfig(
+        stage=stage,
+        account=account,
+        region=region,
+        metrics_backend="timestream" if backend == "timestream" else "postgres",
+        oidc_issuer=issuer,
+        oidc_audience=_text(get, "oidcAudience") or "orchestrix",
+        tenant_claim=_text(get, "tenantClaim") or "tenant_id",
+        role_claims=_text(get, "roleClaims") or _DEFAULT_ROLE_CLAIMS,
+        alarm_email=email,
+        log_retention_days=log_days,
+        event_archive_days=_int(get, "eventArchiveDays", 30, 0, 3650),
+        metrics_memory_retention_hours=_int(get, "metricsMemoryRetentionHours", 24, 1, 8766),
+        metrics_magnetic_retention_days=_int(get, "metricsRetentionDays", 395, 1, 73000),
+        aurora_min_acu=min_acu,
+        aurora_max_acu=max_acu,
+        deletion_protection=_bool(get, "deletionProtection", True),
+        db_iam_auth=_bool(get, "dbIamAuth", False),
+        bedrock_model_id=_text(get, "bedrockModelId"),
+        ses_from_address=ses_from,
+        egress_allow=_text(get, "egressAllow"),
+        nat_gateways=None if nat is None else _int(get, "natGateways", 0, 0, 3),
+        authorizer_cache_seconds=(
+            None
+            if get("authorizerCacheSeconds") is None
+            else _int(get, "authorizerCacheSeconds", 300, 0, 3600)
+        ),
+        throttle_rate=_int(get, "throttleRate", 100, 1, 10000),
+        throttle_burst=_int(get, "throttleBurst", 200, 1, 5000),
+        waf=_bool(get, "waf", False),
+        domain_name=domain,
+        certificate_arn=cert,
+        tracing=_bool(get, "tracing", False),
+        log_level=log_level,
+    )
+
+
+def _text(get: Callable[[str], Any], key: str) -> str:
+    value = get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ConfigError(f"context {key!r}={value!r} must be a string")
+    return value.strip()
+
+
+def _int(get: Callable[[str], Any], key: str, default: int, low: int, high: int) -> int:
+    raw = get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(str(raw))
+    except ValueError:
+        raise ConfigError(f"context {key!r}={raw!r} must be a whole number") from None
+    if not low <= value <= high:
+        raise ConfigError(f"context {key!r}={value} must be between {low} and {high}")
+    return value
+
+
+def _acu(get: Callable[[str], Any], key: str, default: float) -> float:
+    raw = get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(str(raw))
+    except ValueError:
+        raise ConfigError(f"context {key!r}={raw!r} must be a number of ACUs") from None
+    # Aurora Serverless v2 capacities are half-steps between 0 (auto-pause) and 256.
+    if not 0 <= value <= 256 or (value * 2) != int(value * 2):
+        raise ConfigError(f"context {key!r}={value} must be 0-256 in steps of 0.5")
+    return value
+
+
+def _bool(get: Callable[[str], Any], key: str, default: bool) -> bool:
+    raw = get(key)
+    if raw is None or raw == "":
+        return default
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no"):
+        return False
+    raise ConfigError(f"context {key!r}={raw!r} must be true or false")

@@ -1,0 +1,1 @@
+"""One CDK construct per file, each built from `orchestrix.wiring`."""

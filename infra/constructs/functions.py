@@ -1,0 +1,331 @@
+"""Every Lambda function of `wiring.FUNCTIONS`: Python 3.12 on ARM64, the shared layer, the
+runtime settings in its environment and one least-privilege IAM grant per capability."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.config import StageConfig
+from infra.constructs.database import Database
+from infra.constructs.events import Events
+from infra.constructs.layer import REPO_ROOT
+from infra.constructs.metrics import Metrics
+from infra.constructs.network import Network
+from infra.constructs.notifications import Notifications
+from infra.constructs.workflows import Workflows
+from infra.nag import acknowledge_wildcards
+from orchestrix import wiring
+
+# What a workflow `aws` step may do, on resources the tenant tagged as remediable only.
+REMEDIATION_ACTIONS = (
+    "ec2:RebootInstances",
+    "ec2:StartInstances",
+    "ec2:StopInstances",
+    "ecs:UpdateService",
+    "autoscaling:SetDesiredCapacity",
+    "lambda:PutFunctionConcurrency",
+    "rds:RebootDBInstance",
+)
+REMEDIATION_TAG = "orchestrix:remediable"
+REMEDIATION_READ_ACTIONS = (
+    "ec2:DescribeInstances",
+    "ecs:DescribeServices",
+    "autoscaling:DescribeAutoScalingGroups",
+    "rds:DescribeDBInstances",
+    "cloudwatch:DescribeAlarms",
+    "cloudwatch:GetMetricData",
+)
+_GEO_PROFILE = re.compile(r"^(us|eu|apac|us-gov|jp|au|ca|global)\.(.+)$")
+
+
+@dataclass(frozen=True)
+class Platform:
+    """The shared resources functions are configured with and granted access to."""
+
+    network: Network
+    database: Database
+    events: Events
+    workflows: Workflows
+    metrics: Metrics
+    notifications: Notifications
+
+
+class Functions(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: StageConfig,
+        platform: Platform,
+        layer: lambda_.ILayerVersion,
+        retention: logs.RetentionDays,
+        functions: Iterable[wiring.Function] = wiring.FUNCTIONS,
+        repo_root: Path = REPO_ROOT,
+    ) -> None:
+        super().__init__(scope, id)
+        self._config = config
+        self._platform = platform
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetters",
+            queue_name=f"{config.prefix}-dead-letters",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=cdk.Duration.days(14),
+        )
+        self.by_name: dict[str, lambda_.Function] = {}
+        self.specs: dict[str, wiring.Function] = {}
+        environment = self._environment()
+        for spec in functions:
+            fn = self._build_function(spec, layer, retention, environment, repo_root)
+            if config.tracing:
+                acknowledge_wildcards(
+                    fn, ["*"], "X-Ray PutTraceSegments/PutTelemetryRecords take no resource."
+                )
+            for capability in spec.capabilities:
+                self._grants[capability](self, fn)
+            self.by_name[spec.name] = fn
+            self.specs[spec.name] = spec
+
+    def _environment(self) -> dict[str, str]:
+        config, p = self._config, self._platform
+        env = {
+            "ORCHESTRIX_STAGE": config.stage,
+            "DB_SECRET_ARN": p.database.secret.secret_arn,
+            "DB_HOST": p.database.proxy.endpoint,
+            "DB_NAME": p.database.name,
+            "EVENT_BUS_NAME": p.events.bus.event_bus_name,
+            "SCHEDULE_GROUP_NAME": p.events.schedule_group.schedule_group_name,
+            "SCHEDULER_ROLE_ARN": p.events.scheduler_role.role_arn,
+            "SCHEDULER_TARGET_PREFIX": p.events.target_prefix,
+            "STATE_MACHINE_ROLE_ARN": p.workflows.role.role_arn,
+            "STATE_MACHINE_PREFIX": p.workflows.name_prefix,
+            "OIDC_ISSUER": config.oidc_issuer,
+            "OIDC_AUDIENCE": config.oidc_audience,
+            "TENANT_CLAIM": config.tenant_claim,
+            "ROLE_CLAIMS": config.role_claims,
+            "METRICS_BACKEND": config.metrics_backend,
+            "NOTIFY_TOPIC_ARN": p.notifications.topic.topic_arn,
+            "INTEGRATIONS_SECRET_ARN": p.notifications.integrations_secret.secret_arn,
+            "SES_FROM_ADDRESS": config.ses_from_address,
+            "EGRESS_ALLOW": config.egress_allow,
+            "BEDROCK_MODEL_ID": config.bedrock_model_id,
+            "ORCHESTRIX_TRACING": "1" if config.tracing else "0",
+            "POWERTOOLS_TRACE_DISABLED": "false" if config.tracing else "true",
+            "LOG_LEVEL": config.log_level,
+            "POWERTOOLS_METRICS_NAMESPACE": "Orchestrix",
+        }
+        if p.metrics.enabled:
+            env["TIMESTREAM_DATABASE"] = p.metrics.database_name
+            env["TIMESTREAM_TABLE"] = p.metrics.table_name
+        return env
+
+    def _build_function(
+        self,
+        spec: wiring.Function,
+        layer: lambda_.ILayerVersion,
+        retention: logs.RetentionDays,
+        environment: dict[str, str],
+        repo_root: Path,
+    ) -> lambda_.Function:
+        source = repo_root / spec.source_dir
+        if not (source / "handler.py").is_file():
+            raise FileNotFoundError(
+                f"wiring function {spec.name!r} has no {spec.source_dir}/handler.py"
+            )
+        name = f"{self._config.prefix}-{spec.name}"
+        log_group = logs.LogGroup(
+            self,
+            f"Logs-{spec.name}",
+            log_group_name=f"/aws/lambda/{name}",
+            retention=retention,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        network = self._platform.network
+        return lambda_.Function(
+            self,
+            f"Fn-{spec.name}",
+            function_name=name,
+            description=spec.description[:256],
+            runtime=lambda_.Runtime.PYTHON_3_12,
+            architecture=lambda_.Architecture.ARM_64,
+            handler=spec.handler,
+            code=lambda_.Code.from_asset(str(source), exclude=["__pycache__", "*.pyc"]),
+            layers=[layer],
+            memory_size=spec.memory_mb,
+            timeout=cdk.Duration.seconds(spec.timeout_s),
+            environment={**environment, "POWERTOOLS_SERVICE_NAME": spec.name},
+            log_group=log_group,
+            vpc=network.vpc,
+            vpc_subnets=network.function_subnets(spec),
+            security_groups=[self._platform.database.client_security_group],
+            reserved_concurrent_executions=spec.reserved_concurrency,
+            dead_letter_queue=self.dead_letter_queue,
+            retry_attempts=2,
+            tracing=lambda_.Tracing.ACTIVE if self._config.tracing else lambda_.Tracing.DISABLED,
+        )
+
+    # --- capability grants: one small method each -----------------------------------------
+
+    @staticmethod
+    def _allow(
+        fn: lambda_.Function,
+        actions: list[str],
+        resources: list[str],
+        reason: str,
+        conditions: dict[str, dict[str, str]] | None = None,
+    ) -> None:
+        fn.add_to_role_policy(
+            iam.PolicyStatement(actions=actions, resources=resources, conditions=conditions)
+        )
+        acknowledge_wildcards(fn, resources, reason)
+
+    def _grant_database(self, fn: lambda_.Function) -> None:
+        self._platform.database.grant_access(fn)
+
+    def _grant_events_put(self, fn: lambda_.Function) -> None:
+        self._platform.events.bus.grant_put_events_to(fn)
+
+    def _grant_scheduler_manage(self, fn: lambda_.Function) -> None:
+        stack = cdk.Stack.of(self)
+        arn = f"arn:{stack.partition}:scheduler:{stack.region}:{stack.account}"
+        self._allow(
+            fn,
+            [
+                "scheduler:CreateSchedule",
+                "scheduler:UpdateSchedule",
+                "scheduler:DeleteSchedule",
+                "scheduler:GetSchedule",
+            ],
+            [f"{arn}:schedule/{self._config.prefix}/*"],
+            "Escalation schedules are created at run time, one per incident level; the grant is "
+            "limited to the stage's own schedule group.",
+        )
+        fn.add_to_role_policy(
+            _pass_role(self._platform.events.scheduler_role, "scheduler.amazonaws.com")
+        )
+
+    def _grant_states_start(self, fn: lambda_.Function) -> None:
+        stack = cdk.Stack.of(self)
+        prefix = self._platform.workflows.name_prefix
+        arn = f"arn:{stack.partition}:states:{stack.region}:{stack.account}"
+        reason = (
+            "Workflow versions compile to state machines created at run time; the grant is "
+            "limited to the stage's name prefix."
+        )
+        self._allow(
+            fn,
+            [
+                "states:CreateStateMachine",
+                "states:UpdateStateMachine",
+                "states:DescribeStateMachine",
+                "states:StartExecution",
+                "states:ListExecutions",
+                "states:TagResource",
+            ],
+            [f"{arn}:stateMachine:{prefix}*"],
+            reason,
+        )
+        self._allow(
+            fn,
+            ["states:StopExecution", "states:DescribeExecution", "states:GetExecutionHistory"],
+            [f"{arn}:execution:{prefix}*:*"],
+            reason,
+        )
+        fn.add_to_role_policy(_pass_role(self._platform.workflows.role, "states.amazonaws.com"))
+
+    def _grant_states_callback(self, fn: lambda_.Function) -> None:
+        self._allow(
+            fn,
+            ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],
+            ["*"],
+            "SendTask* act on a task token, not a resource: IAM accepts only '*' for them.",
+        )
+
+    def _grant_ses_send(self, fn: lambda_.Function) -> None:
+        self._platform.notifications.grant_send_email(fn)
+
+    def _grant_sns_publish(self, fn: lambda_.Function) -> None:
+        self._platform.notifications.grant_publish(fn)
+        # Direct SMS goes to a phone number, not a topic: allow that and no other topic.
+        fn.add_to_role_policy(
+            iam.PolicyStatement(actions=["sns:Publish"], not_resources=["arn:*:sns:*:*:*"])
+        )
+
+    def _grant_bedrock_invoke(self, fn: lambda_.Function) -> None:
+        model = self._config.bedrock_model_id
+        if not model:
+            return  # the offline analyser needs no permission
+        self._allow(
+            fn,
+            ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
+            bedrock_resources(cdk.Stack.of(self), model),
+            "A cross-region inference profile routes to the same model in any of its regions.",
+        )
+
+    def _grant_timestream_write(self, fn: lambda_.Function) -> None:
+        self._platform.metrics.grant(fn, write=True)
+
+    def _grant_timestream_query(self, fn: lambda_.Function) -> None:
+        self._platform.metrics.grant(fn, write=False)
+
+    def _grant_remediation_act(self, fn: lambda_.Function) -> None:
+        self._allow(
+            fn,
+            list(REMEDIATION_ACTIONS),
+            ["*"],
+            "Remediation targets are the tenant's own resources, unknown at deploy time; the "
+            f"actions are allow-listed and only apply to resources tagged {REMEDIATION_TAG}=true.",
+            conditions={"StringEquals": {f"aws:ResourceTag/{REMEDIATION_TAG}": "true"}},
+        )
+        self._allow(
+            fn,
+            list(REMEDIATION_READ_ACTIONS),
+            ["*"],
+            "Read-only Describe/Get calls a remediation step uses to check its target; these "
+            "APIs do not support resource-level permissions.",
+        )
+
+    _grants: dict[str, Callable[[Functions, lambda_.Function], None]] = {
+        "database": _grant_database,
+        "events:put": _grant_events_put,
+        "scheduler:manage": _grant_scheduler_manage,
+        "states:start": _grant_states_start,
+        "states:callback": _grant_states_callback,
+        "ses:send": _grant_ses_send,
+        "sns:publish": _grant_sns_publish,
+        "bedrock:invoke": _grant_bedrock_invoke,
+        "timestream:write": _grant_timestream_write,
+        "timestream:query": _grant_timestream_query,
+        "remediation:act": _grant_remediation_act,
+    }
+
+
+def _pass_role(role: iam.IRole, service: str) -> iam.PolicyStatement:
+    return iam.PolicyStatement(
+        actions=["iam:PassRole"],
+        resources=[role.role_arn],
+        conditions={"StringEquals": {"iam:PassedToService": service}},
+    )
+
+
+def bedrock_resources(stack: cdk.Stack, model: str) -> list[str]:
+    """A foundation model, or a cross-region inference profile and the models it routes to."""
+    profile = _GEO_PROFILE.match(model)
+    if profile is None:
+        return [f"arn:{stack.partition}:bedrock:{stack.region}::foundation-model/{model}"]
+    return [
+        f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}:inference-profile/{model}",
+        f"arn:{stack.partition}:bedrock:*::foundation-model/{profile.group(2)}",
+    ]

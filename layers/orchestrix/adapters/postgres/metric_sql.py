@@ -1,0 +1,207 @@
+"""SQL and byte-level helpers of the PostgreSQL metric store.
+
+Two things live here so that `metric_store.py` reads as the store's logic only:
+- `int8_array` / `float8_array`: sample columns as binary array parameters, built with
+  C-speed strided byte copies instead of a Python call per sample (the ingest hot path);
+- `pushdown`: the subset of PromQL label matchers SQL can answer with an index, as a
+  superset filter (the store still checks every matcher exactly in Python).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import struct
+import sys
+from array import array
+from collections.abc import Sequence
+from typing import Any
+
+from psycopg.abc import Buffer
+from psycopg.adapt import AdaptersMap, Dumper
+from psycopg.pq import Format
+
+from orchestrix.promql.storage import LabelMatcher, MatchOp
+
+DAY_MS = 86_400_000
+# metric_series.last_ts is only moved forward once a batch is this far past it, so the
+# recorded bounds are a superset of the truth by at most this much (see 0002_metrics.sql).
+SERIES_TOUCH_MS = 3_600_000
+
+_FIELD8 = struct.pack(">i", 8)
+
+SET_TENANT = "SELECT set_config('app.tenant_id', %s, true)"
+ENSURE_TENANT = "INSERT INTO tenants (id) VALUES (%s) ON CONFLICT DO NOTHING"
+ENSURE_PARTITIONS = "SELECT orchestrix_ensure_sample_partitions(%s, %s)"
+DROP_PARTITIONS = "SELECT orchestrix_drop_sample_partitions(%s)"
+
+# COPY FROM is refused on tables with row-level security, so samples travel as three
+# binary array parameters. The plain INSERT is the fast path; a batch that meets samples
+# already stored (a sender retrying after a lost response) is inserted again, skipping them.
+INSERT_SAMPLES = """
+INSERT INTO metric_samples (tenant_id, fingerprint, ts, value)
+SELECT %(tenant)s, u.fp, u.ts, u.v
+FROM unnest(%(fps)s::bigint[], %(ts)s::bigint[], %(values)s::float8[]) AS u(fp, ts, v)
+"""
+INSERT_SAMPLES_SKIPPING_STORED = INSERT_SAMPLES + "ON CONFLICT DO NOTHING\n"
+UPSERT_SERIES = """
+INSERT INTO metric_series (tenant_id, fingerprint, metric_name, labels, first_ts, last_ts)
+SELECT %(tenant)s, u.fp, u.name, u.labels::jsonb, %(first)s, %(last)s
+FROM unnest(%(fps)s::bigint[], %(names)s::text[], %(labels)s::text[]) AS u(fp, name, labels)
+ON CONFLICT (tenant_id, fingerprint) DO UPDATE
+SET first_ts = least(metric_series.first_ts, excluded.first_ts),
+    last_ts = greatest(metric_series.last_ts, excluded.last_ts)
+WHERE excluded.first_ts < metric_series.first_ts OR excluded.last_ts > metric_series.last_ts
+"""
+UPSERT_METADATA = """
+INSERT INTO metric_metadata (tenant_id, family, type, help, unit)
+SELECT %(tenant)s, u.family, u.type, u.help, u.unit
+FROM unnest(%(families)s::text[], %(types)s::text[], %(helps)s::text[], %(units)s::text[])
+     AS u(family, type, help, unit)
+ON CONFLICT (tenant_id, family) DO UPDATE
+SET type = excluded.type, help = excluded.help, unit = excluded.unit, updated_at = now()
+WHERE (metric_metadata.type, metric_metadata.help, metric_metadata.unit)
+      IS DISTINCT FROM (excluded.type, excluded.help, excluded.unit)
+"""
+# Samples come back as one row per series, timestamps and values as big-endian byte strings
+# (int8send/float8send): bit-exact (staleness NaNs survive) and decoded at C speed.
+SELECT_SAMPLES = """
+SELECT fingerprint,
+       string_agg(int8send(ts), ''::bytea ORDER BY ts),
+       string_agg(float8send(value), ''::bytea ORDER BY ts)
+FROM metric_samples
+WHERE tenant_id = %(tenant)s AND fingerprint = ANY(%(fps)s) AND ts BETWEEN %(start)s AND %(end)s
+GROUP BY fingerprint
+"""
+SELECT_METADATA = """
+SELECT family, type, help, unit FROM metric_metadata
+WHERE tenant_id = %(tenant)s AND (%(family)s::text IS NULL OR family = %(family)s)
+ORDER BY family
+LIMIT %(limit)s
+"""
+SELECT_LABEL_NAMES = """
+SELECT DISTINCT k FROM metric_series, jsonb_object_keys(labels) AS k
+WHERE tenant_id = %(tenant)s AND first_ts <= %(end)s AND last_ts >= %(start)s
+ORDER BY k
+"""
+SELECT_METRIC_NAMES = """
+SELECT DISTINCT metric_name FROM metric_series
+WHERE tenant_id = %(tenant)s AND first_ts <= %(end)s AND last_ts >= %(start)s
+ORDER BY metric_name
+"""
+SELECT_LABEL_VALUES = """
+SELECT DISTINCT labels ->> %(name)s AS v FROM metric_series
+WHERE tenant_id = %(tenant)s AND first_ts <= %(end)s AND last_ts >= %(start)s
+  AND labels ? %(name)s
+ORDER BY v
+"""
+
+
+class Int8Array(bytes):
+    """A `bigint[]` already in PostgreSQL's binary array format."""
+
+
+class Float8Array(bytes):
+    """A `double precision[]` already in PostgreSQL's binary array format."""
+
+
+class _RawArrayDumper(Dumper):
+    format = Format.BINARY
+
+    def dump(self, obj: Buffer) -> Buffer:
+        return obj
+
+
+class _Int8ArrayDumper(_RawArrayDumper):
+    oid = 1016  # int8[]
+
+
+class _Float8ArrayDumper(_RawArrayDumper):
+    oid = 1022  # float8[]
+
+
+def register_array_dumpers(adapters: AdaptersMap) -> None:
+    adapters.register_dumper(Int8Array, _Int8ArrayDumper)
+    adapters.register_dumper(Float8Array, _Float8ArrayDumper)
+
+
+def _binary_array(column: array[Any], element_oid: int) -> bytes:
+    """`array_send` format of a one-dimensional array without NULLs.
+
+    Every element is `int32 length (8) + 8 bytes`, so the buffer starts as that template
+    repeated and the values are written byte-plane by byte-plane with extended-slice
+    assignment: eight C-level copies for the whole column instead of a Python call per
+    element (this is the ingest hot path).
+    """
+    count = len(column)
+    if sys.byteorder == "little":
+        column.byteswap()  # the wire format is big-endian
+    raw = column.tobytes()
+    buf = bytearray((_FIELD8 + bytes(8)) * count)
+    for plane in range(8):
+        buf[4 + plane :: 12] = raw[plane::8]
+    return struct.pack(">iiiii", 1, 0, element_oid, count, 1) + bytes(buf)
+
+
+def int8_array(values: Sequence[int] | array[int]) -> Int8Array:
+    return Int8Array(_binary_array(array("q", values), 20))
+
+
+def float8_array(values: Sequence[float]) -> Float8Array:
+    return Float8Array(_binary_array(array("d", values), 701))
+
+
+def unpack_int8(raw: bytes) -> list[int]:
+    column = array("q", raw)
+    if sys.byteorder == "little":
+        column.byteswap()
+    return column.tolist()
+
+
+def unpack_float8(raw: bytes) -> list[float]:
+    column = array("d", raw)
+    if sys.byteorder == "little":
+        column.byteswap()
+    return column.tolist()
+
+
+# A regex made only of literal alternatives ("GET|POST", "node") can become an equality.
+_LITERAL_ALTERNATIVES = re.compile(r"[^\\.^$*+?()\[\]{}|]+(?:\|[^\\.^$*+?()\[\]{}|]+)*\Z")
+
+
+def _literals(matcher: LabelMatcher) -> list[str] | None:
+    """The values an `=` or `=~` matcher accepts, if they are a short list of non-empty ones."""
+    if matcher.op is MatchOp.EQUAL:
+        return [matcher.value] if matcher.value else None
+    if matcher.op is MatchOp.REGEX and _LITERAL_ALTERNATIVES.match(matcher.value):
+        options = matcher.value.split("|")
+        return options if len(options) <= 100 else None
+    return None
+
+
+def pushdown(matchers: Sequence[LabelMatcher]) -> tuple[str, dict[str, Any]]:
+    """SQL conditions on metric_series implied by the matchers, and their parameters.
+
+    Only matchers that require a label to hold one of a few non-empty values are pushed
+    down: they map to the metric-name index or to `labels @> ...` on the GIN index. The
+    result selects a superset of the matching series; regexes with real syntax, negations
+    and empty-value matchers are left to the exact check in Python, since PostgreSQL's
+    regex dialect is not RE2 and a mistranslation would silently drop series.
+    """
+    conditions: list[str] = []
+    params: dict[str, Any] = {}
+    for index, matcher in enumerate(matchers):
+        options = _literals(matcher)
+        if options is None:
+            continue
+        key = f"m{index}"
+        if matcher.name == "__name__":
+            conditions.append(f"metric_name = ANY(%({key})s)")
+            params[key] = options
+            continue
+        alternatives = []
+        for position, option in enumerate(options):
+            params[f"{key}_{position}"] = json.dumps({matcher.name: option})
+            alternatives.append(f"labels @> %({key}_{position})s::jsonb")
+        conditions.append("(" + " OR ".join(alternatives) + ")")
+    return "".join(f" AND {c}" for c in conditions), params

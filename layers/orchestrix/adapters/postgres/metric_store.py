@@ -1,0 +1,353 @@
+"""The default metric store: series and day-partitioned samples in PostgreSQL.
+
+Writes are one transaction per batch: new or widened series are upserted, samples go in
+as one INSERT of three binary array parameters (COPY is refused under row-level security),
+and a batch that was already stored (a sender retrying after a lost response) falls back to
+`INSERT ... ON CONFLICT DO NOTHING`, so nothing is duplicated.
+Reads go through `reader(tenant_id)`, a `Queryable` for the PromQL engine. Every statement
+runs as the application role with `app.tenant_id` set, so row-level security applies even
+where a query forgets its own `tenant_id = ...` condition.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from array import array
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg_pool import PoolTimeout
+
+from orchestrix.adapters.metrics.batch import DecodedBatch, MetricMetadata, SeriesKey
+from orchestrix.adapters.metrics.errors import MetricsIngestError
+from orchestrix.adapters.postgres import metric_sql as sql
+from orchestrix.adapters.postgres.database import Database
+from orchestrix.domain.errors import ServiceUnavailable
+from orchestrix.promql.storage import LabelMatcher, matches_all
+from orchestrix.promql.values import Labels, Series
+
+MAX_DAYS_PER_WRITE = 400
+_CACHE_TTL_S = 600.0
+_CACHE_MAX = 1_000_000
+
+# Errors after which the same request can succeed later: the database restarting, a
+# failover, an exhausted pool, a deadlock. Everything else is a bug or a client error.
+_RETRYABLE = (
+    psycopg.OperationalError,
+    PoolTimeout,
+    psycopg.errors.SerializationFailure,
+    psycopg.errors.DeadlockDetected,
+)
+
+
+class SamplesOutOfBoundsError(MetricsIngestError):
+    """A batch whose timestamps span more days than one write may create partitions for."""
+
+    title = "Samples out of bounds"
+    code = "samples-out-of-bounds"
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    series: int
+    samples: int
+    series_upserted: int
+    duplicates_possible: bool  # the batch overlapped stored samples (a re-send)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSeries:
+    fingerprint: int
+    labels: Labels
+
+
+@contextmanager
+def _available() -> Iterator[None]:
+    try:
+        yield
+    except _RETRYABLE as exc:
+        raise ServiceUnavailable(f"the metric store is unavailable ({type(exc).__name__})") from exc
+
+
+class PostgresMetricStore:
+    """Keep one per process: it caches which partitions, tenants and series exist."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._lock = threading.Lock()
+        self._days: set[int] = set()
+        self._tenants: set[str] = set()
+        self._series: dict[tuple[str, int], tuple[int, int]] = {}
+        self._metadata: dict[tuple[str, str], MetricMetadata] = {}
+        self._cache_born = time.monotonic()
+
+    # -- writing ----------------------------------------------------------------------------
+    def write(self, tenant_id: str, batch: DecodedBatch) -> WriteResult:
+        """Store a decoded batch; idempotent for a batch sent again."""
+        timestamps, values = batch.timestamps_ms, batch.values
+        if not values and not batch.metadata:
+            return WriteResult(0, 0, 0, False)
+        self._expire_caches()
+        first = last = 0
+        with _available():
+            if values:
+                first, last = min(timestamps), max(timestamps)
+                self._ensure_partitions(first, last)
+            with self._db.connection() as conn, conn.transaction():
+                conn.execute(sql.SET_TENANT, (tenant_id,))
+                if tenant_id not in self._tenants:
+                    conn.execute(sql.ENSURE_TENANT, (tenant_id,))
+                upserted: dict[int, SeriesKey] = {}
+                duplicates = False
+                if values:
+                    upserted = self._upsert_series(conn, tenant_id, batch.series, first, last)
+                    duplicates = self._insert_samples(conn, tenant_id, batch)
+                changed = self._upsert_metadata(conn, tenant_id, batch.metadata)
+        # Only what is committed may be remembered.
+        with self._lock:
+            self._tenants.add(tenant_id)
+            for fp in upserted:
+                known = self._series.get((tenant_id, fp))
+                bounds = (
+                    (first, last) if known is None else (min(known[0], first), max(known[1], last))
+                )
+                self._series[(tenant_id, fp)] = bounds
+            for meta in changed:
+                self._metadata[(tenant_id, meta.family)] = meta
+        return WriteResult(len(batch.series), len(values), len(upserted), duplicates)
+
+    def _expire_caches(self) -> None:
+        # Retention may delete series rows behind our back: forget everything now and then.
+        if time.monotonic() - self._cache_born > _CACHE_TTL_S or len(self._series) > _CACHE_MAX:
+            with self._lock:
+                self._series.clear()
+                self._metadata.clear()
+                self._cache_born = time.monotonic()
+
+    def _ensure_partitions(self, first_ms: int, last_ms: int) -> None:
+        first_day, last_day = first_ms // sql.DAY_MS, last_ms // sql.DAY_MS
+        if last_day - first_day > MAX_DAYS_PER_WRITE:
+            raise SamplesOutOfBoundsError(
+                f"samples span {last_day - first_day + 1} days; one write may span at most "
+                f"{MAX_DAYS_PER_WRITE} (split the backfill)"
+            )
+        # One day ahead, so that midnight never finds the next partition missing.
+        wanted = range(first_day, last_day + 2)
+        if all(day in self._days for day in wanted):
+            return
+        # Its own short transaction: creating a partition locks the parent table, which must
+        # not be held for the length of a write.
+        with self._db.connection() as conn:
+            conn.execute(
+                sql.ENSURE_PARTITIONS, (first_day * sql.DAY_MS, (last_day + 1) * sql.DAY_MS)
+            )
+            conn.commit()
+        with self._lock:
+            self._days.update(wanted)
+
+    def _upsert_series(
+        self,
+        conn: psycopg.Connection[Any],
+        tenant_id: str,
+        keys: Sequence[SeriesKey],
+        first: int,
+        last: int,
+    ) -> dict[int, SeriesKey]:
+        """Insert unseen series and widen the bounds of those the batch falls outside of.
+
+        The batch's overall [first, last] stands in for each series' own bounds: wider than
+        the truth, which is all the bounds promise, and no per-series work in the hot path.
+        """
+        touch = sql.SERIES_TOUCH_MS
+        cached = self._series
+        pending: dict[int, SeriesKey] = {}
+        for key in keys:
+            bounds = cached.get((tenant_id, key.fingerprint))
+            if bounds is None or first < bounds[0] or last > bounds[1] + touch:
+                pending[key.fingerprint] = key
+        if pending:
+            conn.execute(
+                sql.UPSERT_SERIES,
+                {
+                    "tenant": tenant_id,
+                    "first": first,
+                    "last": last,
+                    "fps": list(pending),
+                    "names": [key.metric_name for key in pending.values()],
+                    "labels": [json.dumps(key.as_dict()) for key in pending.values()],
+                },
+            )
+        return pending
+
+    def _insert_samples(
+        self, conn: psycopg.Connection[Any], tenant_id: str, batch: DecodedBatch
+    ) -> bool:
+        """Insert the samples; True if some were already stored (and were then skipped)."""
+        fps = array("q")
+        offsets = batch.offsets
+        for index, key in enumerate(batch.series):
+            fps.extend(array("q", [key.fingerprint]) * (offsets[index + 1] - offsets[index]))
+        params = {
+            "tenant": tenant_id,
+            "fps": sql.int8_array(fps),
+            "ts": sql.int8_array(batch.timestamps_ms),
+            "values": sql.float8_array(batch.values),
+        }
+        with conn.cursor() as cur:
+            sql.register_array_dumpers(cur.adapters)
+            try:
+                with conn.transaction():  # a savepoint: a conflict must not end the write
+                    cur.execute(sql.INSERT_SAMPLES, params)
+                return False
+            except psycopg.errors.UniqueViolation:
+                cur.execute(sql.INSERT_SAMPLES_SKIPPING_STORED, params)
+                return True
+
+    def _upsert_metadata(
+        self, conn: psycopg.Connection[Any], tenant_id: str, metadata: Sequence[MetricMetadata]
+    ) -> list[MetricMetadata]:
+        latest = {meta.family: meta for meta in metadata if meta.family}
+        changed = [m for f, m in latest.items() if self._metadata.get((tenant_id, f)) != m]
+        if changed:
+            conn.execute(
+                sql.UPSERT_METADATA,
+                {
+                    "tenant": tenant_id,
+                    "families": [m.family for m in changed],
+                    "types": [m.type for m in changed],
+                    "helps": [m.help for m in changed],
+                    "units": [m.unit for m in changed],
+                },
+            )
+        return changed
+
+    # -- retention --------------------------------------------------------------------------
+    def drop_partitions_older_than(self, days: int, *, now_ms: int | None = None) -> list[str]:
+        """Drop every day partition that ended more than `days` days ago; their names."""
+        now = int(time.time() * 1000) if now_ms is None else now_ms
+        cutoff = now - days * sql.DAY_MS
+        with _available(), self._db.connection() as conn:
+            rows = conn.execute(sql.DROP_PARTITIONS, (cutoff,)).fetchall()
+            conn.commit()
+        with self._lock:
+            self._days = {d for d in self._days if (d + 1) * sql.DAY_MS > cutoff}
+            self._series.clear()
+        return [str(r[0]) for r in rows]
+
+    # -- reading ----------------------------------------------------------------------------
+    def reader(self, tenant_id: str) -> PostgresMetricReader:
+        return PostgresMetricReader(self._db, tenant_id)
+
+
+class PostgresMetricReader:
+    """One tenant's view of the store: the engine's `Queryable` and the listing API."""
+
+    def __init__(self, db: Database, tenant_id: str) -> None:
+        self._db = db
+        self.tenant_id = tenant_id
+
+    @contextmanager
+    def _conn(self) -> Iterator[psycopg.Connection[Any]]:
+        with _available(), self._db.connection() as conn:
+            try:
+                conn.execute(sql.SET_TENANT, (self.tenant_id,))
+                yield conn
+            finally:
+                conn.rollback()
+
+    def _candidates(
+        self,
+        conn: psycopg.Connection[Any],
+        matchers: Sequence[LabelMatcher],
+        start_ms: int,
+        end_ms: int,
+    ) -> list[StoredSeries]:
+        where, params = sql.pushdown(matchers)
+        query = (
+            "SELECT fingerprint, labels FROM metric_series WHERE tenant_id = %(tenant)s"
+            " AND first_ts <= %(end)s AND last_ts >= %(start)s" + where
+        )
+        params.update(tenant=self.tenant_id, start=start_ms - sql.SERIES_TOUCH_MS, end=end_ms)
+        found = []
+        for fp, labels in conn.execute(query, params):
+            pairs: Labels = tuple(sorted(labels.items()))
+            if matches_all(pairs, matchers):
+                found.append(StoredSeries(fp, pairs))
+        found.sort(key=lambda s: s.labels)
+        return found
+
+    def select(self, matchers: Sequence[LabelMatcher], start_ms: int, end_ms: int) -> list[Series]:
+        with self._conn() as conn:
+            candidates = self._candidates(conn, matchers, start_ms, end_ms)
+            if not candidates:
+                return []
+            params = {
+                "tenant": self.tenant_id,
+                "fps": [s.fingerprint for s in candidates],
+                "start": start_ms,
+                "end": end_ms,
+            }
+            samples = {fp: (ts, vs) for fp, ts, vs in conn.execute(sql.SELECT_SAMPLES, params)}
+        out = []
+        for stored in candidates:
+            found = samples.get(stored.fingerprint)
+            if found is not None:
+                out.append(
+                    Series(stored.labels, sql.unpack_int8(found[0]), sql.unpack_float8(found[1]))
+                )
+        return out
+
+    def series(
+        self, selectors: Sequence[Sequence[LabelMatcher]], start_ms: int, end_ms: int
+    ) -> list[Labels]:
+        """Label sets matching any of the selectors, in label order (`/api/v1/series`)."""
+        found: set[Labels] = set()
+        with self._conn() as conn:
+            for matchers in selectors:
+                found.update(s.labels for s in self._candidates(conn, matchers, start_ms, end_ms))
+        return sorted(found)
+
+    def label_names(
+        self, matchers: Sequence[LabelMatcher], start_ms: int, end_ms: int
+    ) -> list[str]:
+        with self._conn() as conn:
+            if not matchers:
+                bounds = {
+                    "tenant": self.tenant_id,
+                    "start": start_ms - sql.SERIES_TOUCH_MS,
+                    "end": end_ms,
+                }
+                return [str(r[0]) for r in conn.execute(sql.SELECT_LABEL_NAMES, bounds)]
+            names = {
+                n for s in self._candidates(conn, matchers, start_ms, end_ms) for n, _ in s.labels
+            }
+        return sorted(names)
+
+    def label_values(
+        self, name: str, matchers: Sequence[LabelMatcher], start_ms: int, end_ms: int
+    ) -> list[str]:
+        with self._conn() as conn:
+            if not matchers:
+                bounds = {
+                    "tenant": self.tenant_id,
+                    "start": start_ms - sql.SERIES_TOUCH_MS,
+                    "end": end_ms,
+                    "name": name,
+                }
+                query = sql.SELECT_METRIC_NAMES if name == "__name__" else sql.SELECT_LABEL_VALUES
+                return [str(r[0]) for r in conn.execute(query, bounds)]
+            candidates = self._candidates(conn, matchers, start_ms, end_ms)
+        values = {v for s in candidates for n, v in s.labels if n == name}
+        return sorted(values)
+
+    def metadata(self, family: str | None = None, limit: int = 10_000) -> list[MetricMetadata]:
+        with self._conn() as conn:
+            rows = conn.execute(
+                sql.SELECT_METADATA, {"tenant": self.tenant_id, "family": family, "limit": limit}
+            ).fetchall()
+        return [MetricMetadata(str(f), str(t), str(h), str(u)) for f, t, h, u in rows]

@@ -1,0 +1,122 @@
+"""Metrics use cases: ingest a decoded batch, answer PromQL and the listing API calls.
+
+The service checks who may do what (an ingestion key with `metrics:write` writes, a user
+with at least the viewer role reads) and scopes every read to the caller's tenant by asking
+the store for that tenant's reader; it never sees a connection or a tenant id from input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
+
+from orchestrix.domain.identity import Principal, Role, Scope
+from orchestrix.promql import Engine, LabelMatcher, Queryable, QueryResult
+from orchestrix.promql.values import Labels
+
+if TYPE_CHECKING:
+    from orchestrix.adapters.metrics.batch import DecodedBatch, MetricMetadata
+
+DEFAULT_TIMEOUT_S = 120.0
+MAX_SAMPLES = 50_000_000
+
+
+class MetricReader(Queryable, Protocol):
+    """One tenant's read access: the engine's `Queryable` plus the listing calls."""
+
+    def series(
+        self, selectors: Sequence[Sequence[LabelMatcher]], start_ms: int, end_ms: int
+    ) -> list[Labels]: ...
+
+    def metadata(self, family: str | None = None, limit: int = ...) -> list[MetricMetadata]: ...
+
+
+class MetricStore(Protocol):
+    def write(self, tenant_id: str, batch: DecodedBatch) -> object: ...
+
+    def reader(self, tenant_id: str) -> MetricReader: ...
+
+
+class MetricsService:
+    def __init__(self, store: MetricStore, *, max_samples: int = MAX_SAMPLES) -> None:
+        self._store = store
+        self._max_samples = max_samples
+
+    def write(self, principal: Principal, batch: DecodedBatch) -> int:
+        """Store a batch for the caller's tenant; the number of samples accepted."""
+        principal.require_scope(Scope.METRICS_WRITE)
+        self._store.write(principal.tenant_id, batch)
+        return batch.sample_count
+
+    def _reader(self, principal: Principal) -> MetricReader:
+        principal.require_role(Role.VIEWER)
+        return self._store.reader(principal.tenant_id)
+
+    def _engine(self, principal: Principal, timeout_s: float | None) -> Engine:
+        return Engine(
+            self._reader(principal),
+            timeout_s=timeout_s or DEFAULT_TIMEOUT_S,
+            max_samples=self._max_samples,
+        )
+
+    def query(
+        self, principal: Principal, query: str, time_ms: int, timeout_s: float | None = None
+    ) -> QueryResult:
+        return self._engine(principal, timeout_s).instant(query, time_ms)
+
+    def query_range(
+        self,
+        principal: Principal,
+        query: str,
+        start_ms: int,
+        end_ms: int,
+        step_ms: int,
+        timeout_s: float | None = None,
+    ) -> QueryResult:
+        return self._engine(principal, timeout_s).range(query, start_ms, end_ms, step_ms)
+
+    def label_names(
+        self,
+        principal: Principal,
+        selectors: Sequence[Sequence[LabelMatcher]],
+        start_ms: int,
+        end_ms: int,
+    ) -> list[str]:
+        reader = self._reader(principal)
+        if not selectors:
+            return reader.label_names([], start_ms, end_ms)
+        names: set[str] = set()
+        for matchers in selectors:
+            names.update(reader.label_names(matchers, start_ms, end_ms))
+        return sorted(names)
+
+    def label_values(
+        self,
+        principal: Principal,
+        name: str,
+        selectors: Sequence[Sequence[LabelMatcher]],
+        start_ms: int,
+        end_ms: int,
+    ) -> list[str]:
+        reader = self._reader(principal)
+        if not selectors:
+            return reader.label_values(name, [], start_ms, end_ms)
+        values: set[str] = set()
+        for matchers in selectors:
+            values.update(reader.label_values(name, matchers, start_ms, end_ms))
+        return sorted(values)
+
+    def series(
+        self,
+        principal: Principal,
+        selectors: Sequence[Sequence[LabelMatcher]],
+        start_ms: int,
+        end_ms: int,
+    ) -> list[Labels]:
+        return self._reader(principal).series(selectors, start_ms, end_ms)
+
+    def metadata(
+        self, principal: Principal, family: str | None = None, limit: int | None = None
+    ) -> list[MetricMetadata]:
+        reader = self._reader(principal)
+        return reader.metadata(family) if limit is None else reader.metadata(family, limit)

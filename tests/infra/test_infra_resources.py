@@ -1,0 +1,235 @@
+"""The resources issue #3 asks for, as CloudFormation will create them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from aws_cdk.assertions import Match
+from conftest import Built
+
+from infra.constructs.migrations import MIGRATIONS_DIR, migrations_hash
+
+pytestmark = pytest.mark.xdist_group("cdk")
+
+
+def policy_statements(built: Built, function_name: str) -> list[dict[str, object]]:
+    """Statements of the inline policies attached to one function's role."""
+    name = f"{built.config.prefix}-{function_name}"
+    (fn,) = [
+        f for f in built.of_type("AWS::Lambda::Function").values()
+        if f["Properties"].get("FunctionName") == name
+    ]  # fmt: skip
+    role = fn["Properties"]["Role"]["Fn::GetAtt"][0]
+    statements: list[dict[str, object]] = []
+    for policy in built.of_type("AWS::IAM::Policy").values():
+        if {"Ref": role} in policy["Properties"]["Roles"]:
+            statements += policy["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+def actions_of(statements: list[dict[str, object]]) -> set[str]:
+    found: set[str] = set()
+    for statement in statements:
+        action = statement["Action"]
+        found |= {action} if isinstance(action, str) else set(map(str, action))  # type: ignore[call-overload]
+    return found
+
+
+def test_core_path_needs_no_nat_and_reaches_aws_through_endpoints(dev: Built) -> None:
+    endpoints = dev.of_type("AWS::EC2::VPCEndpoint").values()
+    services = json.dumps([e["Properties"]["ServiceName"] for e in endpoints])
+
+    assert dev.of_type("AWS::EC2::NatGateway") == {}
+    assert "secretsmanager" in services
+    assert ".s3" in services
+
+
+def test_capabilities_bring_their_endpoints_and_internet_functions_a_nat(full: Built) -> None:
+    endpoints = full.of_type("AWS::EC2::VPCEndpoint").values()
+    services = json.dumps([e["Properties"]["ServiceName"] for e in endpoints])
+
+    for service in (
+        "secretsmanager",
+        "events",
+        "scheduler",
+        "states",
+        "sns",
+        "email",
+        "bedrock-runtime",
+    ):
+        assert f".{service}" in services
+    assert len(full.of_type("AWS::EC2::NatGateway")) == 1
+
+
+def test_database_is_encrypted_aurora_postgres16_serverless_v2_behind_tls_proxy(dev: Built) -> None:
+    dev.template.has_resource_properties(
+        "AWS::RDS::DBCluster",
+        {
+            "Engine": "aurora-postgresql",
+            "EngineVersion": Match.string_like_regexp(r"^16\."),
+            "StorageEncrypted": True,
+            "DeletionProtection": True,
+            "BackupRetentionPeriod": 7,
+            "ServerlessV2ScalingConfiguration": {"MinCapacity": 0.5, "MaxCapacity": 4},
+        },
+    )
+    dev.template.has_resource_properties(
+        "AWS::RDS::DBInstance", {"DBInstanceClass": "db.serverless"}
+    )
+    dev.template.has_resource_properties(
+        "AWS::RDS::DBProxy", {"RequireTLS": True, "DBProxyName": "orchestrix-dev"}
+    )
+    dev.template.resource_count_is("AWS::SecretsManager::RotationSchedule", 1)
+
+
+def test_migrations_run_after_the_database_and_before_the_api_goes_live(dev: Built) -> None:
+    (trigger_id,) = dev.of_type("Custom::Trigger")
+    trigger = dev.resources[trigger_id]
+    (deployment,) = dev.of_type("AWS::ApiGateway::Deployment").values()
+    (cluster_id,) = dev.of_type("AWS::RDS::DBCluster")
+    (proxy_id,) = dev.of_type("AWS::RDS::DBProxy")
+
+    assert {cluster_id, proxy_id} <= set(trigger["DependsOn"])
+    assert trigger_id in deployment["DependsOn"]
+    assert "migrate" in json.dumps(trigger["Properties"]["HandlerArn"])
+    assert trigger["Properties"]["MigrationsHash"] == dev.stack.migrations.hash
+
+
+def test_a_new_migration_file_changes_the_hash_so_the_trigger_reruns(tmp_path: Path) -> None:
+    # Given a repository copy with one migration
+    root = Path(__file__).resolve().parents[2]
+    for name in ("constraints.txt",):
+        (tmp_path / name).write_text((root / name).read_text())
+    (tmp_path / "layers" / "orchestrix").mkdir(parents=True)
+    (tmp_path / "layers" / "requirements.txt").write_text("pydantic==2.14.3\n")
+    migrations = tmp_path / MIGRATIONS_DIR
+    migrations.mkdir(parents=True)
+    (migrations / "0001_init.sql").write_text("create table a (id int);")
+    before = migrations_hash(tmp_path)
+
+    # When a migration is added
+    (migrations / "0002_more.sql").write_text("create table b (id int);")
+
+    # Then the trigger's hash changes (and stays stable otherwise)
+    assert migrations_hash(tmp_path) != before
+    assert migrations_hash(tmp_path) == migrations_hash(tmp_path)
+
+
+def test_events_bus_archive_schedule_group_and_escalation_role(dev: Built) -> None:
+    dev.template.has_resource_properties("AWS::Events::EventBus", {"Name": "orchestrix-dev"})
+    dev.template.has_resource_properties("AWS::Events::Archive", {"RetentionDays": 30})
+    dev.template.has_resource_properties(
+        "AWS::Scheduler::ScheduleGroup", {"Name": "orchestrix-dev"}
+    )
+    dev.template.has_resource_properties(
+        "AWS::IAM::Role",
+        {
+            "AssumeRolePolicyDocument": Match.object_like(
+                {
+                    "Statement": [
+                        Match.object_like({"Principal": {"Service": "scheduler.amazonaws.com"}})
+                    ]
+                }
+            )
+        },
+    )
+
+
+def test_timestream_exists_only_for_the_timestream_backend(dev: Built, full: Built) -> None:
+    assert dev.of_type("AWS::Timestream::Table") == {}
+    full.template.has_resource_properties(
+        "AWS::Timestream::Table",
+        {
+            "DatabaseName": "orchestrix-full",
+            "RetentionProperties": {
+                "MemoryStoreRetentionPeriodInHours": "24",
+                "MagneticStoreRetentionPeriodInDays": "395",
+            },
+        },
+    )
+
+
+def test_notifications_topic_secret_and_optional_ses_identity(dev: Built, full: Built) -> None:
+    dev.template.has_resource_properties("AWS::SNS::Topic", {"TopicName": "orchestrix-dev-notify"})
+    dev.template.has_resource_properties(
+        "AWS::SecretsManager::Secret", {"Name": "orchestrix-dev/integrations"}
+    )
+    assert dev.of_type("AWS::SES::EmailIdentity") == {}
+    full.template.has_resource_properties(
+        "AWS::SES::EmailIdentity", {"EmailIdentity": "alerts@example.com"}
+    )
+
+
+def test_monitoring_alarms_cover_api_functions_dead_letters_database_and_workflows(
+    full: Built,
+) -> None:
+    names = {a["Properties"]["AlarmName"] for a in full.of_type("AWS::CloudWatch::Alarm").values()}
+    expected = {
+        "api-5xx",
+        "api-p99-latency",
+        "dead-letters",
+        "aurora-capacity",
+        "aurora-connections",
+        "sample-failed",
+    }
+    expected |= {
+        f"{fn.name}-{kind}" for fn in full.tables.functions for kind in ("errors", "throttles")
+    }
+
+    assert names == {f"orchestrix-full-{name}" for name in expected}
+    full.template.has_resource_properties(
+        "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.com"}
+    )
+    full.template.resource_count_is("AWS::CloudWatch::Dashboard", 1)
+
+
+def test_api_stage_throttles_and_writes_access_logs(dev: Built) -> None:
+    dev.template.has_resource_properties(
+        "AWS::ApiGateway::Stage",
+        {
+            "StageName": "dev",
+            "AccessLogSetting": Match.object_like({"DestinationArn": Match.any_value()}),
+            "MethodSettings": [
+                Match.object_like({"ThrottlingRateLimit": 100, "ThrottlingBurstLimit": 200})
+            ],
+        },
+    )
+
+
+def test_waf_and_custom_domain_are_opt_in(dev: Built, full: Built) -> None:
+    assert dev.of_type("AWS::WAFv2::WebACL") == {}
+    assert dev.of_type("AWS::ApiGateway::DomainName") == {}
+    full.template.resource_count_is("AWS::WAFv2::WebACLAssociation", 1)
+    full.template.has_resource_properties(
+        "AWS::ApiGateway::DomainName", {"DomainName": "orchestrix.example.com"}
+    )
+
+
+def test_function_without_capabilities_gets_no_extra_permissions(dev: Built) -> None:
+    actions = actions_of(policy_statements(dev, "api"))
+
+    assert not any(
+        a.startswith(("events:", "scheduler:", "states:", "sns:", "bedrock:")) for a in actions
+    )
+    assert "secretsmanager:GetSecretValue" in actions
+
+
+def test_each_capability_grants_only_its_actions_on_stage_resources(full: Built) -> None:
+    statements = policy_statements(full, "housekeeping")
+    text = json.dumps(statements)
+
+    assert {"events:PutEvents", "scheduler:CreateSchedule", "states:StartExecution",
+            "states:SendTaskSuccess", "sns:Publish", "ses:SendEmail", "bedrock:InvokeModel",
+            "timestream:WriteRecords", "timestream:Select", "ecs:UpdateService",
+            "iam:PassRole"} <= actions_of(statements)  # fmt: skip
+    assert "schedule/orchestrix-full/*" in text
+    assert "stateMachine:orchestrix-full-*" in text
+    assert "inference-profile/us.anthropic.claude-3-5-haiku-20241022-v1:0" in text
+    assert "aws:ResourceTag/orchestrix:remediable" in text
+    pass_roles = [s for s in statements if s["Action"] == "iam:PassRole"]
+    assert {s["Condition"]["StringEquals"]["iam:PassedToService"] for s in pass_roles} == {  # type: ignore[index]
+        "scheduler.amazonaws.com",
+        "states.amazonaws.com",
+    }
