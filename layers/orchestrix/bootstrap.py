@@ -145,7 +145,6 @@ def api_key_service() -> ApiKeyService:
 @cache
 def audit_service() -> AuditService:
     from orchestrix.services.audit import AuditService
-    from orchestrix.services.metrics import MetricsService
 
     return AuditService(unit_of_work)
 
