@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import warnings
 from collections.abc import Iterator
@@ -36,10 +37,11 @@ def pg_root_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def database_url(pg_root_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(pg_root_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A freshly migrated database of this worker's own."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    name = f"orchestrix_test_{worker}"
+    # Unique per test session and worker: two pytest runs may share one server.
+    session = hashlib.sha1(str(tmp_path_factory.getbasetemp()).encode()).hexdigest()[:10]
+    name = f"orchestrix_test_{session}"
     lock_file = tmp_path_factory.getbasetemp().parent / "pg.lock"
     with open(lock_file, "w") as lock:
         # Roles are cluster-wide: migrations creating orchestrix_app must not race.
@@ -49,4 +51,6 @@ def database_url(pg_root_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> 
             conn.execute(f'CREATE DATABASE "{name}"')
         dsn = psycopg.conninfo.make_conninfo(pg_root_dsn, dbname=name)
         migrations.apply(dsn)
-    return dsn
+    yield dsn
+    with psycopg.connect(pg_root_dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,4 +1,4 @@
-"""Hourly clean-up across tenants: purge API keys dead for more than 30 days."""
+"""Hourly clean-up: purge API keys dead for 30 days, drop metric days past retention."""
 
 from typing import Any
 
@@ -13,5 +13,13 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     for tenant_id in bootstrap.tenant_ids():
         actor = system_principal(tenant_id, "housekeeping").actor
         purged += bootstrap.api_key_service().purge_dead(tenant_id, actor)
-    logger.info("housekeeping done", extra={"purged_api_keys": purged})
-    return {"purged_api_keys": purged}
+    settings = bootstrap.settings()
+    dropped: list[str] = []
+    if settings.metrics_backend == "postgres":
+        # Samples are partitioned by day across tenants: retention is one DROP per old day.
+        now_ms = int(bootstrap.clock().now().timestamp() * 1000)
+        dropped = bootstrap.metric_store().drop_partitions_older_than(
+            settings.metrics_retention_days, now_ms=now_ms
+        )
+    logger.info("housekeeping done", extra={"purged_api_keys": purged, "dropped": dropped})
+    return {"purged_api_keys": purged, "dropped_metric_partitions": dropped}

@@ -22,6 +22,7 @@ from infra.constructs.layer import REPO_ROOT
 from infra.constructs.metrics import Metrics
 from infra.constructs.network import Network
 from infra.constructs.notifications import Notifications
+from infra.constructs.secrets import Secrets
 from infra.constructs.workflows import Workflows
 from infra.nag import acknowledge_wildcards
 from orchestrix import wiring
@@ -58,6 +59,7 @@ class Platform:
     workflows: Workflows
     metrics: Metrics
     notifications: Notifications
+    secrets: Secrets
 
 
 class Functions(Construct):
@@ -171,8 +173,9 @@ class Functions(Construct):
             vpc_subnets=network.function_subnets(spec),
             security_groups=[self._platform.database.client_security_group],
             reserved_concurrent_executions=spec.reserved_concurrency,
+            # Async invocations keep Lambda's default of two retries, then go to the queue;
+            # setting it explicitly would add an EventInvokeConfig resource per function.
             dead_letter_queue=self.dead_letter_queue,
-            retry_attempts=2,
             tracing=lambda_.Tracing.ACTIVE if self._config.tracing else lambda_.Tracing.DISABLED,
         )
 
@@ -186,8 +189,8 @@ class Functions(Construct):
         reason: str,
         conditions: dict[str, dict[str, str]] | None = None,
     ) -> None:
-        fn.add_to_role_policy(
-            iam.PolicyStatement(actions=actions, resources=resources, conditions=conditions)
+        _add_statement(
+            fn, iam.PolicyStatement(actions=actions, resources=resources, conditions=conditions)
         )
         acknowledge_wildcards(fn, resources, reason)
 
@@ -212,8 +215,8 @@ class Functions(Construct):
             "Escalation schedules are created at run time, one per incident level; the grant is "
             "limited to the stage's own schedule group.",
         )
-        fn.add_to_role_policy(
-            _pass_role(self._platform.events.scheduler_role, "scheduler.amazonaws.com")
+        _add_statement(
+            fn, _pass_role(self._platform.events.scheduler_role, "scheduler.amazonaws.com")
         )
 
     def _grant_states_start(self, fn: lambda_.Function) -> None:
@@ -243,7 +246,15 @@ class Functions(Construct):
             [f"{arn}:execution:{prefix}*:*"],
             reason,
         )
-        fn.add_to_role_policy(_pass_role(self._platform.workflows.role, "states.amazonaws.com"))
+        # Re-compiling an existing version finds its machine's ARN by listing the machines.
+        self._allow(
+            fn,
+            ["states:ListStateMachines"],
+            ["*"],
+            "ListStateMachines has no resource-level permission; it only returns names and "
+            "ARNs, and every call on a machine is limited to the stage's name prefix.",
+        )
+        _add_statement(fn, _pass_role(self._platform.workflows.role, "states.amazonaws.com"))
 
     def _grant_states_callback(self, fn: lambda_.Function) -> None:
         self._allow(
@@ -259,8 +270,8 @@ class Functions(Construct):
     def _grant_sns_publish(self, fn: lambda_.Function) -> None:
         self._platform.notifications.grant_publish(fn)
         # Direct SMS goes to a phone number, not a topic: allow that and no other topic.
-        fn.add_to_role_policy(
-            iam.PolicyStatement(actions=["sns:Publish"], not_resources=["arn:*:sns:*:*:*"])
+        _add_statement(
+            fn, iam.PolicyStatement(actions=["sns:Publish"], not_resources=["arn:*:sns:*:*:*"])
         )
 
     def _grant_bedrock_invoke(self, fn: lambda_.Function) -> None:
@@ -279,6 +290,9 @@ class Functions(Construct):
 
     def _grant_timestream_query(self, fn: lambda_.Function) -> None:
         self._platform.metrics.grant(fn, write=False)
+
+    def _grant_kms_secrets(self, fn: lambda_.Function) -> None:
+        self._platform.secrets.grant_secret_box(fn)
 
     def _grant_remediation_act(self, fn: lambda_.Function) -> None:
         self._allow(
@@ -309,7 +323,16 @@ class Functions(Construct):
         "timestream:write": _grant_timestream_write,
         "timestream:query": _grant_timestream_query,
         "remediation:act": _grant_remediation_act,
+        "kms:secrets": _grant_kms_secrets,
     }
+
+
+def _add_statement(fn: lambda_.Function, statement: iam.PolicyStatement) -> None:
+    """Into the role's one default policy. `fn.add_to_role_policy` makes a new AWS::IAM::Policy
+    per call under the createNewPoliciesWithAddToRolePolicy flag (cdk.json), which would cost
+    the stack dozens of resources against CloudFormation's 500-resource limit."""
+    assert fn.role is not None  # every function here gets the role Lambda creates for it
+    fn.role.add_to_principal_policy(statement)
 
 
 def _pass_role(role: iam.IRole, service: str) -> iam.PolicyStatement:

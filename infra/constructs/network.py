@@ -25,6 +25,7 @@ CAPABILITY_ENDPOINTS: dict[str, tuple[str, _Svc]] = {
     "sns:publish": ("Sns", _Svc.SNS),
     "ses:send": ("Ses", _Svc.EMAIL),
     "bedrock:invoke": ("BedrockRuntime", _Svc.BEDROCK_RUNTIME),
+    "kms:secrets": ("Kms", _Svc.KMS),
 }
 # Capabilities whose APIs have no plain interface endpoint (Timestream uses cell-specific
 # endpoints found by discovery; remediation calls arbitrary services): they need egress.

@@ -55,7 +55,7 @@ def _functions(stack: OrchestrixStack) -> None:
         scope,
         "AwsSolutions-L1",
         "Pinned to Python 3.12: the layer's compiled wheels (psycopg-binary, pydantic-core, "
-        "cramjam) are built for cp312; moving runtime is a deliberate, tested change.",
+        "cramjam, rpds-py) are built for cp312; moving runtime is a deliberate, tested change.",
     )
     acknowledge(
         scope,

@@ -11,7 +11,6 @@ from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
 from infra.config import StageConfig
-from infra.constructs.api import Api
 from infra.constructs.database import Database
 from infra.constructs.events import Events
 from infra.constructs.functions import Functions, Platform
@@ -21,7 +20,9 @@ from infra.constructs.migrations import Migrations
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.network import Network
 from infra.constructs.notifications import Notifications
+from infra.constructs.secrets import Secrets
 from infra.constructs.workflows import Workflows
+from infra.stacks.api_stack import ApiStack
 from infra.stacks.nag_suppressions import apply_suppressions
 from orchestrix import wiring
 
@@ -82,6 +83,7 @@ class OrchestrixStack(cdk.Stack):
         self.workflows = Workflows(self, "Workflows", config=config, retention=retention)
         self.metrics = Metrics(self, "Metrics", config=config)
         self.notifications = Notifications(self, "Notifications", config=config)
+        self.secrets = Secrets(self, "Secrets", config=config)
         self.layer = OrchestrixLayer(self, "Layer", repo_root=repo_root)
         self.functions = Functions(
             self,
@@ -94,6 +96,7 @@ class OrchestrixStack(cdk.Stack):
                 self.workflows,
                 self.metrics,
                 self.notifications,
+                self.secrets,
             ),
             layer=self.layer.layer,
             retention=retention,
@@ -109,9 +112,11 @@ class OrchestrixStack(cdk.Stack):
             machines=tables.state_machines,
             definitions_dir=statemachines_dir or repo_root / "statemachines",
         )
-        self.api = Api(
+        # A nested stack, so routes and functions each have CloudFormation's 500 resources.
+        self.api_stack = ApiStack(
             self, "Api", config=config, functions=fns, retention=retention, routes=tables.routes
         )
+        self.api = self.api_stack.api
         self.migrations = Migrations(
             self,
             "Migrations",
@@ -152,6 +157,7 @@ class OrchestrixStack(cdk.Stack):
             "EventBusName": self.events.bus.event_bus_name,
             "NotifyTopicArn": self.notifications.topic.topic_arn,
             "IntegrationsSecretArn": self.notifications.integrations_secret.secret_arn,
+            "SecretsKeyArn": self.secrets.key.key_arn,
             "AlarmTopicArn": self.monitoring.topic.topic_arn,
             "DatabaseSecretArn": self.database.secret.secret_arn,
             "DashboardName": self.monitoring.dashboard.dashboard_name,

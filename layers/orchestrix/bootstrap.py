@@ -18,13 +18,18 @@ if TYPE_CHECKING:
     from orchestrix.adapters.auth.credentials import CredentialVerifier
     from orchestrix.adapters.auth.oidc import JwtVerifier
     from orchestrix.adapters.postgres.database import Database
+    from orchestrix.adapters.postgres.metric_store import PostgresMetricStore
     from orchestrix.ports.clock import Clock
     from orchestrix.ports.events import EventPublisher
     from orchestrix.ports.scheduler import OneTimeScheduler
     from orchestrix.ports.unit_of_work import UnitOfWork
+    from orchestrix.ports.workflow_engine import WorkflowEngine
     from orchestrix.services.api_keys import ApiKeyService
     from orchestrix.services.audit import AuditService
     from orchestrix.services.metrics import MetricsService
+    from orchestrix.services.workflow_executions import ExecutionService
+    from orchestrix.services.workflow_steps import StepTools
+    from orchestrix.services.workflows import WorkflowService
 
 _lock = threading.RLock()
 _overrides: dict[str, Any] = {}
@@ -50,6 +55,7 @@ def reset() -> None:
         event_publisher,
         one_time_scheduler,
         metrics_service,
+        metric_store,
     ):
         fn.cache_clear()
 
@@ -193,9 +199,61 @@ def one_time_scheduler() -> OneTimeScheduler:
     )
 
 
+# --- workflows and executions ---------------------------------------------------------
+def workflow_engine() -> WorkflowEngine:
+    from orchestrix.adapters.aws.stepfunctions import StepFunctionsEngine
+
+    s = settings()
+    role = s.state_machine_role_arn or "arn:aws:iam::123456789012:role/orchestrix-local-states"
+    return StepFunctionsEngine(
+        boto3_client("stepfunctions"), s.state_machine_prefix, role, local=s.local
+    )
+
+
+def _workflow_uow(tenant_id: str, actor: str, request_id: str | None = None) -> Any:
+    from orchestrix.adapters.postgres.workflow_store import PostgresWorkflowUnitOfWork
+
+    return PostgresWorkflowUnitOfWork(database(), clock(), tenant_id, actor, request_id)
+
+
+def workflow_service() -> WorkflowService:
+    from orchestrix.domain.egress import EgressPolicy
+    from orchestrix.services.workflows import WorkflowService
+
+    s = settings()
+    egress = EgressPolicy.for_stage(local=s.local, allow=s.egress_allow)
+    return WorkflowService(
+        _workflow_uow, workflow_engine(), clock(), egress, function_arn("workflow_step")
+    )
+
+
+def execution_service() -> ExecutionService:
+    from orchestrix.services.workflow_executions import ExecutionService
+
+    s = settings()
+    return ExecutionService(
+        _workflow_uow, workflow_engine(), clock(), event_publisher(), refresh_lists=s.local
+    )
+
+
+def workflow_step_tools() -> StepTools:
+    from orchestrix.adapters.aws.workflow_tools import step_tools
+
+    s = settings()
+    return step_tools(
+        boto3_client, local=s.local, egress_allow=s.egress_allow, ses_from=s.ses_from_address
+    )
+
+
+@cache
+def metric_store() -> PostgresMetricStore:
+    from orchestrix.adapters.postgres.metric_store import PostgresMetricStore
+
+    return PostgresMetricStore(database())
+
+
 @cache
 def metrics_service() -> MetricsService:
-    from orchestrix.adapters.postgres.metric_store import PostgresMetricStore
     from orchestrix.services.metrics import MetricsService
 
-    return MetricsService(PostgresMetricStore(database()))
+    return MetricsService(metric_store())

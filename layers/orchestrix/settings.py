@@ -31,6 +31,7 @@ class Settings:
     tenant_claim: str = "tenant_id"
     role_claims: tuple[str, ...] = ("realm_access.roles", "cognito:groups", "roles")
     metrics_backend: str = "postgres"
+    metrics_retention_days: int = 15
     timestream_database: str | None = None
     timestream_table: str | None = None
     notify_topic_arn: str | None = None
@@ -64,6 +65,7 @@ class Settings:
             tenant_claim=e.get("TENANT_CLAIM", "tenant_id"),
             role_claims=_list(e.get("ROLE_CLAIMS", "realm_access.roles,cognito:groups,roles")),
             metrics_backend=e.get("METRICS_BACKEND", "postgres"),
+            metrics_retention_days=int(e.get("METRICS_RETENTION_DAYS", "15")),
             timestream_database=e.get("TIMESTREAM_DATABASE") or None,
             timestream_table=e.get("TIMESTREAM_TABLE") or None,
             notify_topic_arn=e.get("NOTIFY_TOPIC_ARN") or None,

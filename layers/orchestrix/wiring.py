@@ -112,6 +112,99 @@ FUNCTIONS: tuple[Function, ...] = (
         timeout_s=120,
         reserved_concurrency=1,
     ),
+    # --- workflows ---
+    Function(
+        "workflows",
+        "Workflows REST API: definitions, executions, approvals",
+        capabilities=("database", "events:put", "states:start", "states:callback"),
+    ),
+    Function(
+        "workflow_step",
+        "Runs one workflow step (http, notify, aws action, condition, approval token)",
+        # an http step may take 300 s; the Lambda must outlive it to report the error
+        timeout_s=310,
+        capabilities=("database", "ses:send", "sns:publish", "remediation:act"),
+        internet=True,
+    ),
+    Function(
+        "execution_tracker",
+        "Stores the end of each workflow execution and publishes workflow.execution.*",
+        capabilities=("database", "events:put", "states:start"),
+    ),
+    # --- people, on-call and notifications ---
+    Function(
+        "people",
+        "REST API for members, teams, on-call schedules and the notification log",
+        capabilities=("database", "scheduler:manage", "kms:secrets"),
+    ),
+    Function(
+        "notify",
+        "Delivers one notification attempt (Slack, Teams, webhook, SES, SNS); delayed sends "
+        "and retries arrive through one-time schedules",
+        timeout_s=30,
+        capabilities=("database", "scheduler:manage", "ses:send", "sns:publish", "kms:secrets"),
+        internet=True,
+    ),
+    # --- incidents and escalation ---
+    Function(
+        "incidents",
+        "REST API for incidents, escalation policies, incident settings and reports",
+        # acknowledging/opening pages and cancels pages: it delivers notifications itself
+        capabilities=(
+            *("database", "events:put", "scheduler:manage"),
+            *("ses:send", "sns:publish", "kms:secrets"),
+        ),
+        internet=True,
+    ),
+    Function(
+        "escalate",
+        "Runs one escalation step of one incident (one-time schedule target); idempotent",
+        capabilities=(
+            *("database", "events:put", "scheduler:manage"),
+            *("ses:send", "sns:publish", "kms:secrets"),
+        ),
+        internet=True,
+    ),
+    Function(
+        "incident_events",
+        "Turns alert.fired / alert.resolved events into incidents (alert grouping)",
+        capabilities=(
+            *("database", "events:put", "scheduler:manage"),
+            *("ses:send", "sns:publish", "kms:secrets"),
+        ),
+        internet=True,
+    ),
+    Function(
+        "sla_check",
+        "Records an SLA breach when an incident misses its ack/resolve deadline",
+        capabilities=("database", "events:put"),
+    ),
+    # --- alerting ---
+    Function(
+        "alerts",
+        "Alert rules, alerts, silences and the Alertmanager v2 silence API",
+        capabilities=("database", "events:put"),
+    ),
+    Function(
+        "alert_intake",
+        "Alerts in: Alertmanager/PagerDuty/webhook integrations, Prometheus push, CloudWatch",
+        capabilities=("database", "events:put"),
+    ),
+    Function(
+        "evaluate_rules",
+        "Evaluates every tenant's due alert rule groups once a minute",
+        memory_mb=1769,  # one full vCPU: the PromQL evaluation is CPU-bound
+        timeout_s=55,
+        capabilities=("database", "events:put", "states:start"),
+        reserved_concurrency=1,
+    ),
+    # --- auto-remediation ---
+    Function(
+        "remediation",
+        "The remediation state machine's steps: start the rule's workflow for an alert, poll "
+        "it, re-check the alert, resolve it or hand it to escalation",
+        capabilities=("database", "events:put", "states:start"),
+    ),
 )
 
 ROUTES: tuple[Route, ...] = (
@@ -135,6 +228,85 @@ ROUTES: tuple[Route, ...] = (
         for path in ("query", "query_range", "labels", "label/{name}/values", "series", "metadata")
         for method in ("GET", "POST")
     ),
+    # --- workflows ---
+    Route("GET", "/api/v1/workflows", "workflows"),
+    Route("POST", "/api/v1/workflows", "workflows"),
+    Route("GET", "/api/v1/workflows/{workflow_id}", "workflows"),
+    Route("PUT", "/api/v1/workflows/{workflow_id}", "workflows"),
+    Route("DELETE", "/api/v1/workflows/{workflow_id}", "workflows"),
+    Route("POST", "/api/v1/workflows/{workflow_id}/execute", "workflows"),
+    Route("GET", "/api/v1/executions", "workflows"),
+    Route("GET", "/api/v1/executions/{execution_id}", "workflows"),
+    Route("POST", "/api/v1/executions/{execution_id}/cancel", "workflows"),
+    Route("POST", "/api/v1/executions/{execution_id}/approve", "workflows"),
+    Route("POST", "/api/v1/executions/{execution_id}/reject", "workflows"),
+    # --- people, on-call and notifications ---
+    Route("GET", "/api/v1/members", "people"),
+    Route("POST", "/api/v1/members", "people"),
+    Route("GET", "/api/v1/members/{member_id}", "people"),
+    Route("PUT", "/api/v1/members/{member_id}", "people"),
+    Route("DELETE", "/api/v1/members/{member_id}", "people"),
+    Route("GET", "/api/v1/teams", "people"),
+    Route("POST", "/api/v1/teams", "people"),
+    Route("GET", "/api/v1/teams/{team_id}", "people"),
+    Route("PUT", "/api/v1/teams/{team_id}", "people"),
+    Route("DELETE", "/api/v1/teams/{team_id}", "people"),
+    Route("GET", "/api/v1/oncall/schedules", "people"),
+    Route("POST", "/api/v1/oncall/schedules", "people"),
+    Route("GET", "/api/v1/oncall/schedules/{schedule_id}", "people"),
+    Route("PUT", "/api/v1/oncall/schedules/{schedule_id}", "people"),
+    Route("DELETE", "/api/v1/oncall/schedules/{schedule_id}", "people"),
+    Route("GET", "/api/v1/oncall/schedules/{schedule_id}/overrides", "people"),
+    Route("POST", "/api/v1/oncall/schedules/{schedule_id}/overrides", "people"),
+    Route("DELETE", "/api/v1/oncall/schedules/{schedule_id}/overrides/{override_id}", "people"),
+    Route("GET", "/api/v1/oncall/schedules/{schedule_id}/shifts", "people"),
+    Route("GET", "/api/v1/oncall/schedules/{schedule_id}/ical", "people"),
+    Route("GET", "/api/v1/oncall/current", "people"),
+    Route("GET", "/api/v1/notifications", "people"),
+    Route("GET", "/api/v1/notifications/{notification_id}", "people"),
+    # --- incidents and escalation ---
+    Route("GET", "/api/v1/incidents", "incidents"),
+    Route("POST", "/api/v1/incidents", "incidents"),
+    Route("GET", "/api/v1/incidents/{incident_id}", "incidents"),
+    Route("PATCH", "/api/v1/incidents/{incident_id}", "incidents"),
+    Route("POST", "/api/v1/incidents/{incident_id}/acknowledge", "incidents"),
+    Route("POST", "/api/v1/incidents/{incident_id}/resolve", "incidents"),
+    Route("GET", "/api/v1/incidents/{incident_id}/timeline", "incidents"),
+    Route("POST", "/api/v1/incidents/{incident_id}/notes", "incidents"),
+    Route("GET", "/api/v1/escalation-policies", "incidents"),
+    Route("POST", "/api/v1/escalation-policies", "incidents"),
+    Route("GET", "/api/v1/escalation-policies/{policy_id}", "incidents"),
+    Route("PUT", "/api/v1/escalation-policies/{policy_id}", "incidents"),
+    Route("DELETE", "/api/v1/escalation-policies/{policy_id}", "incidents"),
+    Route("GET", "/api/v1/incident-settings", "incidents"),
+    Route("PUT", "/api/v1/incident-settings", "incidents"),
+    Route("GET", "/api/v1/reports/incidents", "incidents"),
+    # --- alerting ---
+    Route("GET", "/api/v1/alert-rules", "alerts"),
+    Route("POST", "/api/v1/alert-rules", "alerts"),
+    Route("POST", "/api/v1/alert-rules/import", "alerts"),
+    Route("GET", "/api/v1/alert-rules/export", "alerts"),
+    Route("GET", "/api/v1/alert-rules/{rule_id}", "alerts"),
+    Route("PUT", "/api/v1/alert-rules/{rule_id}", "alerts"),
+    Route("DELETE", "/api/v1/alert-rules/{rule_id}", "alerts"),
+    Route("GET", "/api/v1/alerts", "alerts"),
+    Route("POST", "/api/v1/alerts", "alerts"),
+    Route("GET", "/api/v1/alerts/{alert_id}", "alerts"),
+    Route("POST", "/api/v1/alerts/{alert_id}/acknowledge", "alerts"),
+    Route("POST", "/api/v1/alerts/{alert_id}/resolve", "alerts"),
+    Route("GET", "/api/v1/silences", "alerts"),
+    Route("POST", "/api/v1/silences", "alerts"),
+    Route("GET", "/api/v1/silences/{silence_id}", "alerts"),
+    Route("DELETE", "/api/v1/silences/{silence_id}", "alerts"),
+    Route("GET", "/api/v2/silences", "alerts"),
+    Route("POST", "/api/v2/silences", "alerts"),
+    Route("GET", "/api/v2/silence/{silence_id}", "alerts"),
+    Route("DELETE", "/api/v2/silence/{silence_id}", "alerts"),
+    Route("GET", "/api/v2/status", "alerts"),
+    Route("POST", "/api/v2/alerts", "alert_intake"),
+    Route("POST", "/api/v1/integrations/alertmanager", "alert_intake"),
+    Route("POST", "/api/v1/integrations/events", "alert_intake"),
+    Route("POST", "/api/v1/integrations/webhook", "alert_intake"),
 )
 
 SCHEDULES: tuple[Schedule, ...] = (
@@ -144,11 +316,48 @@ SCHEDULES: tuple[Schedule, ...] = (
         "housekeeping",
         "Purge long-dead API keys",
     ),
+    # --- alerting ---
+    Schedule(
+        "evaluate-rules",
+        "rate(1 minute)",
+        "evaluate_rules",
+        "Evaluate alert rule groups (each group's own interval is honoured)",
+    ),
 )
 
-EVENT_RULES: tuple[EventRule, ...] = ()
+EVENT_RULES: tuple[EventRule, ...] = (
+    # --- workflows ---
+    EventRule(
+        "execution-status",
+        {
+            "source": ["aws.states"],
+            "detail-type": ["Step Functions Execution Status Change"],
+            "detail": {"status": ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]},
+        },
+        "execution_tracker",
+        description="Keep workflow executions current; the tracker ignores other machines",
+    ),
+    # --- incidents and escalation ---
+    EventRule(
+        "alerts-to-incidents",
+        {"source": ["orchestrix"], "detail-type": ["alert.fired", "alert.resolved"]},
+        "incident_events",
+        bus="orchestrix",
+        description="Firing alerts open or join incidents; resolved ones are noted",
+    ),
+    # --- alerting ---
+    EventRule(
+        "cloudwatch-alarms",
+        {"source": ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm State Change"]},
+        "alert_intake",
+        description="CloudWatch alarms become alerts (tenant from the alarm description)",
+    ),
+)
 
-STATE_MACHINES: tuple[StateMachine, ...] = ()
+STATE_MACHINES: tuple[StateMachine, ...] = (
+    # --- auto-remediation ---
+    StateMachine("remediation", "remediation.asl.json", {"RemediationFunctionArn": "remediation"}),
+)
 
 # Request bodies API Gateway hands to Lambda base64-encoded (remote write, OTLP protobuf).
 BINARY_MEDIA_TYPES: tuple[str, ...] = (

@@ -177,3 +177,12 @@ def test_unknown_route_is_404_problem(client):
     reply = client.get("/api/v1/nothing-here")
     assert reply.status == 404
     assert reply.content_type == PROBLEM
+
+
+@pytest.mark.parametrize("name", ["nul\u0000byte", "lone\udc00surrogate"])
+def test_text_postgres_cannot_store_is_422_not_500(client, tenants, name):
+    a, _ = tenants
+    # json.dumps escapes both as \u sequences, as a client's JSON encoder would
+    reply = client.post(KEYS, token(a), {"name": name, "scopes": ["metrics:write"]})
+    assert reply.status == 422
+    assert "body.name" in reply.json["detail"]

@@ -74,7 +74,7 @@ def test_layer_contains_the_orchestrix_package(built_layer: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "package", ["psycopg_binary", "pydantic_core", "cramjam", "yaml", "cryptography"]
+    "package", ["psycopg_binary", "pydantic_core", "cramjam", "yaml", "cryptography", "rpds"]
 )
 def test_compiled_dependencies_are_arm64_builds_for_python312(
     built_layer: Path, package: str

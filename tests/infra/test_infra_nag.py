@@ -5,7 +5,10 @@ from __future__ import annotations
 import aws_cdk as cdk
 import pytest
 from cdk_nag import AwsSolutionsChecks
-from conftest import Built
+from conftest import FEATURE_FLAGS, Built
+
+from infra.config import load
+from infra.stacks.orchestrix_stack import OrchestrixStack
 
 pytestmark = pytest.mark.xdist_group("cdk")
 
@@ -34,3 +37,21 @@ def test_every_acknowledgment_carries_a_written_reason(full: Built) -> None:
     assert len(reasons) > 10
     for rule, reason in reasons.items():
         assert len(reason) > 30, rule
+
+
+def test_cdk_nag_also_checks_the_resources_of_the_nested_api_stack() -> None:
+    # Given a stage built without any acknowledgment
+    app = cdk.App(context={**FEATURE_FLAGS, "aws:cdk:bundling-stacks": []})
+    stack = OrchestrixStack(app, load(lambda key: {"stage": "bare"}.get(key), {}), nag=False)
+
+    # When cdk-nag walks the stage's construct tree, as its validation plugin does
+    report = AwsSolutionsChecks().validate_scope(stack)
+
+    # Then findings on API resources (inside the nested stack) are reported too
+    api_path = stack.api_stack.node.path + "/"
+    flagged = [
+        resource.construct_path or ""
+        for violation in report.violations
+        for resource in violation.violating_resources
+    ]
+    assert any(path.startswith(api_path) for path in flagged)

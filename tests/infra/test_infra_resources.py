@@ -5,45 +5,54 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import aws_cdk as cdk
 import pytest
-from aws_cdk.assertions import Match
-from conftest import Built
+from aws_cdk import aws_logs as logs
+from aws_cdk.assertions import Match, Template
+from conftest import Built, actions_of, policy_statements
 
+from infra.config import StageConfig
 from infra.constructs.migrations import MIGRATIONS_DIR, migrations_hash
+from infra.constructs.network import Network, needs_egress
+from orchestrix import wiring
 
 pytestmark = pytest.mark.xdist_group("cdk")
 
 
-def policy_statements(built: Built, function_name: str) -> list[dict[str, object]]:
-    """Statements of the inline policies attached to one function's role."""
-    name = f"{built.config.prefix}-{function_name}"
-    (fn,) = [
-        f for f in built.of_type("AWS::Lambda::Function").values()
-        if f["Properties"].get("FunctionName") == name
-    ]  # fmt: skip
-    role = fn["Properties"]["Role"]["Fn::GetAtt"][0]
-    statements: list[dict[str, object]] = []
-    for policy in built.of_type("AWS::IAM::Policy").values():
-        if {"Ref": role} in policy["Properties"]["Roles"]:
-            statements += policy["Properties"]["PolicyDocument"]["Statement"]
-    return statements
+def test_core_path_needs_no_nat_and_reaches_aws_through_endpoints() -> None:
+    # Given only the functions that need no internet (the core path)
+    core = tuple(fn for fn in wiring.FUNCTIONS if not needs_egress(fn))
+    stack = cdk.Stack(cdk.App(), "CorePath", env=cdk.Environment(region="us-east-1"))
 
+    # When their network is built
+    Network(stack, "Network", config=StageConfig("core", None, "us-east-1"), functions=core,
+            retention=logs.RetentionDays.ONE_WEEK)  # fmt: skip
+    template = Template.from_stack(stack).to_json()["Resources"]
 
-def actions_of(statements: list[dict[str, object]]) -> set[str]:
-    found: set[str] = set()
-    for statement in statements:
-        action = statement["Action"]
-        found |= {action} if isinstance(action, str) else set(map(str, action))  # type: ignore[call-overload]
-    return found
-
-
-def test_core_path_needs_no_nat_and_reaches_aws_through_endpoints(dev: Built) -> None:
-    endpoints = dev.of_type("AWS::EC2::VPCEndpoint").values()
-    services = json.dumps([e["Properties"]["ServiceName"] for e in endpoints])
-
-    assert dev.of_type("AWS::EC2::NatGateway") == {}
+    # Then there is no NAT and AWS APIs are reached through endpoints
+    types = [r["Type"] for r in template.values()]
+    services = json.dumps(
+        [r["Properties"]["ServiceName"] for r in template.values()
+         if r["Type"] == "AWS::EC2::VPCEndpoint"]
+    )  # fmt: skip
+    assert "AWS::EC2::NatGateway" not in types
+    assert "AWS::EC2::InternetGateway" not in types
     assert "secretsmanager" in services
     assert ".s3" in services
+
+
+def test_only_functions_that_need_the_internet_run_in_the_nat_subnets(dev: Built) -> None:
+    functions = {
+        f["Properties"]["FunctionName"]: f["Properties"]
+        for f in dev.of_type("AWS::Lambda::Function").values()
+        if "FunctionName" in f["Properties"]
+    }
+
+    assert len(dev.of_type("AWS::EC2::NatGateway")) == 1
+    for spec in dev.tables.functions:
+        subnets = json.dumps(functions[f"orchestrix-dev-{spec.name}"]["VpcConfig"]["SubnetIds"])
+        expected = "egressSubnet" if needs_egress(spec) else "isolatedSubnet"
+        assert subnets.count(expected) == 2, (spec.name, subnets)
 
 
 def test_capabilities_bring_their_endpoints_and_internet_functions_a_nat(full: Built) -> None:
@@ -58,6 +67,7 @@ def test_capabilities_bring_their_endpoints_and_internet_functions_a_nat(full: B
         "sns",
         "email",
         "bedrock-runtime",
+        "kms",
     ):
         assert f".{service}" in services
     assert len(full.of_type("AWS::EC2::NatGateway")) == 1
@@ -87,12 +97,15 @@ def test_database_is_encrypted_aurora_postgres16_serverless_v2_behind_tls_proxy(
 def test_migrations_run_after_the_database_and_before_the_api_goes_live(dev: Built) -> None:
     (trigger_id,) = dev.of_type("Custom::Trigger")
     trigger = dev.resources[trigger_id]
-    (deployment,) = dev.of_type("AWS::ApiGateway::Deployment").values()
     (cluster_id,) = dev.of_type("AWS::RDS::DBCluster")
     (proxy_id,) = dev.of_type("AWS::RDS::DBProxy")
+    (deployment_id,) = dev.of_type("AWS::ApiGateway::Deployment")
+    (api_stack,) = dev.of_type("AWS::CloudFormation::Stack").values()
 
     assert {cluster_id, proxy_id} <= set(trigger["DependsOn"])
-    assert trigger_id in deployment["DependsOn"]
+    # The deployment is in the API's nested stack, which as a whole waits for the trigger.
+    assert deployment_id in dev.templates["api"]["Resources"]
+    assert trigger_id in api_stack["DependsOn"]
     assert "migrate" in json.dumps(trigger["Properties"]["HandlerArn"])
     assert trigger["Properties"]["MigrationsHash"] == dev.stack.migrations.hash
 
@@ -186,7 +199,7 @@ def test_monitoring_alarms_cover_api_functions_dead_letters_database_and_workflo
 
 
 def test_api_stage_throttles_and_writes_access_logs(dev: Built) -> None:
-    dev.template.has_resource_properties(
+    dev.api_template.has_resource_properties(
         "AWS::ApiGateway::Stage",
         {
             "StageName": "dev",
@@ -201,8 +214,8 @@ def test_api_stage_throttles_and_writes_access_logs(dev: Built) -> None:
 def test_waf_and_custom_domain_are_opt_in(dev: Built, full: Built) -> None:
     assert dev.of_type("AWS::WAFv2::WebACL") == {}
     assert dev.of_type("AWS::ApiGateway::DomainName") == {}
-    full.template.resource_count_is("AWS::WAFv2::WebACLAssociation", 1)
-    full.template.has_resource_properties(
+    full.api_template.resource_count_is("AWS::WAFv2::WebACLAssociation", 1)
+    full.api_template.has_resource_properties(
         "AWS::ApiGateway::DomainName", {"DomainName": "orchestrix.example.com"}
     )
 
@@ -223,6 +236,7 @@ def test_each_capability_grants_only_its_actions_on_stage_resources(full: Built)
     assert {"events:PutEvents", "scheduler:CreateSchedule", "states:StartExecution",
             "states:SendTaskSuccess", "sns:Publish", "ses:SendEmail", "bedrock:InvokeModel",
             "timestream:WriteRecords", "timestream:Select", "ecs:UpdateService",
+            "kms:GenerateDataKey", "kms:Decrypt",
             "iam:PassRole"} <= actions_of(statements)  # fmt: skip
     assert "schedule/orchestrix-full/*" in text
     assert "stateMachine:orchestrix-full-*" in text

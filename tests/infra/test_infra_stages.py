@@ -48,3 +48,35 @@ def test_the_stages_differ_only_by_stage_names(dev: Built, acme: Built) -> None:
 
     assert types(dev) == types(acme)
     assert normalized(dev) != json.dumps(dev.resources, sort_keys=True)
+
+
+# CloudFormation refuses a template with more resources, nested stacks included.
+CLOUDFORMATION_RESOURCE_LIMIT = 500
+
+
+@pytest.mark.parametrize("name", ["dev", "full"])
+def test_each_stack_of_a_stage_fits_cloudformations_resource_limit(
+    name: str, request: pytest.FixtureRequest
+) -> None:
+    built: Built = request.getfixturevalue(name)
+
+    counts = {stack: len(t["Resources"]) for stack, t in built.templates.items()}
+
+    assert all(count <= CLOUDFORMATION_RESOURCE_LIMIT for count in counts.values()), (
+        f"{counts}: split the routes over nested stacks or share per-function resources"
+    )
+
+
+def test_the_rest_api_lives_in_its_nested_stack_not_in_the_stages_stack(dev: Built) -> None:
+    def api_types(template: dict[str, Any]) -> set[str]:
+        types = {r["Type"] for r in template["Resources"].values()}
+        return {t for t in types if t.startswith("AWS::ApiGateway::")}
+
+    stage, api = dev.templates["stage"], dev.templates["api"]
+
+    # Routes grow the nested stack only, so they do not eat into the functions' headroom.
+    assert api_types(stage) == set()
+    assert {"AWS::ApiGateway::RestApi", "AWS::ApiGateway::Method",
+            "AWS::ApiGateway::Authorizer", "AWS::ApiGateway::Stage"} <= api_types(api)  # fmt: skip
+    # Users still find the API URL among the stage's outputs.
+    assert "ApiUrl" in stage["Outputs"]

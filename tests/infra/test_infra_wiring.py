@@ -61,7 +61,7 @@ def test_each_route_invokes_its_function_with_the_right_authorization(built: Bui
         method = routes[(route.method, route.path)]
         integration = method["Integration"]
         assert integration["Type"] == "AWS_PROXY"
-        assert functions[route.function] in str(integration["Uri"])
+        assert f'"{functions[route.function]}"' in built.from_parent(integration["Uri"])
         if route.auth:
             assert method["AuthorizationType"] == "CUSTOM"
             assert "AuthorizerId" in method
@@ -163,7 +163,7 @@ def test_authorizer_is_a_cached_token_authorizer_on_the_authorization_header(dev
     assert props["Type"] == "TOKEN"
     assert props["IdentitySource"] == "method.request.header.Authorization"
     assert props["AuthorizerResultTtlInSeconds"] == 300
-    assert functions["authorizer"] in str(props["AuthorizerUri"])
+    assert f'"{functions["authorizer"]}"' in dev.from_parent(props["AuthorizerUri"])
 
 
 def test_binary_media_types_come_from_wiring(dev: Built) -> None:

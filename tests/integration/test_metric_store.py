@@ -74,6 +74,28 @@ def test_partially_overlapping_batch_adds_only_the_new_samples(store, tenant):
     assert list(found[0].timestamps) == [T0 + i * 15_000 for i in range(5)]
 
 
+def test_overlapping_batch_starting_later_leaves_each_timestamp_once(store, tenant):
+    store.write(tenant, batch(http_requests(n=4)))
+    store.write(tenant, batch(http_requests(t0=T0 + 30_000, n=4)))
+
+    found = store.reader(tenant).select([m("method", "=", "POST")], T0, T0 + DAY)
+
+    assert list(found[0].timestamps) == [T0 + i * 15_000 for i in range(6)]
+
+
+def test_repeated_unordered_series_in_one_batch_come_back_sorted(store, tenant):
+    up = {"__name__": "up", "job": "node"}
+    # Across midnight too: each day's samples go to that day's chunk.
+    late = T0 - T0 % DAY + DAY - 15_000
+    series = [(up, [(late + 30_000, 3.0), (late, 1.0)]), (up, [(late + 15_000, 2.0)])]
+    store.write(tenant, batch(series))
+
+    found = store.reader(tenant).select([m("__name__", "=", "up")], 0, T0 + 2 * DAY)
+
+    assert list(found[0].timestamps) == [late, late + 15_000, late + 30_000]
+    assert list(found[0].values) == [1.0, 2.0, 3.0]
+
+
 def test_selection_keeps_only_samples_inside_the_closed_interval(store, tenant):
     store.write(tenant, batch(http_requests(n=10)))
 

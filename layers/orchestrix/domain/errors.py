@@ -45,7 +45,7 @@ class Unauthorized(DomainError):
 
 class PayloadTooLarge(DomainError):
     status = 413
-    title = "Payload Too Large"
+    title = "Content Too Large"
 
 
 class UnsupportedMediaType(DomainError):

@@ -16,7 +16,7 @@ from typing import Any
 from orchestrix import bootstrap, wiring
 from orchestrix.adapters.clock import AdjustableClock
 from orchestrix.adapters.postgres import migrations
-from orchestrix.local import devkeys, postgres
+from orchestrix.local import devkeys, postgres, workflow_functions
 from orchestrix.local.aws import LocalAws
 from orchestrix.local.durations import parse_duration
 from orchestrix.local.event_rules import LocalEventDispatcher
@@ -65,6 +65,11 @@ class LocalRuntime:
         bootstrap.configure(settings=settings, clock=self.clock, event_dispatch=events.dispatch)
         self._aws.provision(settings)
         host.load_all()
+        # workflows: state machines invoke the wiring functions through moto's Lambda
+        workflow_functions.register_functions(host.invoke)
+        # auto-remediation (and any other declared state machine), as the CDK deploys them
+        workflow_functions.create_state_machines(settings.state_machine_prefix)
+        workflow_functions.write_endpoint(home(), self._aws.url)
         one_time = MotoOneTimeSchedules(
             bootstrap.boto3_client("scheduler"), settings.schedule_group_name
         )
@@ -92,6 +97,8 @@ class LocalRuntime:
         }
 
     def stop(self) -> None:
+        if self._aws is not None:  # workflows: no engine thread may outlive the moto server
+            workflow_functions.stop_executions()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

@@ -21,6 +21,8 @@ class EventBridgeOneTimeScheduler:
         self._function_arn = function_arn
 
     def schedule(self, name: str, at: datetime, function: str, payload: dict[str, Any]) -> None:
+        # at() takes whole seconds; truncating means a run may start up to 1 s early, so
+        # that `orchestrix tick --advance 5m` fires what was scheduled 5 minutes ahead.
         when = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
         target = {
             "Arn": self._function_arn(function),

@@ -11,4 +11,26 @@ def routers() -> list[Router]:
 
     found: list[Router] = [health.router, api_keys.router, audit_logs.router]
     # Feature routers are appended below, one import line each.
+    from orchestrix.adapters.http.routes import workflows
+
+    found.append(workflows.router)
+    # people, on-call and notifications
+    from orchestrix.adapters.http.routes import members, notifications, oncall, teams
+
+    found += [members.router, teams.router, oncall.router, notifications.router]
+    # incidents and escalation
+    from orchestrix.adapters.http.routes import escalation_policies, incidents, reports
+
+    found += [incidents.router, escalation_policies.router, reports.router]
+    # alerting
+    from orchestrix.adapters.http.routes import (
+        alert_rules,
+        alertmanager_api,
+        alerts,
+        integrations,
+        silences,
+    )
+
+    found += [alert_rules.router, alerts.router, silences.router, integrations.router]
+    found.append(alertmanager_api.router)
     return found

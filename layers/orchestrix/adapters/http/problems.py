@@ -10,6 +10,9 @@ from aws_lambda_powertools.event_handler import Response
 
 PROBLEM_JSON = "application/problem+json"
 
+# RFC 9110 renamed these; Python's HTTPStatus still has the RFC 7231 phrases.
+_TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
+
 
 def problem_body(
     status: int,
@@ -22,7 +25,7 @@ def problem_body(
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": type_,
-        "title": title or HTTPStatus(status).phrase,
+        "title": title or _TITLES.get(status) or HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
     }

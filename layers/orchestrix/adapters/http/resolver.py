@@ -96,6 +96,30 @@ def _precheck(event: dict[str, Any]) -> tuple[int, str] | None:
     return None
 
 
+def _unstorable_text(value: Any, loc: list[str | int]) -> str | None:
+    """Text PostgreSQL cannot store — NUL characters, unpaired surrogates — is a client
+    error caught here once, not a driver exception in every repository."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return f"{'.'.join(map(str, loc))}: NUL characters are not allowed"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return f"{'.'.join(map(str, loc))}: not valid Unicode (unpaired surrogate)"
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _unstorable_text(key, [*loc, "<key>"]) or _unstorable_text(item, [*loc, key])
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _unstorable_text(item, [*loc, index])
+            if found:
+                return found
+    return None
+
+
 def handle(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Resolve one proxy event; every response, error or not, carries X-Request-Id."""
     request_id = request_id_of(event)
@@ -104,9 +128,20 @@ def handle(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> 
         return proxy_problem(early[0], early[1], request_id)
     if event.get("body"):
         try:
-            json.loads(event["body"])
+            body = json.loads(event["body"])
         except ValueError as exc:
             return proxy_problem(400, f"request body is not valid JSON: {exc}", request_id)
+        bad = _unstorable_text(body, ["body"])
+        if bad is not None:
+            return proxy_problem(422, bad, request_id)
+    params = {
+        **{("query", k): v for k, v in (event.get("queryStringParameters") or {}).items()},
+        **{("path", k): v for k, v in (event.get("pathParameters") or {}).items()},
+    }
+    for (where, name), value in params.items():
+        bad = _unstorable_text(value, [where, name])
+        if bad is not None:
+            return proxy_problem(422, bad, request_id)
     response: dict[str, Any] = app.resolve(event, context)
     multi = response.setdefault("multiValueHeaders", {}) or {}
     response["multiValueHeaders"] = multi

@@ -7,9 +7,10 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from orchestrix.adapters.postgres.paging import keyset_page, keyset_params
 from orchestrix.domain.api_keys import ApiKey
 from orchestrix.domain.identity import Scope
-from orchestrix.domain.pagination import Cursor, Page, PageRequest
+from orchestrix.domain.pagination import Page, PageRequest
 
 _COLUMNS = (
     "id, tenant_id, name, scopes, prefix, created_at, created_by, expires_at, revoked_at,"
@@ -84,23 +85,8 @@ class PostgresApiKeyRepository:
         return _to_key(row) if row else None
 
     def list(self, page: PageRequest) -> Page[ApiKey]:
-        after = page.after
-        rows = (
-            self._cursor()
-            .execute(
-                LIST,
-                {
-                    "after_at": after.at if after else None,
-                    "after_id": after.id if after else None,
-                    "limit": page.limit + 1,
-                },
-            )
-            .fetchall()
-        )
-        keys = [_to_key(r) for r in rows[: page.limit]]
-        more = len(rows) > page.limit
-        next_cursor = Cursor(keys[-1].created_at, keys[-1].id).encode() if more else None
-        return Page(keys, next_cursor)
+        rows = self._cursor().execute(LIST, keyset_params(page)).fetchall()
+        return keyset_page(rows, page, _to_key, lambda k: (k.created_at, k.id))
 
     def revoke(self, key_id: str, at: datetime) -> ApiKey | None:
         row = self._cursor().execute(REVOKE, {"id": key_id, "at": at}).fetchone()

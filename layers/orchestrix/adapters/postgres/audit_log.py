@@ -6,8 +6,9 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from orchestrix.adapters.postgres.paging import keyset_page, keyset_params
 from orchestrix.domain.audit import AuditEntry, AuditFilter
-from orchestrix.domain.pagination import Cursor, Page, PageRequest
+from orchestrix.domain.pagination import Page, PageRequest
 
 _COLUMNS = "id, tenant_id, actor, action, resource_type, resource_id, before, after, request_id, at"
 
@@ -63,23 +64,14 @@ class PostgresAuditRepository:
         return _to_entry(row) if row else None
 
     def list(self, filters: AuditFilter, page: PageRequest) -> Page[AuditEntry]:
-        after = page.after
         cur = self._conn.cursor(row_factory=dict_row)
-        rows = cur.execute(
-            LIST,
-            {
-                "actor": filters.actor,
-                "action": filters.action,
-                "resource_type": filters.resource_type,
-                "resource_id": filters.resource_id,
-                "since": filters.since,
-                "until": filters.until,
-                "after_at": after.at if after else None,
-                "after_id": after.id if after else None,
-                "limit": page.limit + 1,
-            },
-        ).fetchall()
-        entries = [_to_entry(r) for r in rows[: page.limit]]
-        more = len(rows) > page.limit
-        next_cursor = Cursor(entries[-1].at, entries[-1].id).encode() if more else None
-        return Page(entries, next_cursor)
+        params = {
+            "actor": filters.actor,
+            "action": filters.action,
+            "resource_type": filters.resource_type,
+            "resource_id": filters.resource_id,
+            "since": filters.since,
+            "until": filters.until,
+        }
+        rows = cur.execute(LIST, {**params, **keyset_params(page)}).fetchall()
+        return keyset_page(rows, page, _to_entry, lambda e: (e.at, e.id))

@@ -29,21 +29,39 @@ DAY_MS = 86_400_000
 SERIES_TOUCH_MS = 3_600_000
 
 _FIELD8 = struct.pack(">i", 8)
+_FIELD4 = struct.pack(">i", 4)
 
 SET_TENANT = "SELECT set_config('app.tenant_id', %s, true)"
 ENSURE_TENANT = "INSERT INTO tenants (id) VALUES (%s) ON CONFLICT DO NOTHING"
 ENSURE_PARTITIONS = "SELECT orchestrix_ensure_sample_partitions(%s, %s)"
 DROP_PARTITIONS = "SELECT orchestrix_drop_sample_partitions(%s)"
 
-# COPY FROM is refused on tables with row-level security, so samples travel as three
-# binary array parameters. The plain INSERT is the fast path; a batch that meets samples
-# already stored (a sender retrying after a lost response) is inserted again, skipping them.
-INSERT_SAMPLES = """
-INSERT INTO metric_samples (tenant_id, fingerprint, ts, value)
-SELECT %(tenant)s, u.fp, u.ts, u.v
-FROM unnest(%(fps)s::bigint[], %(ts)s::bigint[], %(values)s::float8[]) AS u(fp, ts, v)
+# COPY FROM is refused on tables with row-level security, so samples travel as binary array
+# parameters: the flat timestamp and value columns plus, per chunk, its series and the
+# 1-based bounds of its slice. Each chunk row is cut out of the two big arrays server-side.
+# A chunk already stored with the same first timestamp is either the same batch sent again
+# (left alone, so nothing is duplicated) or an overlapping one (merged, sorted, the newer
+# value winning on equal timestamps).
+INSERT_CHUNKS = """
+INSERT INTO metric_samples (tenant_id, fingerprint, first_ts, last_ts, ts, vals)
+SELECT %(tenant)s, u.fp, a.t[u.lo], a.t[u.hi], a.t[u.lo:u.hi], a.v[u.lo:u.hi]
+FROM (SELECT %(ts)s::bigint[] AS t, %(values)s::float8[] AS v) AS a,
+     unnest(%(fps)s::bigint[], %(lo)s::int[], %(hi)s::int[]) AS u(fp, lo, hi)
+ON CONFLICT (tenant_id, fingerprint, first_ts) DO UPDATE
+SET (last_ts, ts, vals) = (
+    SELECT max(m.t), array_agg(m.t ORDER BY m.t), array_agg(m.v ORDER BY m.t)
+    FROM (
+        SELECT DISTINCT ON (x.t) x.t, x.v
+        FROM (
+            SELECT n.t, n.v, 0 AS age FROM unnest(excluded.ts, excluded.vals) AS n(t, v)
+            UNION ALL
+            SELECT o.t, o.v, 1 FROM unnest(metric_samples.ts, metric_samples.vals) AS o(t, v)
+        ) AS x
+        ORDER BY x.t, x.age
+    ) AS m
+)
+WHERE (metric_samples.ts, metric_samples.vals) IS DISTINCT FROM (excluded.ts, excluded.vals)
 """
-INSERT_SAMPLES_SKIPPING_STORED = INSERT_SAMPLES + "ON CONFLICT DO NOTHING\n"
 UPSERT_SERIES = """
 INSERT INTO metric_series (tenant_id, fingerprint, metric_name, labels, first_ts, last_ts)
 SELECT %(tenant)s, u.fp, u.name, u.labels::jsonb, %(first)s, %(last)s
@@ -64,14 +82,17 @@ WHERE (metric_metadata.type, metric_metadata.help, metric_metadata.unit)
       IS DISTINCT FROM (excluded.type, excluded.help, excluded.unit)
 """
 # Samples come back as one row per series, timestamps and values as big-endian byte strings
-# (int8send/float8send): bit-exact (staleness NaNs survive) and decoded at C speed.
+# (int8send/float8send): bit-exact (staleness NaNs survive) and decoded at C speed. Chunks
+# never cross midnight, so `first_ts >= start - 1 day` prunes partitions and rows.
 SELECT_SAMPLES = """
-SELECT fingerprint,
-       string_agg(int8send(ts), ''::bytea ORDER BY ts),
-       string_agg(float8send(value), ''::bytea ORDER BY ts)
-FROM metric_samples
-WHERE tenant_id = %(tenant)s AND fingerprint = ANY(%(fps)s) AND ts BETWEEN %(start)s AND %(end)s
-GROUP BY fingerprint
+SELECT c.fingerprint,
+       string_agg(int8send(u.t), ''::bytea ORDER BY u.t),
+       string_agg(float8send(u.v), ''::bytea ORDER BY u.t)
+FROM metric_samples AS c, unnest(c.ts, c.vals) AS u(t, v)
+WHERE c.tenant_id = %(tenant)s AND c.fingerprint = ANY(%(fps)s)
+  AND c.first_ts BETWEEN %(start)s - 86400000 AND %(end)s AND c.last_ts >= %(start)s
+  AND u.t BETWEEN %(start)s AND %(end)s
+GROUP BY c.fingerprint
 """
 SELECT_METADATA = """
 SELECT family, type, help, unit FROM metric_metadata
@@ -101,6 +122,10 @@ class Int8Array(bytes):
     """A `bigint[]` already in PostgreSQL's binary array format."""
 
 
+class Int4Array(bytes):
+    """An `integer[]` already in PostgreSQL's binary array format."""
+
+
 class Float8Array(bytes):
     """A `double precision[]` already in PostgreSQL's binary array format."""
 
@@ -116,12 +141,17 @@ class _Int8ArrayDumper(_RawArrayDumper):
     oid = 1016  # int8[]
 
 
+class _Int4ArrayDumper(_RawArrayDumper):
+    oid = 1007  # int4[]
+
+
 class _Float8ArrayDumper(_RawArrayDumper):
     oid = 1022  # float8[]
 
 
 def register_array_dumpers(adapters: AdaptersMap) -> None:
     adapters.register_dumper(Int8Array, _Int8ArrayDumper)
+    adapters.register_dumper(Int4Array, _Int4ArrayDumper)
     adapters.register_dumper(Float8Array, _Float8ArrayDumper)
 
 
@@ -145,6 +175,17 @@ def _binary_array(column: array[Any], element_oid: int) -> bytes:
 
 def int8_array(values: Sequence[int] | array[int]) -> Int8Array:
     return Int8Array(_binary_array(array("q", values), 20))
+
+
+def int4_array(values: Sequence[int]) -> Int4Array:
+    column = array("i", values)
+    if sys.byteorder == "little":
+        column.byteswap()
+    raw = column.tobytes()
+    buf = bytearray((_FIELD4 + bytes(4)) * len(column))
+    for plane in range(4):
+        buf[4 + plane :: 8] = raw[plane::4]
+    return Int4Array(struct.pack(">iiiii", 1, 0, 23, len(column), 1) + bytes(buf))
 
 
 def float8_array(values: Sequence[float]) -> Float8Array:

@@ -1,9 +1,9 @@
 """The default metric store: series and day-partitioned samples in PostgreSQL.
 
 Writes are one transaction per batch: new or widened series are upserted, samples go in
-as one INSERT of three binary array parameters (COPY is refused under row-level security),
-and a batch that was already stored (a sender retrying after a lost response) falls back to
-`INSERT ... ON CONFLICT DO NOTHING`, so nothing is duplicated.
+as chunks (one row per series and day, see 0002_metrics.sql) with one INSERT of binary
+array parameters (COPY is refused under row-level security); a batch that was already
+stored (a sender retrying after a lost response) is left alone, so nothing is duplicated.
 Reads go through `reader(tenant_id)`, a `Queryable` for the PromQL engine. Every statement
 runs as the application role with `app.tenant_id` set, so row-level security applies even
 where a query forgets its own `tenant_id = ...` condition.
@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from array import array
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from psycopg_pool import PoolTimeout
 
 from orchestrix.adapters.metrics.batch import DecodedBatch, MetricMetadata, SeriesKey
 from orchestrix.adapters.metrics.errors import MetricsIngestError
+from orchestrix.adapters.postgres import metric_chunks
 from orchestrix.adapters.postgres import metric_sql as sql
 from orchestrix.adapters.postgres.database import Database
 from orchestrix.domain.errors import ServiceUnavailable
@@ -32,6 +32,10 @@ from orchestrix.promql.storage import LabelMatcher, matches_all
 from orchestrix.promql.values import Labels, Series
 
 MAX_DAYS_PER_WRITE = 400
+# How long a write waits for a pooled connection before answering 503. While the database
+# is down (restart, failover) a sender should back off and retry, not hold a request open
+# until its own timeout; the pool keeps reconnecting in the background meanwhile.
+WRITE_CONNECT_TIMEOUT_S = 3.0
 _CACHE_TTL_S = 600.0
 _CACHE_MAX = 1_000_000
 
@@ -98,7 +102,7 @@ class PostgresMetricStore:
             if values:
                 first, last = min(timestamps), max(timestamps)
                 self._ensure_partitions(first, last)
-            with self._db.connection() as conn, conn.transaction():
+            with self._connection() as conn, conn.transaction():
                 conn.execute(sql.SET_TENANT, (tenant_id,))
                 if tenant_id not in self._tenants:
                     conn.execute(sql.ENSURE_TENANT, (tenant_id,))
@@ -121,6 +125,14 @@ class PostgresMetricStore:
                 self._metadata[(tenant_id, meta.family)] = meta
         return WriteResult(len(batch.series), len(values), len(upserted), duplicates)
 
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        pool = self._db.pool
+        if pool.closed:
+            self._db.open(wait_seconds=WRITE_CONNECT_TIMEOUT_S)
+        with pool.connection(timeout=WRITE_CONNECT_TIMEOUT_S) as conn:
+            yield conn
+
     def _expire_caches(self) -> None:
         # Retention may delete series rows behind our back: forget everything now and then.
         if time.monotonic() - self._cache_born > _CACHE_TTL_S or len(self._series) > _CACHE_MAX:
@@ -142,7 +154,7 @@ class PostgresMetricStore:
             return
         # Its own short transaction: creating a partition locks the parent table, which must
         # not be held for the length of a write.
-        with self._db.connection() as conn:
+        with self._connection() as conn:
             conn.execute(
                 sql.ENSURE_PARTITIONS, (first_day * sql.DAY_MS, (last_day + 1) * sql.DAY_MS)
             )
@@ -187,26 +199,22 @@ class PostgresMetricStore:
     def _insert_samples(
         self, conn: psycopg.Connection[Any], tenant_id: str, batch: DecodedBatch
     ) -> bool:
-        """Insert the samples; True if some were already stored (and were then skipped)."""
-        fps = array("q")
-        offsets = batch.offsets
-        for index, key in enumerate(batch.series):
-            fps.extend(array("q", [key.fingerprint]) * (offsets[index + 1] - offsets[index]))
+        """Insert the samples as chunks; True if some were already stored (a re-send)."""
+        first, last = min(batch.timestamps_ms), max(batch.timestamps_ms)
+        chunks = metric_chunks.cut(batch, first, last)
         params = {
             "tenant": tenant_id,
-            "fps": sql.int8_array(fps),
-            "ts": sql.int8_array(batch.timestamps_ms),
-            "values": sql.float8_array(batch.values),
+            "fps": sql.int8_array(chunks.fingerprints),
+            "lo": sql.int4_array(chunks.lo),
+            "hi": sql.int4_array(chunks.hi),
+            "ts": sql.int8_array(chunks.timestamps),
+            "values": sql.float8_array(chunks.values),
         }
         with conn.cursor() as cur:
             sql.register_array_dumpers(cur.adapters)
-            try:
-                with conn.transaction():  # a savepoint: a conflict must not end the write
-                    cur.execute(sql.INSERT_SAMPLES, params)
-                return False
-            except psycopg.errors.UniqueViolation:
-                cur.execute(sql.INSERT_SAMPLES_SKIPPING_STORED, params)
-                return True
+            cur.execute(sql.INSERT_CHUNKS, params)
+            # Rows left alone by ON CONFLICT were stored already, sample for sample.
+            return cur.rowcount < len(chunks.fingerprints)
 
     def _upsert_metadata(
         self, conn: psycopg.Connection[Any], tenant_id: str, metadata: Sequence[MetricMetadata]
@@ -297,9 +305,10 @@ class PostgresMetricReader:
         for stored in candidates:
             found = samples.get(stored.fingerprint)
             if found is not None:
-                out.append(
-                    Series(stored.labels, sql.unpack_int8(found[0]), sql.unpack_float8(found[1]))
-                )
+                stamps, values = sql.unpack_int8(found[0]), sql.unpack_float8(found[1])
+                if len(set(stamps)) != len(stamps):  # overlapping chunks (a backfill)
+                    stamps, values = _first_per_timestamp(stamps, values)
+                out.append(Series(stored.labels, stamps, values))
         return out
 
     def series(
@@ -351,3 +360,15 @@ class PostgresMetricReader:
                 sql.SELECT_METADATA, {"tenant": self.tenant_id, "family": family, "limit": limit}
             ).fetchall()
         return [MetricMetadata(str(f), str(t), str(h), str(u)) for f, t, h, u in rows]
+
+
+def _first_per_timestamp(stamps: list[int], values: list[float]) -> tuple[list[int], list[float]]:
+    """Samples with one value per timestamp: overlapping chunks may both hold one instant
+    (a backfill over data already written); either value was sent for it, keep the first."""
+    kept_stamps: list[int] = []
+    kept_values: list[float] = []
+    for t, v in zip(stamps, values, strict=True):
+        if not kept_stamps or t != kept_stamps[-1]:
+            kept_stamps.append(t)
+            kept_values.append(v)
+    return kept_stamps, kept_values

@@ -65,7 +65,8 @@ WallTime = Annotated[
 ]
 
 
-def _require_offset(value: datetime) -> datetime:
+def require_instant(value: datetime) -> datetime:
+    """An instant the timeline can do arithmetic on: with a UTC offset, years 1970-2999."""
     if value.utcoffset() is None:
         raise PydanticCustomError(
             "naive_datetime",
@@ -78,7 +79,7 @@ def _require_offset(value: datetime) -> datetime:
     return value
 
 
-Instant = Annotated[datetime, AfterValidator(_require_offset)]
+Instant = Annotated[datetime, AfterValidator(require_instant)]
 NonBlank = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 

@@ -23,20 +23,29 @@ CREATE POLICY tenant_isolation ON metric_series
     WITH CHECK (tenant_id = orchestrix_current_tenant());
 GRANT SELECT, INSERT, UPDATE ON metric_series TO orchestrix_app;
 
--- One row per sample. The primary key makes a re-sent batch a no-op instead of duplicates.
--- Partitions (one per UTC day) are created on demand and dropped whole for retention.
+-- Samples are stored in chunks: one row per series per write and UTC day, holding the
+-- batch's timestamps and values as arrays (sorted by time, no duplicate timestamp). A
+-- remote write of 10,000 series x 10 samples is then 10,000 rows instead of 100,000, which
+-- is what makes ingest fast: heap tuples and primary-key entries per sample were its cost.
+-- The primary key makes a re-sent batch a no-op instead of duplicates; a different batch
+-- starting at the same time is merged into the stored chunk (see metric_sql.py). Chunks
+-- never cross midnight, so a chunk touching [start, end] has first_ts in
+-- [start - 1 day, end] and partition pruning works on first_ts alone.
+-- Partitions (one per UTC day of first_ts) are created on demand and dropped whole.
 CREATE TABLE metric_samples (
-    tenant_id   text             NOT NULL,
-    fingerprint bigint           NOT NULL,
-    ts          bigint           NOT NULL,
-    value       double precision NOT NULL,
-    PRIMARY KEY (tenant_id, fingerprint, ts)
-) PARTITION BY RANGE (ts);
+    tenant_id   text               NOT NULL,
+    fingerprint bigint             NOT NULL,
+    first_ts    bigint             NOT NULL,
+    last_ts     bigint             NOT NULL,
+    ts          bigint[]           NOT NULL,
+    vals        double precision[] NOT NULL,
+    PRIMARY KEY (tenant_id, fingerprint, first_ts)
+) PARTITION BY RANGE (first_ts);
 ALTER TABLE metric_samples ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON metric_samples
     USING (tenant_id = orchestrix_current_tenant())
     WITH CHECK (tenant_id = orchestrix_current_tenant());
-GRANT SELECT, INSERT ON metric_samples TO orchestrix_app;
+GRANT SELECT, INSERT, UPDATE ON metric_samples TO orchestrix_app;
 
 CREATE TABLE metric_metadata (
     tenant_id  text        NOT NULL,

@@ -1,0 +1,35 @@
+"""Alerts from other tools: Alertmanager webhooks, Prometheus pushes, PagerDuty-shaped
+events, generic webhooks (through API Gateway) and CloudWatch alarms (EventBridge rule)."""
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+
+from orchestrix.adapters.http.resolver import handle, new_resolver
+from orchestrix.adapters.http.routes import alertmanager_api, integrations
+from orchestrix.adapters.postgres.alerting_components import alert_service
+from orchestrix.domain.identity import Principal, Scope
+from orchestrix.observability import logger, traced
+from orchestrix.services.alert_sources import cloudwatch_alarm
+
+app = new_resolver([integrations.router, alertmanager_api.router], docs=False)
+
+
+def _cloudwatch(event: dict[str, Any]) -> dict[str, Any]:
+    tenant, signal = cloudwatch_alarm(event)
+    if not tenant:
+        logger.warning("alarm without orchestrix-tenant=<id> in its description: ignored")
+        return {"ignored": "no orchestrix-tenant=<id> in the alarm description"}
+    principal = Principal(
+        tenant, "system:cloudwatch", scopes=frozenset({Scope.ALERTS_WRITE}), kind="system"
+    )
+    changes = alert_service().ingest(principal, [signal])
+    return {"tenant_id": tenant, "changed": len(changes)}
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@traced
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    if event.get("source") == "aws.cloudwatch":
+        return _cloudwatch(event)
+    return handle(app, event, context)

@@ -1,0 +1,36 @@
+"""Every minute: evaluate each tenant's due alert rule groups at the scheduled time."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from orchestrix import bootstrap
+from orchestrix.adapters.postgres.alerting_components import evaluation_service
+from orchestrix.observability import logger
+
+
+def _scheduled_time(event: dict[str, Any]) -> datetime:
+    """The schedule's own time (local scheduler: `scheduled_time`; EventBridge: `time`),
+    else the clock, floored to the minute so that group intervals stay aligned."""
+    raw = event.get("scheduled_time") or event.get("time")
+    if raw:
+        return datetime.fromisoformat(str(raw).replace("Z", "+00:00")).astimezone(UTC)
+    return bootstrap.clock().now().replace(second=0, microsecond=0)
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    at = _scheduled_time(event)
+    service = evaluation_service()
+    summary: dict[str, Any] = {"at": at.isoformat(), "tenants": 0, "rules": 0, "errors": 0}
+    for tenant_id in bootstrap.tenant_ids():
+        try:
+            report = service.tick(tenant_id, at)
+        except Exception:  # one tenant's failure must not stop the others
+            logger.exception("rule evaluation failed", extra={"tenant_id": tenant_id})
+            summary["errors"] += 1
+            continue
+        summary["tenants"] += 1
+        summary["rules"] += report.rules_evaluated
+        summary["errors"] += len(report.rule_errors)
+    logger.info("rules evaluated", extra=summary)
+    return summary

@@ -1,0 +1,17 @@
+"""The incidents REST API: incidents, escalation policies, incident settings, reports."""
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+
+from orchestrix.adapters.http.resolver import handle, new_resolver
+from orchestrix.adapters.http.routes import escalation_policies, incidents, reports
+from orchestrix.observability import logger, traced
+
+app = new_resolver([incidents.router, escalation_policies.router, reports.router])
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@traced
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return handle(app, event, context)

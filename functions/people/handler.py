@@ -1,0 +1,17 @@
+"""REST API for members, teams, on-call schedules and the notification log."""
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+
+from orchestrix.adapters.http.resolver import handle, new_resolver
+from orchestrix.adapters.http.routes import members, notifications, oncall, teams
+from orchestrix.observability import logger, traced
+
+app = new_resolver([members.router, teams.router, oncall.router, notifications.router])
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@traced
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return handle(app, event, context)

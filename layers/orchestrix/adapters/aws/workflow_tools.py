@@ -1,0 +1,44 @@
+"""The I/O a workflow step Lambda is given: HTTP under the egress policy, allow-listed AWS
+calls, SES email and SNS SMS, all through boto3 clients built by the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from botocore import xform_name
+
+from orchestrix.adapters.http_client import send
+from orchestrix.domain.egress import EgressPolicy
+from orchestrix.domain.workflow.errors import NotifyFailed
+from orchestrix.services.workflow_steps import StepTools
+
+ClientFactory = Callable[[str], Any]
+
+
+def step_tools(
+    clients: ClientFactory, *, local: bool, egress_allow: tuple[str, ...], ses_from: str | None
+) -> StepTools:
+    def aws(service: str, operation: str, params: Mapping[str, Any]) -> Mapping[str, Any]:
+        result: Mapping[str, Any] = getattr(clients(service), xform_name(operation))(**params)
+        return result
+
+    def send_email(to: list[str], subject: str, message: str) -> None:
+        if not ses_from:
+            raise NotifyFailed("SES_FROM_ADDRESS is not set: email cannot be sent")
+        clients("ses").send_email(
+            Source=ses_from,
+            Destination={"ToAddresses": to},
+            Message={"Subject": {"Data": subject}, "Body": {"Text": {"Data": message}}},
+        )
+
+    def send_sms(phone: str, message: str) -> None:
+        clients("sns").publish(PhoneNumber=phone, Message=message)
+
+    return StepTools(
+        egress=EgressPolicy.for_stage(local=local, allow=egress_allow),
+        http_client=send,
+        aws=aws,
+        send_email=send_email,
+        send_sms=send_sms,
+    )

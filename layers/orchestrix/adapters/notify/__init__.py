@@ -1,0 +1,1 @@
+"""Channel adapters for notifications: Slack, Microsoft Teams, generic webhook, SES, SNS."""

@@ -1,0 +1,66 @@
+"""Builds the alerting services from bootstrap's components (database, clock, event bus).
+
+Built per call (they are cheap) so they always see what bootstrap currently holds; the
+metric store is kept per database because it caches partitions and series.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+from orchestrix import bootstrap
+from orchestrix.ports.unit_of_work import UnitOfWork
+from orchestrix.promql import Queryable
+from orchestrix.services.alert_ports import AlertingRepos
+from orchestrix.services.alert_service import AlertService
+from orchestrix.services.rule_evaluation import EvaluationService
+from orchestrix.services.rule_service import RuleService
+from orchestrix.services.silences import SilenceService
+
+
+def repos(uow: UnitOfWork) -> AlertingRepos:
+    from orchestrix.adapters.postgres.alert_rules import PostgresAlertRuleRepository
+    from orchestrix.adapters.postgres.alerts import PostgresAlertRepository
+    from orchestrix.adapters.postgres.silences import PostgresSilenceRepository
+
+    conn: psycopg.Connection[Any] = uow.conn  # type: ignore[attr-defined]
+    return AlertingRepos(
+        alerts=PostgresAlertRepository(conn),
+        rules=PostgresAlertRuleRepository(conn),
+        silences=PostgresSilenceRepository(conn),
+    )
+
+
+def metric_reader(tenant_id: str) -> Queryable:
+    """One tenant's metrics, read through the process-wide Postgres metric store."""
+    reader: Queryable = bootstrap.metric_store().reader(tenant_id)
+    return reader
+
+
+def alert_service() -> AlertService:
+    return AlertService(
+        bootstrap.unit_of_work, repos, bootstrap.event_publisher(), bootstrap.clock()
+    )
+
+
+def rule_service() -> RuleService:
+    return RuleService(bootstrap.unit_of_work, repos, bootstrap.clock())
+
+
+def silence_service() -> SilenceService:
+    return SilenceService(bootstrap.unit_of_work, repos, bootstrap.clock())
+
+
+def evaluation_service() -> EvaluationService:
+    # auto-remediation: firing alerts whose rule names a workflow start the remediation machine
+    from orchestrix.adapters.postgres.remediation_components import remediation_service
+
+    return EvaluationService(
+        bootstrap.unit_of_work,
+        repos,
+        metric_reader,
+        bootstrap.event_publisher(),
+        remediation=remediation_service(),
+    )

@@ -1,0 +1,1 @@
+"""Alerting: rules evaluated with Prometheus semantics, alerts from every source, silences."""

@@ -1,0 +1,91 @@
+"""Checks a rule before it is stored: PromQL that parses, templates that compile, sane names.
+
+Every problem is reported with the field it is in, so a 422 names it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from orchestrix.domain.alerting.rules import NAME_PATTERN, ThresholdSpec
+from orchestrix.domain.alerting.templates import TemplateError, compile_template
+from orchestrix.domain.errors import FieldError, ValidationFailed
+from orchestrix.promql import PromQLError
+from orchestrix.promql.parse import parse
+
+MIN_INTERVAL_S = 60  # the evaluation schedule runs once a minute
+ID_PATTERN = re.compile(r"^[a-z]{2,8}_[0-9a-z]{26}$")
+LABEL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class RuleDraft:
+    """A rule as a client or a rule file gives it, before ids and bookkeeping."""
+
+    name: str
+    expr: str | None = None
+    threshold: ThresholdSpec | None = None
+    group: str = "default"
+    interval_s: int = 60
+    for_s: int = 0
+    keep_firing_for_s: int = 0
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    severity: str | None = None
+    remediation_workflow_id: str | None = None
+    escalation_policy_id: str | None = None
+    enabled: bool = True
+
+    def promql(self) -> str:
+        if self.threshold is not None:
+            return self.threshold.to_promql()
+        return self.expr or ""
+
+
+def rule_errors(d: RuleDraft, loc: tuple[str | int, ...] = ("body",)) -> list[FieldError]:
+    errors: list[FieldError] = []
+
+    def err(where: str | tuple[str | int, ...], msg: str) -> None:
+        path = (where,) if isinstance(where, str) else where
+        errors.append(FieldError((*loc, *path), msg))
+
+    if not NAME_PATTERN.match(d.name):
+        err("name", "must be a valid metric name ([A-Za-z_][A-Za-z0-9_]*)")
+    if (d.expr is None) == (d.threshold is None):
+        err("expr", "give either expr (PromQL) or the threshold form (metric, operator, ...)")
+    elif d.threshold is not None and not NAME_PATTERN.match(d.threshold.metric):
+        err("metric", "must be a valid metric name")
+    else:
+        try:
+            tree = parse(d.promql())
+            if tree.vtype not in ("vector", "scalar"):
+                err("expr", f"must be an instant vector or scalar, not a {tree.vtype}")
+        except PromQLError as exc:
+            err("expr", f"invalid PromQL: {exc.message}")
+    if d.interval_s < MIN_INTERVAL_S:
+        err("interval", f"must be at least {MIN_INTERVAL_S}s (rules are evaluated every minute)")
+    if d.for_s < 0:
+        err("for", "must not be negative")
+    if d.keep_firing_for_s < 0:
+        err("keep_firing_for", "must not be negative")
+    for kind, items in (("labels", d.labels), ("annotations", d.annotations)):
+        for key, text in items.items():
+            if not LABEL_NAME.match(key):
+                err((kind, key), "invalid label name")
+                continue
+            try:
+                compile_template(f"__alert_{d.name}", text)
+            except TemplateError as exc:
+                err((kind, key), f"invalid template: {exc}")
+    for key in ("remediation_workflow_id", "escalation_policy_id"):
+        value = getattr(d, key)
+        if value is not None and not ID_PATTERN.match(value):
+            err(key, "must be an Orchestrix id such as wf_01hx... / esc_01hx...")
+    return errors
+
+
+def validate(d: RuleDraft) -> None:
+    errors = rule_errors(d)
+    if errors:
+        raise ValidationFailed(errors)
