@@ -16,7 +16,8 @@ from orchestrix.domain.audit import AuditEntry
 from orchestrix.domain.ids import new_id
 from orchestrix.ports.clock import Clock
 
-_known_tenants: set[str] = set()
+# (database, tenant) pairs known to have their tenants row: one INSERT per process at most.
+_known_tenants: set[tuple[str, str]] = set()
 _known_lock = threading.Lock()
 
 
@@ -48,7 +49,7 @@ class PostgresUnitOfWork:
         # Transaction-local: the setting cannot outlive this unit of work on a pooled
         # connection, and every policy compares tenant_id with it.
         self._conn.execute("SELECT set_config('app.tenant_id', %s, true)", (self.tenant_id,))
-        if self.tenant_id not in _known_tenants:
+        if (self._db.dsn, self.tenant_id) not in _known_tenants:
             # Tenants come into being on first authenticated use.
             self._conn.execute(
                 "INSERT INTO tenants (id) VALUES (%s) ON CONFLICT DO NOTHING", (self.tenant_id,)
@@ -99,4 +100,4 @@ class PostgresUnitOfWork:
         self._conn.commit()
         self._committed = True
         with _known_lock:
-            _known_tenants.add(self.tenant_id)
+            _known_tenants.add((self._db.dsn, self.tenant_id))
