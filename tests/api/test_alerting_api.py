@@ -11,8 +11,10 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from moto import mock_aws
 
 from orchestrix import bootstrap
+from orchestrix.adapters.notify import components as notify_components
 from orchestrix.adapters.postgres.alerting_components import evaluation_service
 from tests.api.conftest import Client, token
 
@@ -93,6 +95,72 @@ def test_invalid_promql_and_templates_are_422_naming_the_field(api: Client, tena
     assert bad_template.status == 422
     assert bad_template.json["errors"][0]["loc"] == ["body", "annotations", "summary"]
     assert 'function "humanise" not defined' in bad_template.json["errors"][0]["msg"]
+
+
+@pytest.fixture
+def people(api: Client) -> Iterator[None]:
+    """moto KMS in this process: the member store (escalation targets) seals secrets."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("AWS_ENDPOINT_URL", raising=False)
+        for name, value in (
+            ("AWS_DEFAULT_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "x"),
+            ("AWS_SECRET_ACCESS_KEY", "x"),
+        ):
+            mp.setenv(name, value)
+        with mock_aws():
+            bootstrap.boto3_client.cache_clear()
+            notify_components._boxes.clear()
+            yield
+        bootstrap.boto3_client.cache_clear()
+        notify_components._boxes.clear()
+
+
+def escalation_policy(api: Client, tenant: str) -> str:
+    team = api.post("/api/v1/teams", token(tenant, "editor"), {"name": "api", "member_ids": []})
+    assert team.status == 201, team.body
+    level = {"delay_minutes": 5, "targets": [{"type": "team", "id": team.json["id"]}]}
+    created = api.post(
+        "/api/v1/escalation-policies", token(tenant, "editor"), {"name": "p", "levels": [level]}
+    )
+    assert created.status == 201, created.body
+    return str(created.json["id"])
+
+
+def test_rule_naming_a_policy_outside_the_tenant_is_422_like_a_missing_one(
+    api: Client, tenant: str, people: None
+) -> None:
+    # given a policy in this tenant and one in another tenant
+    mine = escalation_policy(api, tenant)
+    theirs = escalation_policy(api, f"x{tenant}")
+    missing = "esc_" + "0" * 26
+    rule = {"name": "QueueStalled", "expr": "up == 0"}
+
+    # when a rule names the other tenant's policy or one that never existed
+    foreign = api.post(
+        "/api/v1/alert-rules", token(tenant), {**rule, "escalation_policy_id": theirs}
+    )
+    unknown = api.post(
+        "/api/v1/alert-rules", token(tenant), {**rule, "escalation_policy_id": missing}
+    )
+
+    # then both are refused the same way, naming the field
+    assert (foreign.status, unknown.status) == (422, 422)
+    assert foreign.json["errors"] == unknown.json["errors"]
+    assert foreign.json["errors"] == [
+        {"loc": ["body", "escalation_policy_id"], "msg": "no such escalation policy"}
+    ]
+    # and replacing a rule naming this tenant's policy by the foreign one is refused too
+    created = api.post("/api/v1/alert-rules", token(tenant), {**rule, "escalation_policy_id": mine})
+    assert created.status == 201, created.body
+    path = f"/api/v1/alert-rules/{created.json['id']}"
+    replaced = api.request("PUT", path, token(tenant), {**rule, "escalation_policy_id": theirs})
+    assert replaced.status == 422
+    assert replaced.json["errors"][0]["loc"] == ["body", "escalation_policy_id"]
+    assert api.get(path, token(tenant)).json["escalation_policy_id"] == mine
+    assert [r["id"] for r in api.get("/api/v1/alert-rules", token(tenant)).json["items"]] == [
+        created.json["id"]
+    ]
 
 
 def test_threshold_rule_is_compiled_to_promql_and_round_trips(api: Client, tenant: str) -> None:

@@ -184,3 +184,27 @@ def test_executions_filter_by_status_and_paginate(api: Api, tenants: tuple[str, 
     assert sorted(e["id"] for e in first["items"] + rest["items"]) == sorted(ids)
     assert rest["next_cursor"] is None
     assert none_failed["items"] == []
+
+
+def test_alert_rule_may_name_only_a_live_workflow_of_its_tenant(api: Api, tenants: tuple[str, str]):
+    # given a workflow of each tenant, and one of tenant a that was deleted
+    a, b = tenants
+    definition = {"name": "drain", "steps": [{"id": "done", "type": "succeed"}]}
+    mine, theirs = api.create(a, definition), api.create(b, definition)
+    deleted = api.create(a, {**definition, "name": "old"})
+    assert api.call("DELETE", f"{WF}/{deleted}", a).status == 204
+    rule = {"name": "QueueBacklog", "expr": "queue_depth > 100"}
+
+    # when tenant a's rules name each of them
+    replies = {
+        workflow_id: api.call(
+            "POST", "/api/v1/alert-rules", a, body={**rule, "remediation_workflow_id": workflow_id}
+        )
+        for workflow_id in (theirs, deleted, mine)
+    }
+
+    # then only its own live workflow is accepted; the others are refused alike
+    assert [r.status for r in replies.values()] == [422, 422, 201]
+    refused = {"loc": ["body", "remediation_workflow_id"], "msg": "no such workflow"}
+    assert replies[theirs].json["errors"] == replies[deleted].json["errors"] == [refused]
+    assert replies[mine].json["remediation_workflow_id"] == mine

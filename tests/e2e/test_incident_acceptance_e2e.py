@@ -238,7 +238,7 @@ def test_alertmanager_storm_of_200_alerts_is_one_incident_and_one_page(
     assert receiver.paths() == ["/hooks/carol"]
 
 
-def test_rule_naming_a_policy_this_tenant_lacks_pages_through_the_tenant_default(
+def test_rule_whose_policy_was_deleted_pages_through_the_tenant_default(
     dev: DevServer, receiver: Receiver
 ) -> None:
     # given another tenant's policy, paging that tenant's Eve
@@ -246,27 +246,33 @@ def test_rule_naming_a_policy_this_tenant_lacks_pages_through_the_tenant_default
     eve_hook = {"type": "webhook", "address": f"{receiver.url}/hooks/eve", "signing_secret": SECRET}
     eve = member(dev, other, "Eve", eve_hook)
     foreign = policy(dev, other, [{"delay_minutes": 5, "targets": [{"type": "member", "id": eve}]}])
-    # and this tenant's default policy, paging Dana
+    # and this tenant's default policy, paging Dana, and a second policy paging Dana too
     tenant = f"e2e-fallback-{uuid.uuid4().hex[:10]}"
     token = dev.token(tenant, "admin")
     hook = {"type": "webhook", "address": f"{receiver.url}/hooks/dana", "signing_secret": SECRET}
     dana = member(dev, token, "Dana", hook)
-    default = policy(
-        dev, token, [{"delay_minutes": 5, "targets": [{"type": "member", "id": dana}]}]
-    )
+    levels = [{"delay_minutes": 5, "targets": [{"type": "member", "id": dana}]}]
+    default, doomed = policy(dev, token, levels), policy(dev, token, levels)
     ok(
         dev.request(
             "PUT", "/api/v1/incident-settings", token, {"default_escalation_policy_id": default}
         )
     )
-    # and a critical rule naming the other tenant's policy (rules take any well-formed id)
-    rule = {
-        "name": "QueueStalled",
-        "expr": "vector(1) > 0",
-        "severity": "critical",
-        "escalation_policy_id": foreign,
-    }
-    ok(dev.request("POST", "/api/v1/alert-rules", token, rule), 201)
+    # and a rule may not name the other tenant's policy: it reads as one that does not exist
+    rule = {"name": "QueueStalled", "expr": "vector(1) > 0", "severity": "critical"}
+    refused = ok(
+        dev.request(
+            "POST", "/api/v1/alert-rules", token, {**rule, "escalation_policy_id": foreign}
+        ),
+        422,
+    )
+    assert [e["loc"] for e in refused["errors"]] == [["body", "escalation_policy_id"]]
+    # and a critical rule naming the second policy, which is deleted afterwards
+    ok(
+        dev.request("POST", "/api/v1/alert-rules", token, {**rule, "escalation_policy_id": doomed}),
+        201,
+    )
+    ok(dev.request("DELETE", f"/api/v1/escalation-policies/{doomed}", token), 204)
 
     # when the rule fires
     tick(dev, "2m")

@@ -218,6 +218,7 @@ def test_other_tenant_cannot_see_touch_or_reference_any_incident_response_resour
             {"title": "x", "escalation_policy_id": a.policy},
             "escalation_policy_id",
         ),
+        ("/api/v1/incidents", {"title": "x", "team_id": a.team}, "team_id"),
     ]:
         got, raw = call(dev, "POST", path, b, body)
         assert got == 422, (path, got, raw[:300])

@@ -99,26 +99,9 @@ def _sum(xs: list[float], _: float) -> float:
 
 
 def _avg(xs: list[float], _: float) -> float:
-    total, c, count = xs[0], 0.0, 1.0
-    mean = 0.0
-    incremental = False
-    from .gomath import kahan_inc
+    from .gomath import kahan_mean
 
-    for f in xs[1:]:
-        count += 1
-        if not incremental:
-            nt, nc = kahan_inc(f, total, c)
-            if not math.isinf(nt):
-                total, c = nt, nc
-                continue
-            incremental = True
-            mean = total / (count - 1)
-            c /= count - 1
-        q = (count - 1) / count
-        mean, c = kahan_inc(f / count, q * mean, q * c)
-    if incremental:
-        return mean + c
-    return total / count + c / count
+    return kahan_mean(xs)
 
 
 def _max(xs: list[float], _: float) -> float:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 INF = math.inf
 NAN = math.nan
@@ -138,6 +138,29 @@ def kahan_inc(inc: float, total: float, c: float) -> tuple[float, float]:
     else:
         c += (inc - t) + total
     return t, c
+
+
+def kahan_mean(values: Sequence[float]) -> float:
+    """The mean as Prometheus computes avg and avg_over_time: a compensated sum while it stays
+    finite, switching to an incremental mean once the sum would overflow."""
+    total, c, count = values[0], 0.0, 1.0
+    mean = 0.0
+    incremental = False
+    for f in values[1:]:
+        count += 1
+        if not incremental:
+            new_total, new_c = kahan_inc(f, total, c)
+            if not math.isinf(new_total):
+                total, c = new_total, new_c
+                continue
+            incremental = True
+            mean = total / (count - 1)
+            c /= count - 1
+        q = (count - 1) / count
+        mean, c = kahan_inc(f / count, q * mean, q * c)
+    if incremental:
+        return mean + c
+    return total / count + c / count
 
 
 def format_float(v: float) -> str:

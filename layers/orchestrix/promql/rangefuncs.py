@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Sequence
 
 from .errors import ExecutionError
-from .gomath import NAN, div, kahan_inc
+from .gomath import NAN, div, kahan_inc, kahan_mean
 
 RangeFn = Callable[
     [Sequence[int], Sequence[float], int, int, int, int, int, Sequence[float], bool],
@@ -186,25 +186,7 @@ def changes(ts, vs, lo, hi, rs, re_, t, p, mono):  # type: ignore[no-untyped-def
 
 
 def avg_over_time(ts, vs, lo, hi, rs, re_, t, p, mono):  # type: ignore[no-untyped-def]
-    total, count = vs[lo], 1.0
-    mean = c = 0.0
-    incremental = False
-    for i in range(lo + 1, hi):
-        f = vs[i]
-        count += 1
-        if not incremental:
-            new_total, new_c = kahan_inc(f, total, c)
-            if not math.isinf(new_total):
-                total, c = new_total, new_c
-                continue
-            incremental = True
-            mean = total / (count - 1)
-            c /= count - 1
-        q = (count - 1) / count
-        mean, c = kahan_inc(f / count, q * mean, q * c)
-    if incremental:
-        return mean + c
-    return total / count + c / count
+    return kahan_mean(vs[lo:hi])
 
 
 def sum_over_time(ts, vs, lo, hi, rs, re_, t, p, mono):  # type: ignore[no-untyped-def]

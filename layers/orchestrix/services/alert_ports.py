@@ -55,11 +55,20 @@ class SilenceRepository(Protocol):
     def list(self, visible_after: datetime, limit: int = 1000) -> list[Silence]: ...
 
 
+class RuleReferences(Protocol):
+    """Whether an id a rule names exists in the caller's tenant; another tenant's id is
+    indistinguishable from one that never existed."""
+
+    def escalation_policy_exists(self, policy_id: str) -> bool: ...
+    def workflow_exists(self, workflow_id: str) -> bool: ...
+
+
 @dataclass(frozen=True)
 class AlertingRepos:
     alerts: AlertRepository
     rules: AlertRuleRepository
     silences: SilenceRepository
+    references: RuleReferences
 
 
 # Builds the repositories on a unit of work's transaction (bootstrap supplies the Postgres one).

@@ -1,40 +1,32 @@
-"""Incidents: open them (by hand or from alerts), work them, and close them.
+"""Incidents: one service for opening, working, reading and closing them.
 
-Alert intake groups alerts: a firing alert of an incident-worthy severity joins the open
-incident of its group (same `group_by` label values, last alert within the window) or opens
-one. An advisory lock per group key makes 200 simultaneous alerts of one outage one incident.
+`IncidentService` is what handlers and routes call. Its use cases live in siblings along their
+seams: alert intake and grouping (`incident_intake`), reading and notes (`incident_timeline`),
+and the ports plus the shared opening steps (`incident_base`). This module keeps the lifecycle:
+declaring an incident by hand, changing it, and moving it through its statuses.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Final
+from typing import Any
 
 from orchestrix.domain.errors import NotFound, ValidationFailed
-from orchestrix.domain.escalation import FIRST_STEP
 from orchestrix.domain.identity import Principal
 from orchestrix.domain.identity import Role as AccessRole
 from orchestrix.domain.ids import new_id
 from orchestrix.domain.incidents import (
-    AlertSnapshot,
     Incident,
-    IncidentSettings,
     IncidentStatus,
     Severity,
-    TimelineEntry,
     TimelineKind,
     check_transition,
-    severity_of,
 )
-from orchestrix.domain.pagination import Page, PageRequest
-from orchestrix.ports.clock import Clock
-from orchestrix.ports.events import EventPublisher
-from orchestrix.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from orchestrix.services.escalation import EscalationService
-from orchestrix.services.incident_stores import IncidentStores, timeline_entry
-from orchestrix.services.sla import SlaService, missed
-
-ALERTS_ACTOR: Final = "system:alerts"
+from orchestrix.ports.unit_of_work import UnitOfWork
+from orchestrix.services.incident_intake import AlertIntake
+from orchestrix.services.incident_stores import timeline_entry
+from orchestrix.services.incident_timeline import IncidentTimeline
+from orchestrix.services.sla import missed
 
 
 @dataclass(frozen=True)
@@ -61,24 +53,8 @@ class IncidentChanges:
     status: IncidentStatus | None = None
 
 
-class IncidentService:
-    def __init__(
-        self,
-        uow: UnitOfWorkFactory,
-        stores: IncidentStores,
-        escalation: EscalationService,
-        sla: SlaService,
-        events: EventPublisher,
-        clock: Clock,
-    ) -> None:
-        self._uow = uow
-        self._stores = stores
-        self._escalation = escalation
-        self._sla = sla
-        self._events = events
-        self._clock = clock
-
-    # -- opening -------------------------------------------------------------------------------
+class IncidentService(AlertIntake, IncidentTimeline):
+    """The incident use cases: the lifecycle below, intake and reading inherited."""
 
     def create(
         self, principal: Principal, spec: NewIncident, request_id: str | None = None
@@ -91,6 +67,7 @@ class IncidentService:
                 raise ValidationFailed.single(
                     ("body", "escalation_policy_id"), "no such escalation policy"
                 )
+            self._require_team(uow, spec.team_id)
             now = self._clock.now()
             incident = Incident(
                 id=new_id("inc", int(now.timestamp() * 1000)),
@@ -114,76 +91,6 @@ class IncidentService:
             uow.commit()
         self._after_open(incident, settings)
         return incident
-
-    def on_alert_fired(self, tenant_id: str, alert: AlertSnapshot) -> Incident | None:
-        """An alert fired: join its group's open incident, or open one. None: not incident-
-        worthy (severity, suppression)."""
-        with self._uow(tenant_id, ALERTS_ACTOR) as uow:
-            settings = self._stores.settings(uow).get()
-            if not settings.opens_incident(alert):
-                return None
-            repo = self._stores.incidents(uow)
-            key = settings.group_key(alert.labels)
-            repo.lock_group(key)
-            now = self._clock.now()
-            existing = repo.open_in_group(key, now - settings.window)
-            if existing is not None:
-                joined = self._join(uow, existing, alert)
-                uow.commit()
-                return joined
-            service = alert.labels.get("service")
-            named = alert.escalation_policy_id
-            if named and self._stores.policies(uow).get(named) is None:
-                # The rule names a policy deleted since (or another tenant's): fall back to
-                # the service mapping or the tenant default rather than page nobody.
-                named = None
-            incident = Incident(
-                id=new_id("inc", int(now.timestamp() * 1000)),
-                tenant_id=tenant_id,
-                title=alert.title,
-                description=alert.annotations.get("description", ""),
-                severity=severity_of(alert),
-                status=IncidentStatus.TRIGGERED,
-                service=service,
-                team_id=alert.labels.get("team"),
-                escalation_policy_id=settings.policy_for(named, service),
-                group_key=key,
-                roles={},
-                labels=dict(alert.labels),
-                alert_count=1,
-                created_by=ALERTS_ACTOR,
-                triggered_at=now,
-                last_alert_at=now,
-                updated_at=now,
-            )
-            self._open(uow, incident, f"opened by alert {alert.title}")
-            repo.link_alert(incident.id, alert, now)
-            uow.commit()
-        self._after_open(incident, settings)
-        return incident
-
-    def on_alert_resolved(self, tenant_id: str, alert: AlertSnapshot) -> list[str]:
-        """An alert stopped firing: note it on the incidents it belongs to (they stay open)."""
-        with self._uow(tenant_id, ALERTS_ACTOR) as uow:
-            now = self._clock.now()
-            repo = self._stores.incidents(uow)
-            incident_ids = repo.resolve_alert(alert.id, now)
-            for incident_id in incident_ids:
-                message = f"alert {alert.title} resolved"
-                entry = timeline_entry(
-                    incident_id,
-                    TimelineKind.ALERT_RESOLVED,
-                    ALERTS_ACTOR,
-                    message,
-                    now,
-                    {"alert_id": alert.id},
-                )
-                repo.add_timeline(entry)
-                uow.record(
-                    "incident.alert_resolved", "incident", incident_id, None, {"alert": alert.id}
-                )
-            uow.commit()
-        return incident_ids
 
     # -- working -------------------------------------------------------------------------------
 
@@ -210,6 +117,7 @@ class IncidentService:
             before = repo.lock(incident_id)
             if before is None:
                 raise NotFound("incident", incident_id)
+            self._require_team(uow, changes.team_id)
             roles = dict(before.roles)
             for role, holder in (changes.roles or {}).items():
                 if holder:
@@ -255,103 +163,10 @@ class IncidentService:
             return self._transition(principal, incident_id, changes.status, request_id)
         return after
 
-    def add_note(
-        self, principal: Principal, incident_id: str, text: str, request_id: str | None = None
-    ) -> TimelineEntry:
-        principal.require_role(AccessRole.RESPONDER)
-        with self._uow(principal.tenant_id, principal.actor, request_id) as uow:
-            repo = self._stores.incidents(uow)
-            if repo.get(incident_id) is None:
-                raise NotFound("incident", incident_id)
-            entry = timeline_entry(
-                incident_id, TimelineKind.NOTE, principal.actor, text, self._clock.now()
-            )
-            repo.add_timeline(entry)
-            uow.record("incident.note", "incident", incident_id, None, {"note": entry.id})
-            uow.commit()
-        return entry
-
-    # -- reading -------------------------------------------------------------------------------
-
-    def get(self, principal: Principal, incident_id: str) -> tuple[Incident, list[dict[str, Any]]]:
-        principal.require_role(AccessRole.VIEWER)
-        with self._uow(principal.tenant_id, principal.actor) as uow:
-            repo = self._stores.incidents(uow)
-            incident = repo.get(incident_id)
-            if incident is None:
-                raise NotFound("incident", incident_id)
-            return incident, repo.alerts(incident_id)
-
-    def search(
-        self,
-        principal: Principal,
-        page: PageRequest,
-        status: str | None = None,
-        severity: str | None = None,
-        service: str | None = None,
-    ) -> Page[Incident]:
-        principal.require_role(AccessRole.VIEWER)
-        with self._uow(principal.tenant_id, principal.actor) as uow:
-            return self._stores.incidents(uow).search(page, status, severity, service)
-
-    def timeline(self, principal: Principal, incident_id: str) -> list[TimelineEntry]:
-        principal.require_role(AccessRole.VIEWER)
-        with self._uow(principal.tenant_id, principal.actor) as uow:
-            repo = self._stores.incidents(uow)
-            if repo.get(incident_id) is None:
-                raise NotFound("incident", incident_id)
-            return repo.timeline(incident_id)
-
-    # -- internals -----------------------------------------------------------------------------
-
-    def _open(self, uow: UnitOfWork, incident: Incident, message: str) -> None:
-        repo = self._stores.incidents(uow)
-        repo.add(incident)
-        repo.add_timeline(
-            timeline_entry(
-                incident.id,
-                TimelineKind.TRIGGERED,
-                incident.created_by,
-                message,
-                incident.triggered_at,
-                {"severity": incident.severity.value},
-            )
-        )
-        uow.record("incident.trigger", "incident", incident.id, None, incident.snapshot())
-        self._escalation.begin(uow, incident)
-
-    def _after_open(self, incident: Incident, settings: IncidentSettings) -> None:
-        self._events.publish(
-            incident.tenant_id, "incident.triggered", {"incident": incident.snapshot()}
-        )
-        self._sla.plan(incident, settings)
-        if incident.escalation_policy_id:
-            self._escalation.run_step(incident.tenant_id, incident.id, FIRST_STEP)
-
-    def _join(self, uow: UnitOfWork, incident: Incident, alert: AlertSnapshot) -> Incident:
-        repo = self._stores.incidents(uow)
-        now = self._clock.now()
-        linked = repo.link_alert(incident.id, alert, now)
-        joined = replace(
-            incident,
-            alert_count=incident.alert_count + (1 if linked else 0),
-            last_alert_at=now,
-            updated_at=now,
-        )
-        repo.save(joined)
-        if linked:
-            repo.add_timeline(
-                timeline_entry(
-                    incident.id,
-                    TimelineKind.ALERT_LINKED,
-                    ALERTS_ACTOR,
-                    f"alert {alert.title} joined",
-                    now,
-                    {"alert_id": alert.id, "fingerprint": alert.fingerprint},
-                )
-            )
-            uow.record("incident.alert_linked", "incident", incident.id, None, {"alert": alert.id})
-        return joined
+    def _require_team(self, uow: UnitOfWork, team_id: str | None) -> None:
+        # Another tenant's team is invisible under RLS: the same answer as a missing one.
+        if team_id and self._stores.targets(uow).team_members(team_id) is None:
+            raise ValidationFailed.single(("body", "team_id"), "no such team")
 
     def _transition(
         self,

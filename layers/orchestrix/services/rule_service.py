@@ -11,9 +11,14 @@ from orchestrix.domain.ids import new_id
 from orchestrix.domain.pagination import Page, PageRequest
 from orchestrix.ports.clock import Clock
 from orchestrix.ports.unit_of_work import UnitOfWorkFactory
-from orchestrix.services.alert_ports import ReposFactory
+from orchestrix.services.alert_ports import AlertingRepos, ReposFactory
 from orchestrix.services.rule_files import dump_rule_file, load_rule_file
-from orchestrix.services.rule_validation import RuleDraft, rule_errors, validate
+from orchestrix.services.rule_validation import (
+    RuleDraft,
+    reference_errors,
+    rule_errors,
+    validate,
+)
 
 
 def _severity(d: RuleDraft) -> str:
@@ -45,6 +50,18 @@ def _build(d: RuleDraft, base: AlertRule) -> AlertRule:
     )
 
 
+def _check_references(
+    repos: AlertingRepos, drafts: list[RuleDraft], many: tuple[str, ...] | None = None
+) -> None:
+    """422 unless every policy/workflow named exists in the tenant (on the write's own
+    transaction, so a foreign id looks missing). `many`: the location of a draft list."""
+    errors: list[FieldError] = []
+    for i, d in enumerate(drafts):
+        errors += reference_errors(d, repos.references, ("body",) if many is None else (*many, i))
+    if errors:
+        raise ValidationFailed(errors)
+
+
 class RuleService:
     def __init__(self, uow: UnitOfWorkFactory, repos: ReposFactory, clock: Clock) -> None:
         self._uow = uow
@@ -71,7 +88,9 @@ class RuleService:
         validate(d)
         rule = self._new(principal, d)
         with self._uow(principal.tenant_id, principal.actor, request_id) as uow:
-            self._repos(uow).rules.add(rule)
+            repos = self._repos(uow)
+            _check_references(repos, [d])
+            repos.rules.add(rule)
             uow.record("alert_rule.create", "alert_rule", rule.id, after=rule.snapshot())
             uow.commit()
         return rule
@@ -82,10 +101,12 @@ class RuleService:
         principal.require_role(Role.EDITOR)
         validate(d)
         with self._uow(principal.tenant_id, principal.actor, request_id) as uow:
-            repo = self._repos(uow).rules
+            repos = self._repos(uow)
+            repo = repos.rules
             before = repo.get(rule_id)
             if before is None:
                 raise NotFound("alert rule", rule_id)
+            _check_references(repos, [d])
             after = replace(_build(d, before), updated_at=self._clock.now())
             repo.update(after)
             uow.record(
@@ -125,7 +146,9 @@ class RuleService:
             raise ValidationFailed(errors)
         rules = [self._new(principal, d) for d in drafts]
         with self._uow(principal.tenant_id, principal.actor, request_id) as uow:
-            self._repos(uow).rules.add_many(rules)
+            repos = self._repos(uow)
+            _check_references(repos, drafts, ("body", "rules"))
+            repos.rules.add_many(rules)
             for rule in rules:
                 uow.record("alert_rule.create", "alert_rule", rule.id, after=rule.snapshot())
             uow.commit()

@@ -13,6 +13,7 @@ from orchestrix.domain.alerting.templates import TemplateError, compile_template
 from orchestrix.domain.errors import FieldError, ValidationFailed
 from orchestrix.promql import PromQLError
 from orchestrix.promql.parse import parse
+from orchestrix.services.alert_ports import RuleReferences
 
 MIN_INTERVAL_S = 60  # the evaluation schedule runs once a minute
 ID_PATTERN = re.compile(r"^[a-z]{2,8}_[0-9a-z]{26}$")
@@ -82,6 +83,19 @@ def rule_errors(d: RuleDraft, loc: tuple[str | int, ...] = ("body",)) -> list[Fi
         value = getattr(d, key)
         if value is not None and not ID_PATTERN.match(value):
             err(key, "must be an Orchestrix id such as wf_01hx... / esc_01hx...")
+    return errors
+
+
+def reference_errors(
+    d: RuleDraft, refs: RuleReferences, loc: tuple[str | int, ...] = ("body",)
+) -> list[FieldError]:
+    """The policy and workflow a rule names must exist in the caller's tenant; otherwise the
+    rule would silently page through the default policy or never remediate."""
+    errors: list[FieldError] = []
+    if d.escalation_policy_id and not refs.escalation_policy_exists(d.escalation_policy_id):
+        errors.append(FieldError((*loc, "escalation_policy_id"), "no such escalation policy"))
+    if d.remediation_workflow_id and not refs.workflow_exists(d.remediation_workflow_id):
+        errors.append(FieldError((*loc, "remediation_workflow_id"), "no such workflow"))
     return errors
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import BaseModel, ValidationError
 
+from orchestrix.adapters.http.routes.escalation_policies import IncidentSettingsIO, PolicyIn
+from orchestrix.adapters.http.routes.incidents import IncidentCreate, IncidentPatch
 from orchestrix.domain.errors import Conflict
 from orchestrix.domain.escalation import (
     EXHAUSTED_LEVEL,
@@ -139,3 +142,43 @@ def test_alert_events_on_the_orchestrix_bus_reach_incident_intake():
         dispatcher.dispatch("orchestrix-local", envelope)
 
     assert invoked.count("incident_events") == 2
+
+
+LEVEL = {"delay_minutes": 5, "targets": [{"type": "member", "id": "mem_1"}]}
+
+
+@pytest.mark.parametrize(
+    ("model", "body", "loc"),
+    [
+        (PolicyIn, {"name": "p", "levels": [LEVEL], "owner_member_id": ""}, ("owner_member_id",)),
+        (PolicyIn, {"name": "p", "levels": [LEVEL], "owner_member_id": "  "}, ("owner_member_id",)),
+        (
+            IncidentSettingsIO,
+            {"default_escalation_policy_id": ""},
+            ("default_escalation_policy_id",),
+        ),
+        (IncidentSettingsIO, {"service_policies": {"api": ""}}, ("service_policies", "api")),
+        (
+            IncidentSettingsIO,
+            {"service_policies": {"": "esc_1"}},
+            ("service_policies", "", "[key]"),
+        ),
+        (IncidentCreate, {"title": "x", "team_id": ""}, ("team_id",)),
+        (IncidentCreate, {"title": "x", "escalation_policy_id": ""}, ("escalation_policy_id",)),
+        (IncidentPatch, {"team_id": ""}, ("team_id",)),
+    ],
+)
+def test_empty_ids_in_policy_settings_and_incident_bodies_are_refused_naming_the_field(
+    model: type[BaseModel], body: dict[str, object], loc: tuple[str, ...]
+):
+    # The API answers these body errors with 422 at ["body", *loc].
+    with pytest.raises(ValidationError) as refused:
+        model.model_validate(body)
+    assert [e["loc"] for e in refused.value.errors()] == [loc]
+
+
+def test_omitted_or_null_ids_still_mean_none():
+    assert PolicyIn.model_validate({"name": "p", "levels": [LEVEL]}).owner_member_id is None
+    assert IncidentSettingsIO.model_validate({}).default_escalation_policy_id is None
+    created = IncidentCreate.model_validate({"title": "x", "team_id": None})
+    assert (created.team_id, IncidentPatch.model_validate({}).team_id) == (None, None)

@@ -6,7 +6,10 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from orchestrix.adapters.aws.execution_history import step_runs
+from orchestrix.adapters.aws.state_machines import declared_arn, declared_name
 from orchestrix.adapters.aws.stepfunctions import StepFunctionsEngine
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -95,3 +98,24 @@ def test_state_machine_names_fit_80_characters_and_stay_distinct() -> None:
     assert short == "orchestrix-prod-acme-wf_01-v3"
     assert len(long_a) <= 80 and long_a.endswith("-v12")
     assert long_a != long_b
+
+
+@pytest.mark.parametrize("prefix", ["orchestrix-dev-", "orchestrix-dev"])
+def test_machine_names_have_one_dash_after_the_stage_prefix_with_or_without_its_dash(
+    prefix: str,
+) -> None:
+    # given STATE_MACHINE_PREFIX as the CDK sets it (trailing dash) or as written by hand
+    engine = StepFunctionsEngine(client=None, prefix=prefix, role_arn="r")
+    function = "arn:aws:lambda:eu-west-1:123456789012:function:orchestrix-dev-api"
+
+    # when the names of a workflow's machine and of a declared machine are computed
+    workflow_machine = engine.machine_name("acme", "wf_01", 3)
+    declared = declared_name(prefix, "remediation")
+    arn = declared_arn(prefix, "remediation", function)
+
+    # then both read `orchestrix-dev-<name>`, never `orchestrix-dev--<name>`
+    assert workflow_machine == "orchestrix-dev-acme-wf_01-v3"
+    assert declared == "orchestrix-dev-remediation"
+    assert arn == "arn:aws:states:eu-west-1:123456789012:stateMachine:orchestrix-dev-remediation"
+    long_name = engine.machine_name("t" * 63, "wf_01m8ddgb2n4hznerxb19j2ycsc", 12)
+    assert long_name.startswith("orchestrix-dev-") and "--" not in long_name

@@ -1,8 +1,9 @@
 """The state machines declared in `wiring.STATE_MACHINES`: their names and ARNs as the
 functions that start them compute them, and the Step Functions adapter for the remediation one.
 
-The CDK names each `<stage prefix>-<name>` (STATE_MACHINE_PREFIX may end with the dash); the
-ARN's partition, region and account are those of the stage's functions.
+The CDK names each `<stage prefix>-<name>` (its STATE_MACHINE_PREFIX ends with the dash; a
+hand-set one may not); the ARN's partition, region and account are those of the stage's
+functions.
 """
 
 from __future__ import annotations
@@ -14,8 +15,14 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 
+def stage_prefix(prefix: str) -> str:
+    """STATE_MACHINE_PREFIX without its trailing dash: every machine name adds its own, so
+    `orchestrix-dev-` and `orchestrix-dev` both give `orchestrix-dev-<name>`."""
+    return prefix.removesuffix("-")
+
+
 def declared_name(prefix: str, name: str) -> str:
-    return f"{prefix.rstrip('-')}-{name}"
+    return f"{stage_prefix(prefix)}-{name}"
 
 
 def declared_arn(prefix: str, name: str, any_function_arn: str) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from orchestrix.adapters.aws.execution_history import step_runs
+from orchestrix.adapters.aws.state_machines import stage_prefix
 from orchestrix.domain.workflow.execution import EngineExecution, StepRun
 from orchestrix.ports.workflow_engine import ExecutionGone, TokenRefused
 
@@ -26,7 +27,7 @@ _TOKEN_ERRORS = ("InvalidToken", "TaskDoesNotExist", "TaskTimedOut")
 class StepFunctionsEngine:
     def __init__(self, client: Any, prefix: str, role_arn: str, *, local: bool = False) -> None:
         self._sfn = client
-        self._prefix = prefix
+        self._prefix = stage_prefix(prefix)
         self._role_arn = role_arn
         self._local = local
 

@@ -23,6 +23,7 @@ from orchestrix.services.silences import SilenceService
 def repos(uow: UnitOfWork) -> AlertingRepos:
     from orchestrix.adapters.postgres.alert_rules import PostgresAlertRuleRepository
     from orchestrix.adapters.postgres.alerts import PostgresAlertRepository
+    from orchestrix.adapters.postgres.rule_references import PostgresRuleReferences
     from orchestrix.adapters.postgres.silences import PostgresSilenceRepository
 
     conn: psycopg.Connection[Any] = uow.conn  # type: ignore[attr-defined]
@@ -30,6 +31,7 @@ def repos(uow: UnitOfWork) -> AlertingRepos:
         alerts=PostgresAlertRepository(conn),
         rules=PostgresAlertRuleRepository(conn),
         silences=PostgresSilenceRepository(conn),
+        references=PostgresRuleReferences(conn),
     )
 
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from orchestrix.adapters.http.context import current_principal, current_request_id
 from orchestrix.adapters.http.routes.api_keys import CursorParam, Limit, page_request
 from orchestrix.adapters.postgres import incident_components as components
-from orchestrix.domain.escalation import MAX_LEVELS, MAX_REPEAT, EscalationPolicy, Level
+from orchestrix.domain.escalation import MAX_LEVELS, MAX_REPEAT, EscalationPolicy, Id, Level
 from orchestrix.domain.incidents import IncidentSettings, Severity, SlaTarget
 from orchestrix.domain.pagination import DEFAULT_LIMIT
 from orchestrix.services.escalation_policies import PolicySpec
@@ -30,8 +30,9 @@ class PolicyIn(BaseModel):
     repeat: int = Field(
         default=0, ge=0, le=MAX_REPEAT, description="Extra rounds after the last level"
     )
-    owner_member_id: str | None = Field(
-        default=None, max_length=64, description="Told when every round went unacknowledged"
+    # Id: an empty or blank id is refused (422), never stored as "no owner".
+    owner_member_id: Id | None = Field(
+        default=None, description="Told when every round went unacknowledged"
     )
     levels: list[Level] = Field(min_length=1, max_length=MAX_LEVELS)
 
@@ -95,8 +96,8 @@ class IncidentSettingsIO(BaseModel):
         default=["alertname", "service"], max_length=10
     )
     window_minutes: int = Field(default=5, ge=1, le=24 * 60)
-    default_escalation_policy_id: str | None = Field(default=None, max_length=64)
-    service_policies: dict[str, str] = Field(
+    default_escalation_policy_id: Id | None = None
+    service_policies: dict[Annotated[str, Field(min_length=1, max_length=200)], Id] = Field(
         default_factory=dict, description="service label value -> escalation policy id"
     )
     sla: dict[Severity, SlaIn] = Field(default_factory=dict)
@@ -113,12 +114,14 @@ class IncidentSettingsIO(BaseModel):
 
     @classmethod
     def of(cls, s: IncidentSettings) -> IncidentSettingsIO:
+        # Settings saved before empty ids were refused may hold "": show them as unset
+        # rather than fail this model's own validation.
         return cls(
             severities=list(s.severities),
             group_by=list(s.group_by),
             window_minutes=int(s.window.total_seconds() // 60),
-            default_escalation_policy_id=s.default_escalation_policy_id,
-            service_policies=dict(s.service_policies),
+            default_escalation_policy_id=s.default_escalation_policy_id or None,
+            service_policies={k: v for k, v in s.service_policies.items() if k and v},
             sla={
                 k: SlaIn(ack_minutes=v.ack_minutes, resolve_minutes=v.resolve_minutes)
                 for k, v in s.sla.items()

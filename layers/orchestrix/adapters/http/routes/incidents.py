@@ -20,6 +20,8 @@ from orchestrix.services.incidents import IncidentChanges, NewIncident
 router = Router()
 IncidentId = Annotated[str, Path(max_length=64)]
 Holder = Annotated[str, Field(max_length=200)]
+# An id that is given must not be empty: "" would otherwise be stored as a team or policy id.
+OptionalId = Annotated[str | None, Field(min_length=1, max_length=64)]
 
 
 class IncidentCreate(BaseModel):
@@ -29,8 +31,8 @@ class IncidentCreate(BaseModel):
     severity: Severity = Severity.SEV3
     description: str = Field(default="", max_length=10_000)
     service: str | None = Field(default=None, max_length=200)
-    team_id: str | None = Field(default=None, max_length=64)
-    escalation_policy_id: str | None = Field(default=None, max_length=64)
+    team_id: OptionalId = None
+    escalation_policy_id: OptionalId = None
     roles: dict[Role, Holder] = Field(default_factory=dict)
 
 
@@ -41,7 +43,7 @@ class IncidentPatch(BaseModel):
     description: str | None = Field(default=None, max_length=10_000)
     severity: Severity | None = None
     service: str | None = Field(default=None, max_length=200)
-    team_id: str | None = Field(default=None, max_length=64)
+    team_id: OptionalId = None
     roles: dict[Role, Holder] | None = Field(
         default=None, description="Assign roles; an empty string unassigns one"
     )

@@ -1,0 +1,59 @@
+"""What every incident use case shares: its ports, and opening an incident.
+
+An incident opens the same way whether a responder declares it or an alert raises it, so
+both paths (`IncidentService.create`, `AlertIntake.on_alert_fired`) go through `_open` inside
+their transaction and `_after_open` once it has committed.
+"""
+
+from __future__ import annotations
+
+from orchestrix.domain.escalation import FIRST_STEP
+from orchestrix.domain.incidents import Incident, IncidentSettings, TimelineKind
+from orchestrix.ports.clock import Clock
+from orchestrix.ports.events import EventPublisher
+from orchestrix.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from orchestrix.services.escalation import EscalationService
+from orchestrix.services.incident_stores import IncidentStores, timeline_entry
+from orchestrix.services.sla import SlaService
+
+
+class IncidentServiceBase:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        stores: IncidentStores,
+        escalation: EscalationService,
+        sla: SlaService,
+        events: EventPublisher,
+        clock: Clock,
+    ) -> None:
+        self._uow = uow
+        self._stores = stores
+        self._escalation = escalation
+        self._sla = sla
+        self._events = events
+        self._clock = clock
+
+    def _open(self, uow: UnitOfWork, incident: Incident, message: str) -> None:
+        repo = self._stores.incidents(uow)
+        repo.add(incident)
+        repo.add_timeline(
+            timeline_entry(
+                incident.id,
+                TimelineKind.TRIGGERED,
+                incident.created_by,
+                message,
+                incident.triggered_at,
+                {"severity": incident.severity.value},
+            )
+        )
+        uow.record("incident.trigger", "incident", incident.id, None, incident.snapshot())
+        self._escalation.begin(uow, incident)
+
+    def _after_open(self, incident: Incident, settings: IncidentSettings) -> None:
+        self._events.publish(
+            incident.tenant_id, "incident.triggered", {"incident": incident.snapshot()}
+        )
+        self._sla.plan(incident, settings)
+        if incident.escalation_policy_id:
+            self._escalation.run_step(incident.tenant_id, incident.id, FIRST_STEP)
