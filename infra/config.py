@@ -58,6 +58,7 @@ class StageConfig:
     certificate_arn: str = ""
     tracing: bool = False
     log_level: str = "INFO"
+    public_url: str = ""  # base of links in notifications; empty: links stay API paths
 
     @property
     def stack_name(self) -> str:
@@ -114,6 +115,7 @@ def load(get: Callable[[str], Any], env: dict[str, str] | None = None) -> StageC
     domain, cert = _text(get, "domainName"), _text(get, "certificateArn")
     if bool(domain) != bool(cert):
         raise ConfigError("contexts 'domainName' and 'certificateArn' must be given together")
+    public_url = _public_url(get, domain)
     nat = get("natGateways")
     log_level = (_text(get, "logLevel") or "INFO").upper()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -152,7 +154,22 @@ def load(get: Callable[[str], Any], env: dict[str, str] | None = None) -> StageC
         certificate_arn=cert,
         tracing=_bool(get, "tracing", False),
         log_level=log_level,
+        public_url=public_url,
     )
+
+
+def _public_url(get: Callable[[str], Any], domain: str) -> str:
+    """`publicUrl`, else the custom domain. The stage's own execute-api URL cannot be the
+    default: functions passing it in their environment would depend on the API that
+    depends on them, a cycle CloudFormation rejects."""
+    url = _text(get, "publicUrl").rstrip("/")
+    if not url:
+        return f"https://{domain}" if domain else ""
+    if not url.startswith(("https://", "http://")) or any(c in url for c in "?# "):
+        raise ConfigError(
+            f"context 'publicUrl'={url!r} must be an http(s):// URL without query or fragment"
+        )
+    return url
 
 
 def _text(get: Callable[[str], Any], key: str) -> str:

@@ -131,6 +131,8 @@ class Functions(Construct):
         if p.metrics.enabled:
             env["TIMESTREAM_DATABASE"] = p.metrics.database_name
             env["TIMESTREAM_TABLE"] = p.metrics.table_name
+        if config.public_url:
+            env["PUBLIC_URL"] = config.public_url
         return env
 
     def _build_function(

@@ -39,6 +39,7 @@ class Settings:
     egress_allow: tuple[str, ...] = field(default_factory=tuple)
     bedrock_model_id: str | None = None
     tracing: bool = False
+    public_url: str | None = None  # base of absolute links in notifications
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -73,4 +74,5 @@ class Settings:
             egress_allow=_list(e.get("EGRESS_ALLOW", "")),
             bedrock_model_id=e.get("BEDROCK_MODEL_ID") or None,
             tracing=e.get("ORCHESTRIX_TRACING", "") == "1",
+            public_url=e.get("PUBLIC_URL", "").strip().rstrip("/") or None,
         )

@@ -139,7 +139,8 @@ def test_firing_rule_pages_on_call_escalates_stops_on_ack_and_reports(
     slack = receiver.received[0].json
     assert slack["blocks"][0]["text"]["text"] == "[SEV1] Checkout is failing"
     buttons = {b["action_id"]: b["url"] for b in slack["blocks"][2]["elements"]}
-    assert buttons["acknowledge"].endswith(f"/api/v1/incidents/{incident['id']}/acknowledge")
+    assert buttons["acknowledge"] == f"{dev.url}/api/v1/incidents/{incident['id']}/acknowledge"
+    assert buttons["acknowledge"].startswith("http://127.0.0.1:")
 
     # when nobody acknowledges for 5 minutes, then Bob's webhook gets one signed page
     tick(dev, "5m")

@@ -58,6 +58,7 @@ def test_account_and_region_fall_back_to_the_cli_environment() -> None:
         ({"stage": "acme", "account": "12"}, "must be a 12-digit AWS account id"),
         ({"stage": "acme", "domainName": "api.example.com"}, "must be given together"),
         ({"stage": "acme", "authorizerCacheSeconds": "7200"}, "must be between 0 and 3600"),
+        ({"stage": "acme", "publicUrl": "ops.example.com"}, "'publicUrl'='ops.example.com' must"),
     ],
 )
 def test_bad_context_fails_with_one_line_naming_the_key(
@@ -69,6 +70,34 @@ def test_bad_context_fails_with_one_line_naming_the_key(
     message = str(raised.value)
     assert expected in message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({}, ""),
+        (
+            {"domainName": "ops.example.com", "certificateArn": "arn:cert"},
+            "https://ops.example.com",
+        ),
+        (
+            {"publicUrl": "https://abc.execute-api.us-east-1.amazonaws.com/acme/"},
+            "https://abc.execute-api.us-east-1.amazonaws.com/acme",
+        ),
+        (
+            {
+                "publicUrl": "https://ops.example.com/orchestrix",
+                "domainName": "api.example.com",
+                "certificateArn": "arn:cert",
+            },
+            "https://ops.example.com/orchestrix",
+        ),
+    ],
+)
+def test_public_url_is_the_context_value_else_the_custom_domain_else_unset(
+    values: dict[str, str], expected: str
+) -> None:
+    assert load(context(stage="acme", **values)).public_url == expected
 
 
 def test_synth_with_empty_stage_exits_with_one_line_and_no_traceback() -> None:

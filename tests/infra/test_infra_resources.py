@@ -220,6 +220,26 @@ def test_waf_and_custom_domain_are_opt_in(dev: Built, full: Built) -> None:
     )
 
 
+def wiring_function_envs(built: Built) -> list[dict[str, str]]:
+    names = {f"{built.config.prefix}-{fn.name}" for fn in built.tables.functions}
+    envs = [
+        f["Properties"]["Environment"]["Variables"]
+        for f in built.of_type("AWS::Lambda::Function").values()
+        if f["Properties"].get("FunctionName") in names
+    ]
+    assert len(envs) == len(names)
+    return envs
+
+
+def test_public_url_reaches_every_function_only_when_configured(dev: Built, full: Built) -> None:
+    # full has a custom domain and no publicUrl: links are built on the domain
+    assert {env.get("PUBLIC_URL") for env in wiring_function_envs(full)} == {
+        "https://orchestrix.example.com"
+    }
+    # dev has neither: no PUBLIC_URL, links stay API paths
+    assert not any("PUBLIC_URL" in env for env in wiring_function_envs(dev))
+
+
 def test_function_without_capabilities_gets_no_extra_permissions(dev: Built) -> None:
     actions = actions_of(policy_statements(dev, "api"))
 

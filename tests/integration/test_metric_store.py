@@ -66,6 +66,34 @@ def test_resending_a_batch_stores_each_sample_once(store, tenant, db):
     assert fresh_process.duplicates_possible
 
 
+def test_resent_single_sample_batch_is_stored_once_and_merges_with_a_longer_one(store, tenant):
+    scrape = batch([(labels, [(T0, 9.0)]) for labels, _ in http_requests()])
+    first = store.write(tenant, scrape)
+    again = store.write(tenant, scrape)
+    store.write(tenant, batch(http_requests(n=3)))  # starts at the same instant
+
+    found = store.reader(tenant).select([m("job", "=", "api")], T0, T0 + DAY)
+
+    assert (first.duplicates_possible, again.duplicates_possible) == (False, True)
+    assert [list(s.timestamps) for s in found] == [[T0, T0 + 15_000, T0 + 30_000]] * 3
+    assert list(found[1].values) == [0.0, 2.0, 4.0]  # the newer value wins at T0
+
+
+def test_resent_batch_with_a_new_series_stores_the_new_series_too(store, tenant):
+    store.write(tenant, batch(http_requests(n=1)))
+    up = ({"__name__": "up", "job": "api"}, [(T0, 1.0)])
+    store.write(tenant, batch([*http_requests(n=1), up]))
+
+    found = store.reader(tenant).select([m("job", "=", "api")], T0, T0 + DAY)
+
+    assert [(dict(s.labels)["__name__"], len(s.values)) for s in found] == [
+        ("http_requests_total", 1),
+        ("http_requests_total", 1),
+        ("http_requests_total", 1),
+        ("up", 1),
+    ]
+
+
 def test_partially_overlapping_batch_adds_only_the_new_samples(store, tenant):
     store.write(tenant, batch(http_requests(n=3)))
     store.write(tenant, batch(http_requests(n=5)))

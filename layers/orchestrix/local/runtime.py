@@ -55,6 +55,7 @@ class LocalRuntime:
                 "OIDC_ISSUER": LOCAL_ISSUER,
                 "OIDC_AUDIENCE": LOCAL_AUDIENCE,
                 "OIDC_JWKS_URL": devkeys.jwks_url(),
+                "PUBLIC_URL": self.url,  # notification links point back at this server
                 "POWERTOOLS_SERVICE_NAME": "orchestrix",
                 "POWERTOOLS_LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
             }

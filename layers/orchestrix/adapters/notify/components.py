@@ -100,7 +100,8 @@ def channel_sender() -> Sender:
             "webhook": WebhookSender(http_client.send, egress, SystemClock().now),
             "email": SesSender(bootstrap.boto3_client("ses"), s.ses_from_address),
             "sms": SnsSmsSender(bootstrap.boto3_client("sns")),
-        }
+        },
+        public_url=s.public_url,
     )
 
 

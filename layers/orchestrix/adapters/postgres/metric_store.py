@@ -1,9 +1,10 @@
 """The default metric store: series and day-partitioned samples in PostgreSQL.
 
 Writes are one transaction per batch: new or widened series are upserted, samples go in
-as chunks (one row per series and day, see 0002_metrics.sql) with one INSERT of binary
-array parameters (COPY is refused under row-level security); a batch that was already
-stored (a sender retrying after a lost response) is left alone, so nothing is duplicated.
+as chunks (one row per series and day, see 0002_metrics.sql) with one plain INSERT of
+binary array parameters (COPY is refused under row-level security). Only when the primary
+key refuses it (a sender retrying after a lost response, an overlapping batch) is it redone
+as a merge: a batch already stored is left alone, so nothing is duplicated.
 Reads go through `reader(tenant_id)`, a `Queryable` for the PromQL engine. Every statement
 runs as the application role with `app.tenant_id` set, so row-level security applies even
 where a query forgets its own `tenant_id = ...` condition.
@@ -212,7 +213,13 @@ class PostgresMetricStore:
         }
         with conn.cursor() as cur:
             sql.register_array_dumpers(cur.adapters)
-            cur.execute(sql.INSERT_CHUNKS, params)
+            try:
+                with conn.transaction():  # a savepoint: a refused INSERT leaves no trace
+                    cur.execute(sql.INSERT_NEW_CHUNKS, params)
+                return False
+            except psycopg.errors.UniqueViolation:
+                pass  # some chunk is stored already: a re-send or an overlapping batch
+            cur.execute(sql.MERGE_CHUNKS, params)
             # Rows left alone by ON CONFLICT were stored already, sample for sample.
             return cur.rowcount < len(chunks.fingerprints)
 
