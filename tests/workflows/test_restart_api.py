@@ -9,52 +9,13 @@ import boto3
 import pytest
 from workflow_runtime import REGION, LocalHttp, Runtime
 
+from tests.unit.workflow.workflow_examples import restart_api as example
+
 pytestmark = pytest.mark.xdist_group("moto-sfn")
 
 
 def restart_api(target: str) -> dict[str, Any]:
-    return {
-        "name": "restart-api",
-        "description": "Restart the API when its health check fails",
-        "inputs": {"type": "object", "properties": {"service": {"type": "string"}}},
-        "steps": [
-            {
-                "id": "check",
-                "type": "http",
-                "request": {"method": "GET", "url": "http://{{ inputs.service }}/health"},
-                "timeout_seconds": 10,
-                "retry": {"max_attempts": 3, "interval_seconds": 1, "backoff_rate": 2.0},
-                "on_error": "tell",
-            },
-            {
-                "id": "down",
-                "type": "condition",
-                "if": {"path": "steps.check.status", "op": "ne", "value": 200},
-                "then": "ask",
-                "else": "ok",
-            },
-            {
-                "id": "ask",
-                "type": "approval",
-                "message": "Restart {{ inputs.service }}?",
-                "timeout_seconds": 3600,
-            },
-            {
-                "id": "restart",
-                "type": "aws",
-                "action": "ecs:UpdateService",
-                "params": {"cluster": "prod", "service": "api", "forceNewDeployment": True},
-            },
-            {"id": "settle", "type": "wait", "seconds": 1},
-            {
-                "id": "tell",
-                "type": "notify",
-                "channel": {"type": "webhook", "url": f"{target}/hook"},
-                "message": "{{ inputs.service }}: {{ steps.check.status }}",
-            },
-            {"id": "ok", "type": "succeed"},
-        ],
-    }
+    return example(f"{target}/hook", settle_seconds=1, restart_service="api")
 
 
 def test_unhealthy_service_is_restarted_after_approval_and_the_team_is_told(

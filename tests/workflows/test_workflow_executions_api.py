@@ -10,6 +10,7 @@ import boto3
 import pytest
 from workflow_runtime import LocalHttp
 
+from tests.unit.workflow.workflow_examples import restart_api as example
 from tests.workflows import workflow_api
 from tests.workflows.workflow_api import REGION, Api
 
@@ -23,52 +24,7 @@ def tenant() -> str:
 
 
 def restart_api(hook: str, settle_seconds: int = 1) -> dict[str, Any]:
-    return {
-        "name": "restart-api",
-        "description": "Restart the API when its health check fails",
-        "inputs": {
-            "type": "object",
-            "properties": {"service": {"type": "string"}},
-            "required": ["service"],
-        },
-        "steps": [
-            {
-                "id": "check",
-                "type": "http",
-                "request": {"method": "GET", "url": "http://{{ inputs.service }}/health"},
-                "timeout_seconds": 10,
-                "retry": {"max_attempts": 3, "interval_seconds": 1, "backoff_rate": 2.0},
-                "on_error": "tell",
-            },
-            {
-                "id": "down",
-                "type": "condition",
-                "if": {"path": "steps.check.status", "op": "ne", "value": 200},
-                "then": "ask",
-                "else": "ok",
-            },
-            {
-                "id": "ask",
-                "type": "approval",
-                "message": "Restart {{ inputs.service }}?",
-                "timeout_seconds": 3600,
-            },
-            {
-                "id": "restart",
-                "type": "aws",
-                "action": "ecs:UpdateService",
-                "params": {"cluster": "prod", "service": "api", "forceNewDeployment": True},
-            },
-            {"id": "settle", "type": "wait", "seconds": settle_seconds},
-            {
-                "id": "tell",
-                "type": "notify",
-                "channel": {"type": "webhook", "url": hook},
-                "message": "{{ inputs.service }}: {{ steps.check.status }}",
-            },
-            {"id": "ok", "type": "succeed"},
-        ],
-    }
+    return example(hook, settle_seconds=settle_seconds, restart_service="api", require_service=True)
 
 
 def approval_only(timeout_seconds: int = 3600) -> dict[str, Any]:
