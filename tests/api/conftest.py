@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,3 +92,27 @@ def client(database_url: str, api_home: Path) -> Iterator[Client]:
 
 def token(tenant: str, role: str = "admin", subject: str | None = None) -> str:
     return devkeys.mint_token(tenant, [role], subject)
+
+
+@contextmanager
+def in_process_aws() -> Iterator[None]:
+    """moto in this process (KMS for channel secrets, Scheduler, SES, SNS), with bootstrap's
+    cached clients and sealed-secret boxes forgotten on the way in and out."""
+    from moto import mock_aws
+
+    from orchestrix.adapters.notify import components
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("AWS_ENDPOINT_URL", raising=False)
+        for name, value in (
+            ("AWS_DEFAULT_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "x"),
+            ("AWS_SECRET_ACCESS_KEY", "x"),
+        ):
+            mp.setenv(name, value)
+        with mock_aws():
+            bootstrap.boto3_client.cache_clear()
+            components._boxes.clear()
+            yield
+        bootstrap.boto3_client.cache_clear()
+        components._boxes.clear()

@@ -11,12 +11,10 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from moto import mock_aws
 
 from orchestrix import bootstrap
-from orchestrix.adapters.notify import components as notify_components
 from orchestrix.adapters.postgres.alerting_components import evaluation_service
-from tests.api.conftest import Client, token
+from tests.api.conftest import Client, in_process_aws, token
 
 PROBLEM = "application/problem+json"
 
@@ -100,20 +98,8 @@ def test_invalid_promql_and_templates_are_422_naming_the_field(api: Client, tena
 @pytest.fixture
 def people(api: Client) -> Iterator[None]:
     """moto KMS in this process: the member store (escalation targets) seals secrets."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("AWS_ENDPOINT_URL", raising=False)
-        for name, value in (
-            ("AWS_DEFAULT_REGION", "us-east-1"),
-            ("AWS_ACCESS_KEY_ID", "x"),
-            ("AWS_SECRET_ACCESS_KEY", "x"),
-        ):
-            mp.setenv(name, value)
-        with mock_aws():
-            bootstrap.boto3_client.cache_clear()
-            notify_components._boxes.clear()
-            yield
-        bootstrap.boto3_client.cache_clear()
-        notify_components._boxes.clear()
+    with in_process_aws():
+        yield
 
 
 def escalation_policy(api: Client, tenant: str) -> str:

@@ -15,7 +15,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
@@ -30,7 +29,7 @@ from orchestrix.local.functions import FunctionHost
 from orchestrix.local.one_time import MotoOneTimeSchedules
 from orchestrix.local.scheduler import LocalScheduler
 
-from .conftest import Client, token
+from .conftest import Client, in_process_aws, token
 
 SECRET = "whsec-0123456789abcdef"
 
@@ -77,23 +76,11 @@ class Receiver:
 @pytest.fixture(scope="module")
 def aws(client: Client) -> Iterator[None]:
     """moto for KMS, the scheduler, SES and SNS, in this process."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("AWS_ENDPOINT_URL", raising=False)
-        for name, value in (
-            ("AWS_DEFAULT_REGION", "us-east-1"),
-            ("AWS_ACCESS_KEY_ID", "x"),
-            ("AWS_SECRET_ACCESS_KEY", "x"),
-        ):
-            mp.setenv(name, value)
-        with mock_aws():
-            bootstrap.boto3_client.cache_clear()
-            components._boxes.clear()
-            bootstrap.boto3_client("scheduler").create_schedule_group(
-                Name=bootstrap.settings().schedule_group_name
-            )
-            yield
-        bootstrap.boto3_client.cache_clear()
-        components._boxes.clear()
+    with in_process_aws():
+        bootstrap.boto3_client("scheduler").create_schedule_group(
+            Name=bootstrap.settings().schedule_group_name
+        )
+        yield
 
 
 @pytest.fixture

@@ -6,31 +6,15 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from moto import mock_aws
 
-from orchestrix import bootstrap
-from orchestrix.adapters.notify import components
-
-from .conftest import Client, token
+from .conftest import Client, in_process_aws, token
 
 
 @pytest.fixture(scope="module")
 def aws(client: Client) -> Iterator[None]:
     """moto for KMS (channel secrets) and the scheduler, in this process."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("AWS_ENDPOINT_URL", raising=False)
-        for name, value in (
-            ("AWS_DEFAULT_REGION", "us-east-1"),
-            ("AWS_ACCESS_KEY_ID", "x"),
-            ("AWS_SECRET_ACCESS_KEY", "x"),
-        ):
-            mp.setenv(name, value)
-        with mock_aws():
-            bootstrap.boto3_client.cache_clear()
-            components._boxes.clear()
-            yield
-        bootstrap.boto3_client.cache_clear()
-        components._boxes.clear()
+    with in_process_aws():
+        yield
 
 
 def tenant() -> str:
