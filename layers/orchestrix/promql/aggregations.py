@@ -154,6 +154,9 @@ def _aggregate_k(
 ) -> list[EvSeries]:
     op = node.op
     assert node.param is not None
+    if not params:
+        # A subquery whose window holds no step evaluates the aggregation at no time at all.
+        return []
     if op == "limit_ratio":
         if all(p == 0 for p in params):
             return []

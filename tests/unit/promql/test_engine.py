@@ -78,3 +78,13 @@ def test_memory_storage_answers_label_api(storage: MemoryStorage) -> None:
     assert storage.label_names([], 0, 600_000) == ["__name__", "job"]
     assert storage.label_values("job", [], 0, 600_000) == ["api", "db"]
     assert storage.label_values("__name__", job_api, 0, 600_000) == ["requests_total"]
+
+
+@pytest.mark.parametrize("op", ["topk", "bottomk", "limitk", "limit_ratio"])
+def test_k_aggregation_in_subquery_without_steps_is_empty(storage: MemoryStorage, op: str) -> None:
+    # A 1m window at a 5m resolution holds no subquery step: Prometheus answers an empty vector.
+    param = "0.5" if op == "limit_ratio" else "1"
+
+    got = values(Engine(storage), f"min_over_time({op}({param}, requests_total)[1m:5m])", 240_000)
+
+    assert got == {}
