@@ -1,4 +1,4 @@
-"""Tenant regexes run on RE2 (linear time): the catastrophic ones finish, Perl-only syntax is refused.
+"""Tenant regexes run on RE2 (linear time): catastrophic ones finish, Perl-only syntax is refused.
 
 No timings are asserted: the proof is the engine each path compiles with (RE2 never backtracks,
 so its work is bounded by pattern size x input length) and that the attack returns at all.
@@ -6,9 +6,8 @@ so its work is bounded by pattern size x input length) and that the attack retur
 
 from __future__ import annotations
 
-import re2
-
 import pytest
+import re2
 
 from orchestrix.domain.alerting.matchers import Matcher, MatcherError, parse_matchers
 from orchestrix.domain.alerting.templates import expand
@@ -57,9 +56,7 @@ def test_perl_only_syntax_is_an_invalid_regular_expression(
 
 
 def test_label_replace_uses_re2(storage: MemoryStorage) -> None:
-    result = Engine(storage).instant(
-        f'label_replace(up, "w", "$1", "v", "{EVIL}|(a)ab")', 2_000
-    )
+    result = Engine(storage).instant(f'label_replace(up, "w", "$1", "v", "{EVIL}|(a)ab")', 2_000)
 
     values = sorted(dict(s.labels).get("w", "") for s in result.value)  # type: ignore[union-attr]
     assert values == ["", "aa"]  # RE2 leftmost-first, like Go: (a+)+ takes "aa"
