@@ -18,7 +18,6 @@ from typing import Protocol
 
 import re2
 
-ENGINE = "re2"
 # RE2's default program budget (8 MiB); a pattern needing more is refused at compile time.
 MAX_PROGRAM_MEMORY = 8 << 20
 MAX_PATTERN_LENGTH = 16 * 1024
