@@ -256,4 +256,9 @@ def metric_store() -> PostgresMetricStore:
 def metrics_service() -> MetricsService:
     from orchestrix.services.metrics import MetricsService
 
-    return MetricsService(metric_store())
+    limits = settings()
+    return MetricsService(
+        metric_store(),
+        max_samples=limits.query_max_samples,
+        max_timeout_s=limits.query_timeout_s,
+    )

@@ -40,6 +40,12 @@ class Settings:
     bedrock_model_id: str | None = None
     tracing: bool = False
     public_url: str | None = None  # base of absolute links in notifications
+    # Query cost bounds (see README "Limits"): samples one query may load, its time budget,
+    # and the budgets of rule evaluation (per rule query, per tenant and tick).
+    query_max_samples: int = 5_000_000
+    query_timeout_s: float = 25.0
+    rule_query_timeout_s: float = 5.0
+    rule_tick_budget_s: float = 15.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -75,4 +81,8 @@ class Settings:
             bedrock_model_id=e.get("BEDROCK_MODEL_ID") or None,
             tracing=e.get("ORCHESTRIX_TRACING", "") == "1",
             public_url=e.get("PUBLIC_URL", "").strip().rstrip("/") or None,
+            query_max_samples=int(e.get("QUERY_MAX_SAMPLES", "5000000")),
+            query_timeout_s=float(e.get("QUERY_TIMEOUT_S", "25")),
+            rule_query_timeout_s=float(e.get("RULE_QUERY_TIMEOUT_S", "5")),
+            rule_tick_budget_s=float(e.get("RULE_TICK_BUDGET_S", "15")),
         )

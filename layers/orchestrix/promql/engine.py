@@ -7,14 +7,16 @@ from dataclasses import dataclass, field
 
 from . import ast
 from .annotations import Annotations
-from .errors import BadQuery, ExecutionError
-from .evaluator import Evaluator, EvSeries, QueryContext
+from .errors import BadQuery, ExecutionError, ResolutionTooHigh
+from .evaluator import MAX_POINTS, Evaluator, EvSeries, QueryContext
 from .labelfuncs import merge_same_labelset
 from .parse import parse
 from .storage import Queryable
 from .values import Matrix, RangeSeries, Sample, Scalar, String, Value, Vector, drop_metric_name
 
 DEFAULT_LOOKBACK_MS = 5 * 60 * 1000
+# Evaluation recurses once per tree level; parse() refuses most trees too deep for that.
+TOO_DEEP = "query is too deeply nested to evaluate"
 _DOCUMENTED = {
     "matrix": "range vector",
     "vector": "instant vector",
@@ -71,6 +73,12 @@ class Engine:
         )
 
     def instant_tree(self, tree: ast.Node, query: str, time_ms: int) -> QueryResult:
+        try:
+            return self._instant(tree, query, time_ms)
+        except RecursionError:
+            raise BadQuery(TOO_DEEP) from None
+
+    def _instant(self, tree: ast.Node, query: str, time_ms: int) -> QueryResult:
         ctx = self._context(query, time_ms, time_ms, 0)
         node = ast.resolve_and_wrap(tree, time_ms, time_ms)
         ev = Evaluator(ctx, time_ms, time_ms, 1)
@@ -90,6 +98,14 @@ class Engine:
     def range_tree(
         self, tree: ast.Node, query: str, start_ms: int, end_ms: int, step_ms: int
     ) -> QueryResult:
+        try:
+            return self._range(tree, query, start_ms, end_ms, step_ms)
+        except RecursionError:
+            raise BadQuery(TOO_DEEP) from None
+
+    def _range(
+        self, tree: ast.Node, query: str, start_ms: int, end_ms: int, step_ms: int
+    ) -> QueryResult:
         if step_ms <= 0:
             raise BadQuery(
                 "zero or negative query resolution step widths are not accepted. "
@@ -97,6 +113,11 @@ class Engine:
             )
         if end_ms < start_ms:
             raise BadQuery("end timestamp must not be before start time")
+        if (end_ms - start_ms) // step_ms > MAX_POINTS:
+            raise ResolutionTooHigh(
+                f"exceeded maximum resolution of {MAX_POINTS:,} points per timeseries. "
+                "Try decreasing the query resolution (?step=XX)"
+            )
         if tree.vtype not in ("vector", "scalar"):
             raise BadQuery(
                 f'invalid expression type "{_DOCUMENTED[tree.vtype]}" for range query, '

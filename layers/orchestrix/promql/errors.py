@@ -43,3 +43,7 @@ class TooManySamples(PromQLError):
         super().__init__(
             "query processing would load too many samples into memory in query execution"
         )
+
+
+class ResolutionTooHigh(BadQuery):
+    """A range query or subquery with more evaluation steps per series than allowed."""

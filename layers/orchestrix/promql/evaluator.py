@@ -18,11 +18,14 @@ from typing import Any
 
 from . import ast
 from .annotations import Annotations
-from .errors import ExecutionError, Timeout, TooManySamples
+from .errors import ExecutionError, ResolutionTooHigh, Timeout, TooManySamples
 from .storage import LabelMatcher, Queryable
 from .values import STALE_NAN_BITS, Labels, RangeSeries, Series, drop_metric_name, label_get
 
 Value = Any  # list[EvSeries] | list[float] | str | list[RangeSeries]
+# Evaluation steps per series: Prometheus' cap for range queries, applied to subqueries too
+# (each one evaluates its inner expression at every step of its own range).
+MAX_POINTS = 11_000
 
 
 @dataclass(slots=True)
@@ -42,6 +45,7 @@ class QueryContext:
     max_samples: int
     annotations: Annotations
     subquery_step: int = 60_000
+    max_points: int = MAX_POINTS
     query_start: int = 0
     query_end: int = 0
     query_step: int = 0
@@ -209,6 +213,7 @@ class Evaluator:
             raw = self.select(vs, refs[0] - node.range + 1, refs[-1])
             out: list[tuple[Labels, Sequence[int], Sequence[float]]] = []
             for s in raw:
+                self.ctx.account(len(s.timestamps))  # bounds what a `[range]` loads
                 ts, vals = without_stale(s)
                 if ts:
                     out.append((s.labels, ts, vals))
@@ -226,6 +231,12 @@ class Evaluator:
         start = step * (first // step)
         if start <= first:
             start += step
+        points = (refs[-1] - start) // step + 1
+        if points > self.ctx.max_points:
+            raise ResolutionTooHigh(
+                f"subquery exceeded maximum resolution of {self.ctx.max_points:,} points per "
+                "timeseries. Try increasing the subquery step (e.g. [1h:1m])"
+            )
         sub = Evaluator(self.ctx, start, refs[-1], step)
         inner = sub.eval(node.expr)
         if node.expr.vtype == "scalar":

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 
+from orchestrix.domain.regex import RegexError, compile_re2, expand_template, fullmatch
+
 from . import ast
 from .errors import ExecutionError
 from .evaluator import Evaluator, EvSeries
 from .storage import MatchOp
 from .values import Labels, label_get, label_set
-
-_TEMPLATE = re.compile(r"\$(?:\$|\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
 
 
 def valid_label_name(name: str) -> bool:
@@ -22,24 +22,6 @@ def valid_label_name(name: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def expand_template(template: str, m: re.Match[str]) -> str:
-    """Go's regexp.Expand: ``$1``, ``${1}``, ``$name``, ``$$``; unknown groups expand empty."""
-
-    def repl(t: re.Match[str]) -> str:
-        name = t.group(1) or t.group(2)
-        if name is None:
-            return "$"
-        if name.isdigit():
-            idx = int(name)
-            return (m.group(idx) or "") if idx <= (m.re.groups) else ""
-        try:
-            return m.group(name) or ""
-        except IndexError:
-            return ""
-
-    return _TEMPLATE.sub(repl, template)
 
 
 def merge_same_labelset(series: list[EvSeries]) -> list[EvSeries]:
@@ -72,18 +54,18 @@ def _string_arg(node: ast.Node) -> str:
 def label_replace(ev: Evaluator, node: ast.Call) -> list[EvSeries]:
     dst, repl, src, regex = (_string_arg(a) for a in node.args[1:5])
     try:
-        pattern = re.compile(regex, re.DOTALL)
-    except re.error:
+        pattern = compile_re2(regex, dot_all=True)
+    except RegexError:
         raise ExecutionError(f"invalid regular expression in label_replace(): {regex}") from None
     if not valid_label_name(dst):
         raise ExecutionError(f"invalid destination label name in label_replace(): {dst}")
     out = []
     for s in ev.eval_vector(node.args[0]):
-        m = pattern.fullmatch(label_get(s.labels, src))
+        m = fullmatch(pattern, label_get(s.labels, src))
         if m is None:
             out.append(s)
             continue
-        labels = label_set(s.labels, dst, expand_template(repl, m))
+        labels = label_set(s.labels, dst, expand_template(repl, m, pattern.groups))
         out.append(EvSeries(labels, s.vals, False if dst == "__name__" else s.drop_name))
     return merge_same_labelset(out)
 

@@ -12,6 +12,8 @@ from typing import Any
 
 import promql_parser as pp
 
+from orchestrix.domain.regex import RegexError, compile_re2
+
 from . import ast
 from .errors import BadQuery
 from .gostr import unquote
@@ -30,18 +32,112 @@ _MODIFIER = re.compile(
 _GROUPING = re.compile(r"\s*(by|without)\b", re.IGNORECASE)
 
 
+# promql-parser recurses on the machine stack: ~5,000 nested brackets or a chain of ~5,000
+# binary operators overflow it and kill the process (SIGSEGV), and our converter and evaluator
+# recurse too. Queries are therefore refused before parsing when their nesting (brackets plus
+# operators, a bound on the depth of the tree) exceeds MAX_NESTING, and when longer than
+# MAX_QUERY_LENGTH; a RecursionError anywhere is still turned into a BadQuery (engine.py).
+MAX_NESTING = 256
+MAX_QUERY_LENGTH = 256 * 1024
+_OPERATOR = re.compile(r"==|!=|<=|>=|[-+*/%^<>]|\b(?:and|or|unless|atan2)\b", re.IGNORECASE)
+_ILLEGAL_REGEX = "illegal regex for "
+
+
+class ParseError(BadQuery):
+    """The query text does not parse (the API reports it as an invalid ``query`` parameter)."""
+
+
 def parse(query: str) -> ast.Node:
-    """Parse a query; raise :class:`BadQuery` with the parser's message on failure."""
+    """Parse a query; raise :class:`ParseError` with the parser's message on failure."""
+    check_shape(query)
     try:
         tree = pp.parse(query)
     except BaseException as exc:  # the Rust extension may panic (PanicException)
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
-        raise BadQuery(f"1:1: parse error: {exc}") from None
+        raise ParseError(f"1:1: parse error: {_reason(str(exc))}") from None
     try:
         return _Converter(query).convert(tree)
+    except RecursionError:
+        raise ParseError(_too_deep()) from None
     except ValueError as exc:
-        raise BadQuery(f"1:1: parse error: {exc}") from None
+        raise ParseError(f"1:1: parse error: {exc}") from None
+
+
+def check_shape(query: str) -> None:
+    """Refuse what would crash or exhaust the parser: NUL, huge or too deeply nested text."""
+    if "\x00" in query:
+        col = query.index("\x00") + 1
+        raise ParseError(f"1:{col}: parse error: unexpected character: '\\x00'")
+    if len(query) > MAX_QUERY_LENGTH:
+        raise ParseError(
+            f"1:1: parse error: query is {len(query)} characters long, "
+            f"more than the limit of {MAX_QUERY_LENGTH}"
+        )
+    if nesting(query) > MAX_NESTING:
+        raise ParseError(_too_deep())
+
+
+def _too_deep() -> str:
+    return (
+        "1:1: parse error: expression nested too deeply "
+        f"(more than {MAX_NESTING} levels of brackets and operators)"
+    )
+
+
+def nesting(query: str) -> int:
+    """Deepest bracket nesting plus the number of operators, outside strings and comments."""
+    code = "".join(_outside_strings(query))
+    depth = deepest = 0
+    for ch in code:
+        if ch in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in ")]}":
+            depth -= 1
+    return deepest + len(_OPERATOR.findall(code))
+
+
+def _string_end(text: str, start: int) -> int:
+    quote, i = text[start], start + 1
+    while i < len(text):
+        if text[i] == "\\" and quote != "`":
+            i += 2
+            continue
+        if text[i] == quote:
+            return i + 1
+        i += 1
+    return len(text)
+
+
+def _outside_strings(text: str) -> list[str]:
+    parts: list[str] = []
+    i = last = 0
+    while i < len(text):
+        if text[i] in "\"'`":
+            parts.append(text[last:i])
+            i = last = _string_end(text, i)
+            continue
+        if text[i] == "#":
+            parts.append(text[last:i])
+            nl = text.find("\n", i)
+            i = last = len(text) if nl < 0 else nl + 1
+            continue
+        i += 1
+    parts.append(text[last:])
+    return parts
+
+
+def _reason(message: str) -> str:
+    """promql-parser's messages, reworded as Prometheus' where they differ."""
+    if message.startswith(_ILLEGAL_REGEX):
+        pattern = message[len(_ILLEGAL_REGEX) :]
+        try:
+            compile_re2(pattern, dot_all=True)
+        except RegexError as exc:
+            return f'invalid regular expression "{pattern}": error parsing regexp: {exc}'
+        return f'invalid regular expression "{pattern}"'
+    return message
 
 
 def ms(td: timedelta | None) -> int:

@@ -18,11 +18,12 @@ PostgreSQL and Timestream metric stores):
 from __future__ import annotations
 
 import bisect
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
+
+from orchestrix.domain.regex import Pattern, RegexError, compile_re2, fullmatch
 
 from .values import Labels, Series, label_get
 
@@ -36,12 +37,15 @@ class MatchOp(Enum):
 
 @dataclass(frozen=True, slots=True)
 class LabelMatcher:
-    """``name op value``; regexes are fully anchored and ``.`` matches newlines (RE2 style)."""
+    """``name op value``; regexes are RE2, fully anchored, and ``.`` matches newlines.
+
+    That is Prometheus' ``^(?s:value)$``; RE2 matches in linear time (see ``regex.py``).
+    """
 
     name: str
     op: MatchOp
     value: str
-    regex: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+    regex: Pattern | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(cls, name: str, op: MatchOp | str, value: str) -> LabelMatcher:
@@ -49,8 +53,8 @@ class LabelMatcher:
         regex = None
         if mop in (MatchOp.REGEX, MatchOp.NOT_REGEX):
             try:
-                regex = re.compile(translate_re2(value), re.DOTALL)
-            except re.error as exc:
+                regex = compile_re2(value, dot_all=True)
+            except RegexError as exc:
                 raise ValueError(f"invalid regular expression {value!r}: {exc}") from None
         return cls(name, mop, value, regex)
 
@@ -61,58 +65,11 @@ class LabelMatcher:
         if op is MatchOp.NOT_EQUAL:
             return value != self.value
         assert self.regex is not None
-        found = self.regex.fullmatch(value) is not None
+        found = fullmatch(self.regex, value) is not None
         return found if op is MatchOp.REGEX else not found
 
     def __str__(self) -> str:
         return f'{self.name}{self.op.value}"{self.value}"'
-
-
-def translate_re2(pattern: str) -> str:
-    """Translate RE2 syntax Python's ``re`` spells differently.
-
-    RE2 accepts flag groups like ``(?i)`` anywhere, scoped to the rest of the enclosing
-    group; Python only at the start, so they become ``(?i:...)`` spanning that rest.
-    """
-    pattern = pattern.replace(r"\z", r"\Z")
-    out: list[str] = []
-    closers: list[int] = [0]  # extra ")" to emit when the current group closes
-    i = 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\":
-            out.append(pattern[i : i + 2])
-            i += 2
-            continue
-        if ch == "[":
-            j = i + 1
-            if j < len(pattern) and pattern[j] == "^":
-                j += 1
-            if j < len(pattern) and pattern[j] == "]":
-                j += 1
-            while j < len(pattern) and pattern[j] != "]":
-                j += 2 if pattern[j] == "\\" else 1
-            out.append(pattern[i : j + 1])
-            i = j + 1
-            continue
-        m = _FLAGS.match(pattern, i)
-        if m is not None:
-            flags = m.group(1).replace("U", "")
-            out.append(f"(?{flags}:" if flags else "(?:")
-            closers[-1] += 1
-            i = m.end()
-            continue
-        if ch == "(":
-            closers.append(0)
-        elif ch == ")" and len(closers) > 1:
-            out.append(")" * closers.pop())
-        out.append(ch)
-        i += 1
-    out.append(")" * closers[0])
-    return "".join(out)
-
-
-_FLAGS = re.compile(r"\(\?([imsU]+)\)")
 
 
 def matches_all(labels: Labels, matchers: Sequence[LabelMatcher]) -> bool:

@@ -11,14 +11,26 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from orchestrix.domain.identity import Principal, Role, Scope
-from orchestrix.promql import Engine, LabelMatcher, Queryable, QueryResult
+from orchestrix.promql import BadQuery, Engine, LabelMatcher, Queryable, QueryResult, ast
+from orchestrix.promql.parse import ParseError, parse
 from orchestrix.promql.values import Labels
 
 if TYPE_CHECKING:
     from orchestrix.adapters.metrics.batch import DecodedBatch, MetricMetadata
 
-DEFAULT_TIMEOUT_S = 120.0
-MAX_SAMPLES = 50_000_000
+# A query may take at most this long (and less when the client's `timeout` says so): the
+# API Gateway gives up after 29 s. MAX_SAMPLES bounds the samples one query loads; each costs
+# ~64 bytes in the engine's lists, so 5M stay well inside a 1 GiB Lambda (Prometheus: 50M).
+DEFAULT_TIMEOUT_S = 25.0
+MAX_SAMPLES = 5_000_000
+
+
+def _parsed(query: str) -> ast.Node:
+    """The query's tree; text that does not parse is Prometheus' invalid `query` parameter."""
+    try:
+        return parse(query)
+    except ParseError as exc:
+        raise BadQuery(f'invalid parameter "query": {exc.message}') from None
 
 
 class MetricReader(Queryable, Protocol):
@@ -38,9 +50,16 @@ class MetricStore(Protocol):
 
 
 class MetricsService:
-    def __init__(self, store: MetricStore, *, max_samples: int = MAX_SAMPLES) -> None:
+    def __init__(
+        self,
+        store: MetricStore,
+        *,
+        max_samples: int = MAX_SAMPLES,
+        max_timeout_s: float = DEFAULT_TIMEOUT_S,
+    ) -> None:
         self._store = store
         self._max_samples = max_samples
+        self._max_timeout_s = max_timeout_s
 
     def write(self, principal: Principal, batch: DecodedBatch) -> int:
         """Store a batch for the caller's tenant; the number of samples accepted."""
@@ -55,14 +74,15 @@ class MetricsService:
     def _engine(self, principal: Principal, timeout_s: float | None) -> Engine:
         return Engine(
             self._reader(principal),
-            timeout_s=timeout_s or DEFAULT_TIMEOUT_S,
+            timeout_s=min(timeout_s or self._max_timeout_s, self._max_timeout_s),
             max_samples=self._max_samples,
         )
 
     def query(
         self, principal: Principal, query: str, time_ms: int, timeout_s: float | None = None
     ) -> QueryResult:
-        return self._engine(principal, timeout_s).instant(query, time_ms)
+        engine = self._engine(principal, timeout_s)
+        return engine.instant_tree(_parsed(query), query, time_ms)
 
     def query_range(
         self,
@@ -73,7 +93,8 @@ class MetricsService:
         step_ms: int,
         timeout_s: float | None = None,
     ) -> QueryResult:
-        return self._engine(principal, timeout_s).range(query, start_ms, end_ms, step_ms)
+        engine = self._engine(principal, timeout_s)
+        return engine.range_tree(_parsed(query), query, start_ms, end_ms, step_ms)
 
     def label_names(
         self,

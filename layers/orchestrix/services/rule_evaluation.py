@@ -20,7 +20,7 @@ from orchestrix.domain.alerting.rules import AlertRule
 from orchestrix.domain.identity import system_principal
 from orchestrix.ports.events import EventPublisher
 from orchestrix.ports.unit_of_work import UnitOfWorkFactory
-from orchestrix.promql import Engine, Queryable
+from orchestrix.promql import Engine, PromQLError, Queryable
 from orchestrix.promql.engine import DEFAULT_LOOKBACK_MS
 from orchestrix.promql.parse import parse
 from orchestrix.services.alert_intake import FIRED, AlertChange, apply_signals, publish
@@ -30,7 +30,27 @@ from orchestrix.services.rule_results import SharedResults
 
 log = logging.getLogger(__name__)
 JOB = "evaluate_rules"
-SLACK = timedelta(seconds=1)  # a schedule firing a little early still counts as on time
+SLACK = timedelta(seconds=1)
+RULE_FAILED = "rule.evaluation_failed"
+RULE_RECOVERED = (
+    "rule.evaluation_recovered"  # a schedule firing a little early still counts as on time
+)
+
+
+@dataclass(frozen=True)
+class EvaluationBudget:
+    """What one tenant's rules may cost per tick, so that a slow tenant cannot delay the
+    alerting of the tenants evaluated after it (the tick walks tenants one by one).
+
+    - ``query_timeout_s``: each rule's query (Prometheus' query timeout, per rule);
+    - ``tick_s``: all of a tenant's due rules together; rules left when it is used up are
+      not evaluated this tick and report the reason as their health;
+    - ``max_samples``: samples one rule's query may load.
+    """
+
+    query_timeout_s: float = 5.0
+    tick_s: float = 15.0
+    max_samples: int = 5_000_000
 
 
 @dataclass
@@ -44,6 +64,7 @@ class TickReport:
     resolved: int = 0
     storage_selects: int = 0
     queries_run: int = 0
+    durations_ms: dict[str, float] = field(default_factory=dict)
 
 
 def due_rules(rules: list[AlertRule], at: datetime) -> list[AlertRule]:
@@ -69,6 +90,8 @@ class EvaluationService:
         events: EventPublisher,
         remediation: RemediationTrigger | None = None,
         lookback_ms: int = DEFAULT_LOOKBACK_MS,
+        budget: EvaluationBudget | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._uow = uow
         self._repos = repos
@@ -76,6 +99,8 @@ class EvaluationService:
         self._events = events
         self._remediation = remediation or NoRemediation()
         self._lookback = lookback_ms
+        self._budget = budget or EvaluationBudget()
+        self._monotonic = monotonic
 
     def tick(self, tenant_id: str, at: datetime) -> TickReport:
         report = TickReport(tenant_id, at)
@@ -92,11 +117,15 @@ class EvaluationService:
             steps = self._evaluate(tenant_id, due, states, at, report)
             signals, upserts, deletes = _collect(due, states, steps, at)
             repos.rules.save_states(tenant_id, upserts, deletes)
-            repos.rules.mark_evaluated((r.id, at, report.rule_errors.get(r.id), 0.0) for r in due)
+            repos.rules.mark_evaluated(
+                (r.id, at, report.rule_errors.get(r.id), report.durations_ms.get(r.id, 0.0))
+                for r in due
+            )
             changes = apply_signals(uow, repos, signals, at)
             _annotate(changes, {r.id: r for r in due})
             uow.commit()
         publish(self._events, tenant_id, changes)
+        self._publish_health(tenant_id, due, report)
         self._start_remediations(tenant_id, changes, {r.id: r for r in due})
         report.fired = sum(1 for c in changes if c.event == FIRED)
         report.resolved = sum(1 for c in changes if c.action == "alert.resolve")
@@ -120,27 +149,64 @@ class EvaluationService:
         storage = SharedSelects(
             self._metrics(tenant_id), at_ms, widest_windows(trees.values(), self._lookback)
         )
-        results = SharedResults(Engine(storage, lookback_ms=self._lookback), at_ms)
+        budget = self._budget
+        engine = Engine(
+            storage,
+            lookback_ms=self._lookback,
+            timeout_s=budget.query_timeout_s,
+            max_samples=budget.max_samples,
+        )
+        results = SharedResults(engine, at_ms)
         steps: dict[str, StepResult] = {}
+        tick_started = self._monotonic()
         for rule in rules:
             tree = trees.get(rule.id)
             if tree is None:
                 continue
-            started = time.perf_counter()
+            started = self._monotonic()
+            if started - tick_started > budget.tick_s:
+                report.rule_errors[rule.id] = (
+                    "not evaluated: this tenant's rules used up their evaluation budget "
+                    f"of {budget.tick_s:g}s per tick"
+                )
+                continue
             try:
                 samples = [
                     ResultSample(dict(labels), value)
                     for labels, value in results.evaluate(tree, rule.expr)
                 ]
-                steps[rule.id] = step(rule, samples, states.get(rule.id, {}), at)
+                result = step(rule, samples, states.get(rule.id, {}), at)
+                steps[rule.id] = result
+                if result.template_error:
+                    report.rule_errors[rule.id] = f"error expanding {result.template_error}"
             except Exception as exc:  # one broken rule must not stop the others
                 log.info("rule %s failed: %s", rule.id, exc)
-                report.rule_errors[rule.id] = f"{type(exc).__name__}: {exc}"[:1000]
+                report.rule_errors[rule.id] = _error_text(exc)
             report.rules_evaluated += 1
-            log.debug("rule %s took %.1f ms", rule.id, (time.perf_counter() - started) * 1000)
+            report.durations_ms[rule.id] = (self._monotonic() - started) * 1000
         report.storage_selects = storage.storage_selects
         report.queries_run = results.queries_run
         return steps
+
+    def _publish_health(self, tenant_id: str, rules: list[AlertRule], report: TickReport) -> None:
+        """`rule.evaluation_failed` when a rule's error appears or changes, and
+        `rule.evaluation_recovered` when a failing rule evaluates cleanly again."""
+        for rule in rules:
+            error = report.rule_errors.get(rule.id)
+            if error == rule.last_error:
+                continue
+            detail = {
+                "rule_id": rule.id,
+                "rule_name": rule.name,
+                "group": rule.group,
+                "evaluated_at": report.at.isoformat(),
+            }
+            if error is not None:
+                self._events.publish(
+                    tenant_id, RULE_FAILED, {**detail, "health": "err", "last_error": error}
+                )
+            elif rule.last_evaluated_at is not None:
+                self._events.publish(tenant_id, RULE_RECOVERED, {**detail, "health": "ok"})
 
     def _start_remediations(
         self, tenant_id: str, changes: list[AlertChange], rules: dict[str, AlertRule]
@@ -149,6 +215,13 @@ class EvaluationService:
             rule = rules.get(change.rule_id or "")
             if change.event == FIRED and rule is not None and rule.remediation_workflow_id:
                 self._remediation.alert_fired(tenant_id, change.alert, rule.remediation_workflow_id)
+
+
+def _error_text(exc: Exception) -> str:
+    """The rule's `lastError`: the engine's own message (Prometheus'), else the exception."""
+    if isinstance(exc, PromQLError):
+        return exc.message[:1000]
+    return f"{type(exc).__name__}: {exc}"[:1000]
 
 
 def _collect(

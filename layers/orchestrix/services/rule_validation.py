@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 
 from orchestrix.domain.alerting.rules import NAME_PATTERN, ThresholdSpec
-from orchestrix.domain.alerting.templates import TemplateError, compile_template
+from orchestrix.domain.alerting.templates import TemplateError, compile_template, render
 from orchestrix.domain.errors import FieldError, ValidationFailed
 from orchestrix.promql import PromQLError
 from orchestrix.promql.parse import parse
@@ -18,6 +18,19 @@ from orchestrix.services.alert_ports import RuleReferences
 MIN_INTERVAL_S = 60  # the evaluation schedule runs once a minute
 ID_PATTERN = re.compile(r"^[a-z]{2,8}_[0-9a-z]{26}$")
 LABEL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+SAMPLE_VALUE = 1.0
+
+
+_LABEL_REF = re.compile(r"(?:\$labels|\.Labels)\.([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def sample_labels(text: str) -> dict[str, str]:
+    """Labels to try a template on at save time: "1" for each label it reads, so that
+    `{{ humanize $labels.x }}` passes while `{{ toUpper 5 }}` (which fails whatever the data)
+    is refused before the rule is stored instead of failing at every evaluation."""
+    return {name: "1" for name in _LABEL_REF.findall(text)}
 
 
 @dataclass(frozen=True)
@@ -79,6 +92,10 @@ def rule_errors(d: RuleDraft, loc: tuple[str | int, ...] = ("body",)) -> list[Fi
                 compile_template(f"__alert_{d.name}", text)
             except TemplateError as exc:
                 err((kind, key), f"invalid template: {exc}")
+                continue
+            _, error = render(f"__alert_{d.name}", text, sample_labels(text), SAMPLE_VALUE)
+            if error is not None:
+                err((kind, key), f"template fails on sample data: {error}")
     for key in ("remediation_workflow_id", "escalation_policy_id"):
         value = getattr(d, key)
         if value is not None and not ID_PATTERN.match(value):

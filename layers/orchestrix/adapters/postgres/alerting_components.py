@@ -15,7 +15,7 @@ from orchestrix.ports.unit_of_work import UnitOfWork
 from orchestrix.promql import Queryable
 from orchestrix.services.alert_ports import AlertingRepos
 from orchestrix.services.alert_service import AlertService
-from orchestrix.services.rule_evaluation import EvaluationService
+from orchestrix.services.rule_evaluation import EvaluationBudget, EvaluationService
 from orchestrix.services.rule_service import RuleService
 from orchestrix.services.silences import SilenceService
 
@@ -59,10 +59,16 @@ def evaluation_service() -> EvaluationService:
     # auto-remediation: firing alerts whose rule names a workflow start the remediation machine
     from orchestrix.adapters.postgres.remediation_components import remediation_service
 
+    limits = bootstrap.settings()
     return EvaluationService(
         bootstrap.unit_of_work,
         repos,
         metric_reader,
         bootstrap.event_publisher(),
         remediation=remediation_service(),
+        budget=EvaluationBudget(
+            query_timeout_s=limits.rule_query_timeout_s,
+            tick_s=limits.rule_tick_budget_s,
+            max_samples=limits.query_max_samples,
+        ),
     )

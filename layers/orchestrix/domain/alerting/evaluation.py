@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from orchestrix.domain.alerting.fingerprint import fingerprint
 from orchestrix.domain.alerting.rules import AlertRule
-from orchestrix.domain.alerting.templates import expand
+from orchestrix.domain.alerting.templates import render
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ class StepResult:
     fired: list[ActiveState] = field(default_factory=list)  # became firing at this step
     firing: list[ActiveState] = field(default_factory=list)  # firing before and still
     resolved: list[ActiveState] = field(default_factory=list)
+    template_error: str | None = None  # the first failing template, e.g. "annotations.x: ..."
 
 
 class DuplicateLabelSet(ValueError):
@@ -53,21 +54,32 @@ class DuplicateLabelSet(ValueError):
 
 
 def alert_instances(
-    rule: AlertRule, samples: list[ResultSample]
+    rule: AlertRule, samples: list[ResultSample], template_errors: list[str] | None = None
 ) -> dict[str, tuple[dict[str, str], dict[str, str], float]]:
-    """fingerprint -> (labels, annotations, value) for one query result."""
+    """fingerprint -> (labels, annotations, value) for one query result.
+
+    A template that fails renders Prometheus' error text in its place (the alert still
+    fires); the failure, as `labels.<key>: <error>`, goes to `template_errors`.
+    """
     out: dict[str, tuple[dict[str, str], dict[str, str], float]] = {}
     name = f"__alert_{rule.name}"
+
+    def expand(field: str, text: str, s: ResultSample) -> str:
+        rendered, error = render(name, text, s.labels, s.value)
+        if error is not None and template_errors is not None:
+            template_errors.append(f"{field}: {error}")
+        return rendered
+
     for s in samples:
         labels = {k: v for k, v in s.labels.items() if k != "__name__"}
         for key, text in rule.alert_labels().items():
-            rendered = expand(name, text, s.labels, s.value)
+            rendered = expand(f"labels.{key}", text, s)
             if rendered:
                 labels[key] = rendered
             else:
                 labels.pop(key, None)
         labels["alertname"] = rule.name
-        annotations = {k: expand(name, t, s.labels, s.value) for k, t in rule.annotations.items()}
+        annotations = {k: expand(f"annotations.{k}", t, s) for k, t in rule.annotations.items()}
         fp = fingerprint(labels)
         if fp in out:
             raise DuplicateLabelSet(
@@ -83,10 +95,11 @@ def step(
     previous: dict[str, ActiveState],
     ts: datetime,
 ) -> StepResult:
-    instances = alert_instances(rule, samples)
+    errors: list[str] = []
+    instances = alert_instances(rule, samples, errors)
     hold = timedelta(seconds=rule.for_s)
     keep = timedelta(seconds=rule.keep_firing_for_s)
-    result = StepResult(states={})
+    result = StepResult(states={}, template_error=errors[0] if errors else None)
     for fp, (labels, notes, value) in instances.items():
         old = previous.get(fp)
         if old is None:

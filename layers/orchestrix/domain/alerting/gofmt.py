@@ -56,6 +56,7 @@ def format_value(v: Any) -> str:
     return str(v)
 
 
+_TOO_LARGE = 1_000_000
 _VERB = re.compile(r"%([-+# 0]*)(\d+|\*)?(?:\.(\d+|\*))?([a-zA-Z%])")
 
 
@@ -68,6 +69,13 @@ def sprintf(fmt: str, args: list[Any]) -> str:
         out.append(fmt[pos : m.start()])
         pos = m.end()
         flags, width, prec, verb = m.group(1), m.group(2) or "", m.group(3), m.group(4)
+        # Go refuses widths and precisions above 1e6 (and so must we: %999999999d is 1 GB)
+        if width.isdigit() and int(width) > _TOO_LARGE:
+            out.append("%!(BADWIDTH)")
+            width = ""
+        if prec is not None and prec.isdigit() and int(prec) > _TOO_LARGE:
+            out.append("%!(BADPREC)")
+            prec = None
         if verb == "%":
             out.append("%")
             continue

@@ -243,8 +243,10 @@ class Template:
             ex.run(self.tree, data)
         except TemplateError:
             raise
-        except (ValueError, TypeError, KeyError, IndexError, ZeroDivisionError) as exc:
-            raise TemplateError(f"template: {self.name}: {exc}") from None
+        except RecursionError:
+            raise TemplateError(f"template: {self.name}: nested too deeply") from None
+        except Exception as exc:  # a function given the wrong type (`toUpper 5`), ...
+            raise TemplateError(f"template: {self.name}: {_describe(exc)}") from None
         return "".join(out)
 
 
@@ -308,7 +310,14 @@ class _Exec:
             args = [self.operand(op, dot) for op in operands[1:]]
             if piped is not _MISSING:
                 args.append(piped)
-            return self.tmpl.funcs[head[1]](*args)
+            result = self.tmpl.funcs[head[1]](*args)
+            if isinstance(result, str) and len(result) > MAX_OUTPUT:
+                # checked on every value, not only on output: `$x = printf "%s%s" $x $x`
+                # doubles a variable without printing it
+                raise TemplateError(
+                    f"template: {self.tmpl.name}: {head[1]} result exceeds {MAX_OUTPUT} bytes"
+                )
+            return result
         if len(operands) > 1 or piped is not _MISSING:
             raise TemplateError(f"template: {self.tmpl.name}: can't give argument to non-function")
         return self.operand(head, dot)
@@ -328,6 +337,13 @@ class _Exec:
 
 
 _MISSING = object()
+
+
+def _describe(exc: Exception) -> str:
+    """A function's failure in template words (Python's own messages name Python types)."""
+    if isinstance(exc, AttributeError | TypeError):
+        return f"error calling function: wrong type of argument ({exc})"
+    return str(exc) or type(exc).__name__
 
 
 def _path(value: Any, path: list[str]) -> Any:

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from orchestrix.domain.regex import Pattern, RegexError, compile_re2, fullmatch
+
 MatchOperator = Literal["=", "!=", "=~", "!~"]
 OPERATORS: tuple[MatchOperator, ...] = ("=", "!=", "=~", "!~")
 
@@ -35,7 +37,7 @@ class Matcher:
             return actual == self.value
         if self.op == "!=":
             return actual != self.value
-        found = _compiled(self.value).fullmatch(actual) is not None
+        found = fullmatch(_compiled(self.value), actual) is not None
         return found if self.op == "=~" else not found
 
     def __str__(self) -> str:
@@ -46,19 +48,12 @@ class Matcher:
         return {"name": self.name, "op": self.op, "value": self.value}
 
 
-_cache: dict[str, re.Pattern[str]] = {}
-
-
-def _compiled(pattern: str) -> re.Pattern[str]:
-    found = _cache.get(pattern)
-    if found is None:
-        try:
-            found = re.compile(pattern, re.DOTALL)
-        except re.error as exc:
-            raise MatcherError(f"invalid regular expression {pattern!r}: {exc}") from None
-        if len(_cache) < 10_000:
-            _cache[pattern] = found
-    return found
+def _compiled(pattern: str) -> Pattern:
+    """RE2, fully anchored with `.` matching newlines, as Alertmanager compiles matchers."""
+    try:
+        return compile_re2(pattern, dot_all=True)
+    except RegexError as exc:
+        raise MatcherError(f"invalid regular expression {pattern!r}: {exc}") from None
 
 
 _ONE = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*("(?:[^"\\]|\\.)*"|[^,}"\s]*)\s*')

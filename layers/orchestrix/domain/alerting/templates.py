@@ -18,9 +18,17 @@ from functools import lru_cache
 from typing import Any
 
 from orchestrix.domain.alerting.gofmt import format_g, format_value, sprintf
-from orchestrix.domain.alerting.gotemplate import Template, TemplateError, truthy
+from orchestrix.domain.alerting.gotemplate import MAX_OUTPUT, Template, TemplateError, truthy
+from orchestrix.domain.regex import (
+    Match,
+    Pattern,
+    RegexError,
+    compile_re2,
+    expand_template,
+    search,
+)
 
-__all__ = ["TemplateError", "compile_template", "expand"]
+__all__ = ["TemplateError", "compile_template", "expand", "render"]
 
 
 def _float(v: Any) -> float:
@@ -100,17 +108,45 @@ def humanize_timestamp(i: Any) -> str:
     return t.strftime("%Y-%m-%d %H:%M:%S") + (f".{frac}" if frac else "") + " +0000 UTC"
 
 
-def _go_re(pattern: str) -> re.Pattern[str]:
+def _go_re(pattern: Any) -> Pattern:
+    # Go's regexp is RE2 (linear time); patterns come from tenants' rules.
+    if not isinstance(pattern, str):
+        raise TemplateError(f"regexp pattern must be a string, not {format_value(pattern)}")
     try:
-        return re.compile(pattern)
-    except re.error as exc:
+        return compile_re2(pattern)
+    except RegexError as exc:
         raise TemplateError(f"error parsing regexp: {exc}") from None
 
 
-def _re_replace_all(pattern: str, repl: str, text: str) -> str:
-    # Go expands $1 / ${1} / ${name}; Python wants \g<1>.
-    py_repl = re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: f"\\g<{m.group(1) or m.group(2)}>", repl)
-    return _go_re(pattern).sub(py_repl.replace("\\\\", "\\"), text)
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TemplateError(f"wrong type for value; expected string; got {format_value(value)}")
+    return value
+
+
+def _match(pattern: Any, text: Any) -> bool:
+    return search(_go_re(pattern), _text(text)) is not None
+
+
+def _re_replace_all(pattern: Any, repl: Any, text: Any) -> str:
+    """Go's ReplaceAllString: `$1`, `${1}`, `${name}` and `$$` in `repl`."""
+    compiled = _go_re(pattern)
+    template = _text(repl)
+    produced = 0
+
+    def replacement(m: Match) -> str:
+        # bounded while replacing: "" matches everywhere, so a long `repl` multiplies the text
+        nonlocal produced
+        piece = expand_template(template, m, compiled.groups)
+        produced += len(piece)
+        if produced > MAX_OUTPUT:
+            raise TemplateError(f"reReplaceAll result exceeds {MAX_OUTPUT} bytes")
+        return piece
+
+    try:
+        return compiled.sub(replacement, _text(text))
+    except UnicodeError:
+        return str(text)
 
 
 def _strip_port(hostport: str) -> str:
@@ -185,7 +221,7 @@ FUNCS: dict[str, Callable[..., Any]] = {
     "title": lambda s: re.sub(r"(^|\s)(\S)", lambda m: m.group(1) + m.group(2).upper(), s),
     "toUpper": lambda s: s.upper(),
     "toLower": lambda s: s.lower(),
-    "match": lambda pattern, text: _go_re(pattern).search(text) is not None,
+    "match": _match,
     "reReplaceAll": _re_replace_all,
     "safeHtml": lambda s: s,
     "stripPort": _strip_port,
@@ -211,8 +247,20 @@ def expand(
     external_labels: Mapping[str, str] | None = None,
 ) -> str:
     """Render one label or annotation; Prometheus keeps the error text as the result."""
+    return render(name, text, labels, value, external_labels)[0]
+
+
+def render(
+    name: str,
+    text: str,
+    labels: Mapping[str, str],
+    value: float,
+    external_labels: Mapping[str, str] | None = None,
+) -> tuple[str, str | None]:
+    """``(result, error)``: on error the result is Prometheus' error text, so the alert still
+    fires with it, and the error is returned for the rule's health."""
     if "{{" not in text:
-        return text
+        return text, None
     data = {
         "Labels": dict(labels),
         "ExternalLabels": dict(external_labels or {}),
@@ -226,6 +274,6 @@ def expand(
         "$value": value,
     }
     try:
-        return compile_template(name, text).render(data, variables)
+        return compile_template(name, text).render(data, variables), None
     except TemplateError as exc:
-        return f"<error expanding template: {exc}>"
+        return f"<error expanding template: {exc}>", str(exc)
