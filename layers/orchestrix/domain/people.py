@@ -32,6 +32,14 @@ _EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 _PHONE = r"^\+[1-9][0-9]{6,14}$"
 
 
+def _is_email(text: str) -> bool:
+    """What `_EMAIL` says, without backtracking (`re` is quadratic on long dotted input)."""
+    local, at, domain = text.partition("@")
+    if not at or not local or "@" in domain or any(c.isspace() for c in text):
+        return False
+    return "." in domain[1:-1]
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -46,7 +54,7 @@ class ContactMethod(_Model):
 
     @model_validator(mode="after")
     def _address_fits_type(self) -> ContactMethod:
-        if self.type == "email" and not re.match(_EMAIL, self.address):
+        if self.type == "email" and not _is_email(self.address):
             raise ValueError("address must be an email address for type 'email'")
         if self.type == "sms" and not re.match(_PHONE, self.address):
             raise ValueError("address must be an E.164 phone number (+491701234567) for 'sms'")

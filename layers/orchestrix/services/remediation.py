@@ -36,6 +36,7 @@ from orchestrix.services.remediation_ports import (
     RemediationStatus,
     WorkflowRunner,
 )
+from orchestrix.services.rule_evaluation import EvaluationBudget
 from orchestrix.services.rule_results import SharedResults
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ class RemediationService:
         *,
         wait_seconds: int = DEFAULT_WAIT_SECONDS,
         poll_seconds: int = 10,
+        budget: EvaluationBudget | None = None,
     ) -> None:
         self._uow = uow
         self._repos = repos
@@ -82,6 +84,8 @@ class RemediationService:
         self._events = events
         self._clock = clock
         self._wait = wait_seconds
+        # The re-check is a rule query like any other: same per-query time and sample bounds.
+        self._budget = budget or EvaluationBudget()
         self._poll = poll_seconds
 
     # -- the trigger ---------------------------------------------------------------------
@@ -249,7 +253,12 @@ class RemediationService:
         """Does the rule's expression still return this alert's label set right now?"""
         try:
             at_ms = int(at.timestamp() * 1000)
-            results = SharedResults(Engine(self._metrics(tenant_id)), at_ms)
+            engine = Engine(
+                self._metrics(tenant_id),
+                timeout_s=self._budget.query_timeout_s,
+                max_samples=self._budget.max_samples,
+            )
+            results = SharedResults(engine, at_ms)
             found = results.evaluate(parse(rule.expr), rule.expr)
             samples = [ResultSample(dict(labels), value) for labels, value in found]
             return alert.fingerprint in alert_instances(rule, samples)

@@ -119,8 +119,10 @@ def remediation_service(
 ) -> RemediationService:
     from orchestrix.adapters.postgres.alerting_components import metric_reader
     from orchestrix.services.remediation import DEFAULT_WAIT_SECONDS
+    from orchestrix.services.rule_evaluation import EvaluationBudget
 
-    local = bootstrap.settings().local
+    settings = bootstrap.settings()
+    local = settings.local
     return RemediationService(
         bootstrap.unit_of_work,
         repos,
@@ -133,4 +135,9 @@ def remediation_service(
         bootstrap.clock(),
         wait_seconds=DEFAULT_WAIT_SECONDS if wait_seconds is None else wait_seconds,
         poll_seconds=poll_seconds or (LOCAL_POLL_SECONDS if local else POLL_SECONDS),
+        budget=EvaluationBudget(
+            query_timeout_s=settings.rule_query_timeout_s,
+            tick_s=settings.rule_tick_budget_s,
+            max_samples=settings.query_max_samples,
+        ),
     )
