@@ -40,6 +40,7 @@ class Settings:
     bedrock_model_id: str | None = None
     tracing: bool = False
     public_url: str | None = None  # base of absolute links in notifications
+    aws_endpoint_url: str | None = None  # the local AWS emulator; tenant egress may not reach it
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -75,4 +76,5 @@ class Settings:
             bedrock_model_id=e.get("BEDROCK_MODEL_ID") or None,
             tracing=e.get("ORCHESTRIX_TRACING", "") == "1",
             public_url=e.get("PUBLIC_URL", "").strip().rstrip("/") or None,
+            aws_endpoint_url=e.get("AWS_ENDPOINT_URL") or None,
         )

@@ -87,11 +87,10 @@ def channel_sender() -> Sender:
     from orchestrix.adapters.notify.sns import SnsSmsSender
     from orchestrix.adapters.notify.teams import TeamsSender
     from orchestrix.adapters.notify.webhook import WebhookSender
-    from orchestrix.domain.egress import EgressPolicy
 
     s = bootstrap.settings()
     # The same policy as workflow http steps: loopback only in the local runtime.
-    egress = EgressPolicy.for_stage(local=s.local, allow=s.egress_allow)
+    egress = bootstrap.egress_policy()
     return ChannelSender(
         {
             "slack": SlackSender(http_client.send, egress),
