@@ -67,7 +67,9 @@ def _notifications(uow: UnitOfWork) -> Any:
 
 
 def member_service() -> MemberService:
-    return MemberService(bootstrap.unit_of_work, _members, _schedules, bootstrap.clock())
+    return MemberService(
+        bootstrap.unit_of_work, _members, _schedules, bootstrap.clock(), bootstrap.egress_policy()
+    )
 
 
 def team_service() -> TeamService:
