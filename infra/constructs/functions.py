@@ -26,26 +26,11 @@ from infra.constructs.secrets import Secrets
 from infra.constructs.workflows import Workflows
 from infra.nag import acknowledge_wildcards
 from orchestrix import wiring
+from orchestrix.domain.workflow.aws_actions import REMEDIATION_TAG, STEP_IAM_ACTIONS
 
-# What a workflow `aws` step may do, on resources the tenant tagged as remediable only.
-REMEDIATION_ACTIONS = (
-    "ec2:RebootInstances",
-    "ec2:StartInstances",
-    "ec2:StopInstances",
-    "ecs:UpdateService",
-    "autoscaling:SetDesiredCapacity",
-    "lambda:PutFunctionConcurrency",
-    "rds:RebootDBInstance",
-)
-REMEDIATION_TAG = "orchestrix:remediable"
-REMEDIATION_READ_ACTIONS = (
-    "ec2:DescribeInstances",
-    "ecs:DescribeServices",
-    "autoscaling:DescribeAutoScalingGroups",
-    "rds:DescribeDBInstances",
-    "cloudwatch:DescribeAlarms",
-    "cloudwatch:GetMetricData",
-)
+# What a workflow `aws` step may do, on resources the tenant tagged as remediable only: the
+# step allow-list's own table, so the grant and the validator cannot drift apart.
+REMEDIATION_ACTIONS = STEP_IAM_ACTIONS
 _GEO_PROFILE = re.compile(r"^(us|eu|apac|us-gov|jp|au|ca|global)\.(.+)$")
 
 
@@ -304,13 +289,6 @@ class Functions(Construct):
             "Remediation targets are the tenant's own resources, unknown at deploy time; the "
             f"actions are allow-listed and only apply to resources tagged {REMEDIATION_TAG}=true.",
             conditions={"StringEquals": {f"aws:ResourceTag/{REMEDIATION_TAG}": "true"}},
-        )
-        self._allow(
-            fn,
-            list(REMEDIATION_READ_ACTIONS),
-            ["*"],
-            "Read-only Describe/Get calls a remediation step uses to check its target; these "
-            "APIs do not support resource-level permissions.",
         )
 
     _grants: dict[str, Callable[[Functions, lambda_.Function], None]] = {

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from orchestrix.adapters.auth.oidc import JwtVerifier
     from orchestrix.adapters.postgres.database import Database
     from orchestrix.adapters.postgres.metric_store import PostgresMetricStore
+    from orchestrix.domain.egress import EgressPolicy
     from orchestrix.ports.clock import Clock
     from orchestrix.ports.events import EventPublisher
     from orchestrix.ports.scheduler import OneTimeScheduler
@@ -216,14 +217,23 @@ def _workflow_uow(tenant_id: str, actor: str, request_id: str | None = None) -> 
     return PostgresWorkflowUnitOfWork(database(), clock(), tenant_id, actor, request_id)
 
 
-def workflow_service() -> WorkflowService:
+def egress_policy() -> EgressPolicy:
+    """Where tenant-supplied URLs (http/notify steps, member and notification channels) may
+    go: loopback only in the local runtime, and never Orchestrix's own endpoints there (the
+    AWS emulator holds every tenant's data; the API serves `/_local/tick`)."""
     from orchestrix.domain.egress import EgressPolicy
-    from orchestrix.services.workflows import WorkflowService
 
     s = settings()
-    egress = EgressPolicy.for_stage(local=s.local, allow=s.egress_allow)
+    return EgressPolicy.for_stage(
+        local=s.local, allow=s.egress_allow, own_endpoints=(s.aws_endpoint_url, s.public_url)
+    )
+
+
+def workflow_service() -> WorkflowService:
+    from orchestrix.services.workflows import WorkflowService
+
     return WorkflowService(
-        _workflow_uow, workflow_engine(), clock(), egress, function_arn("workflow_step")
+        _workflow_uow, workflow_engine(), clock(), egress_policy(), function_arn("workflow_step")
     )
 
 
@@ -240,9 +250,7 @@ def workflow_step_tools() -> StepTools:
     from orchestrix.adapters.aws.workflow_tools import step_tools
 
     s = settings()
-    return step_tools(
-        boto3_client, local=s.local, egress_allow=s.egress_allow, ses_from=s.ses_from_address
-    )
+    return step_tools(boto3_client, egress=egress_policy(), ses_from=s.ses_from_address)
 
 
 @cache

@@ -46,6 +46,7 @@ class Settings:
     query_timeout_s: float = 25.0
     rule_query_timeout_s: float = 5.0
     rule_tick_budget_s: float = 15.0
+    aws_endpoint_url: str | None = None  # the local AWS emulator; tenant egress may not reach it
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -85,4 +86,5 @@ class Settings:
             query_timeout_s=float(e.get("QUERY_TIMEOUT_S", "25")),
             rule_query_timeout_s=float(e.get("RULE_QUERY_TIMEOUT_S", "5")),
             rule_tick_budget_s=float(e.get("RULE_TICK_BUDGET_S", "15")),
+            aws_endpoint_url=e.get("AWS_ENDPOINT_URL") or None,
         )

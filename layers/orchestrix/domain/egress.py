@@ -4,9 +4,11 @@ Every address a host name resolves to must pass, so a name that resolves to both
 and a private address is refused. The HTTP client connects to the vetted addresses (not to
 the name again), so a second DNS answer cannot swap in another target between check and use.
 
-Order of the rules: an address inside an allow-listed CIDR passes; link-local
-(169.254.0.0/16, fe80::/10 — where cloud metadata lives) is refused; loopback is refused
-unless `allow_loopback`; private, shared, reserved, multicast and unspecified ranges are
+Order of the rules: a local address (loopback, 0.0.0.0, ::) on one of Orchestrix's own ports
+(`reserved_ports`: the local AWS emulator, the local API gateway and its `/_local/*` routes)
+is always refused, whatever else is allowed; an address inside an allow-listed CIDR passes;
+link-local (169.254.0.0/16, fe80::/10 — where cloud metadata lives) is refused; loopback is
+refused unless `allow_loopback`; private, shared, reserved, multicast and unspecified ranges are
 refused unless `allow_private` or the host name itself is allow-listed.
 """
 
@@ -45,6 +47,14 @@ def system_resolver(host: str) -> list[str]:
     return sorted({str(info[4][0]) for info in infos})
 
 
+def _port(url: str) -> int | None:
+    try:
+        parts = urlsplit(url)
+        return parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    except ValueError:  # a malformed setting names no port to protect
+        return None
+
+
 @dataclass(frozen=True)
 class VettedTarget:
     scheme: str
@@ -59,6 +69,8 @@ class EgressPolicy:
     allow_loopback: bool = False
     allow_private: bool = False
     resolver: Resolver = system_resolver
+    # Ports of Orchestrix's own local endpoints, refused on every local address.
+    reserved_ports: frozenset[int] = frozenset()
     _networks: tuple[IPNetwork, ...] = field(init=False, repr=False)
     _hosts: tuple[str, ...] = field(init=False, repr=False)
 
@@ -77,10 +89,24 @@ class EgressPolicy:
 
     @classmethod
     def for_stage(
-        cls, *, local: bool, allow: Iterable[str] = (), resolver: Resolver = system_resolver
+        cls,
+        *,
+        local: bool,
+        allow: Iterable[str] = (),
+        resolver: Resolver = system_resolver,
+        own_endpoints: Iterable[str | None] = (),
     ) -> EgressPolicy:
-        """Local mode may call loopback (the developer's own services); AWS may not."""
-        return cls(allow=tuple(allow), allow_loopback=local, resolver=resolver)
+        """Local mode may call loopback (the developer's own services); AWS may not. Neither
+        may call `own_endpoints` (URLs of Orchestrix's own services: the AWS emulator holding
+        every tenant's data and functions, the API and its clock) on a local address."""
+        return cls(
+            allow=tuple(allow),
+            allow_loopback=local,
+            resolver=resolver,
+            reserved_ports=frozenset(
+                port for port in (_port(url) for url in own_endpoints if url) if port
+            ),
+        )
 
     def check_url(self, url: str) -> None:
         """Raise EgressDenied unless `url` may be called."""
@@ -99,11 +125,19 @@ class EgressPolicy:
         host = (parts.hostname or "").rstrip(".")
         if not host:
             raise EgressDenied("URL has no host")
+        port = port or (443 if scheme == "https" else 80)
         addresses = self._resolve(host)
         host_allowed = self._host_allowed(host)
         for address in addresses:
+            self._check_reserved(host, address, port)
             self._check_address(host, address, host_allowed)
-        return VettedTarget(scheme, host, port or (443 if scheme == "https" else 80), addresses)
+        return VettedTarget(scheme, host, port, addresses)
+
+    def _check_reserved(self, host: str, address: IPAddress, port: int) -> None:
+        # 0.0.0.0 and :: connect to this host too; any 127/8 address may reach a listener.
+        if port in self.reserved_ports and (address.is_loopback or address.is_unspecified):
+            shown = host if host == str(address) else f"{host} ({address})"
+            raise EgressDenied(f"{shown} port {port} is an Orchestrix service; it is refused")
 
     def _resolve(self, host: str) -> tuple[IPAddress, ...]:
         try:

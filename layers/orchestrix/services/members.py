@@ -6,9 +6,11 @@ import builtins
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
-from orchestrix.domain.errors import Conflict, NotFound, ValidationFailed
+from orchestrix.domain.egress import EgressDenied, EgressPolicy, EgressUnresolvable
+from orchestrix.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from orchestrix.domain.identity import Principal, Role
 from orchestrix.domain.ids import new_id
+from orchestrix.domain.notifications import SECRET_CHANNELS
 from orchestrix.domain.pagination import Page, PageRequest
 from orchestrix.domain.people import Member, MemberSpec, shown
 from orchestrix.ports.clock import Clock
@@ -49,16 +51,19 @@ class MemberService:
         members: Callable[[UnitOfWork], MemberRepository],
         references: Callable[[UnitOfWork], MemberReferences],
         clock: Clock,
+        egress: EgressPolicy | None = None,
     ) -> None:
         self._uow = uow
         self._members = members
         self._references = references
         self._clock = clock
+        self._egress = egress
 
     def create(
         self, principal: Principal, spec: MemberSpec, request_id: str | None = None
     ) -> Member:
         principal.require_role(Role.EDITOR)
+        _check_addresses(spec, self._egress)
         now = self._clock.now()
         member = Member(
             new_id("mem", int(now.timestamp() * 1000)), principal.tenant_id, spec, now, now
@@ -75,6 +80,7 @@ class MemberService:
         self, principal: Principal, member_id: str, spec: MemberSpec, request_id: str | None = None
     ) -> Member:
         principal.require_role(Role.EDITOR)
+        _check_addresses(spec, self._egress)
         with self._uow(principal.tenant_id, principal.actor, request_id) as uow:
             repo = self._members(uow)
             before = repo.shown(member_id)
@@ -116,6 +122,27 @@ class MemberService:
             repo.delete(member_id)
             uow.record("member.delete", "member", member_id, before=audit_view(before))
             uow.commit()
+
+
+def _check_addresses(spec: MemberSpec, egress: EgressPolicy | None) -> None:
+    """Slack/Teams/webhook URLs must pass the egress policy when saved, not only when a page
+    is sent (a refused address would otherwise fail silently at the worst moment). A host
+    that does not resolve now is tolerated: DNS may differ at send time, which checks again."""
+    if egress is None:
+        return
+    errors: list[FieldError] = []
+    for index, method in enumerate(spec.contact_methods):
+        if method.type not in SECRET_CHANNELS:
+            continue
+        try:
+            egress.check_url(method.address)
+        except EgressUnresolvable:
+            continue
+        except EgressDenied as exc:
+            loc = ("body", "contact_methods", index, "address")
+            errors.append(FieldError(loc, f"address refused by the egress policy: {exc.reason}"))
+    if errors:
+        raise ValidationFailed(errors)
 
 
 def _check_subject(repo: MemberRepository, spec: MemberSpec, member_id: str) -> None:

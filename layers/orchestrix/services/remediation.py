@@ -23,6 +23,7 @@ from orchestrix.domain.alerting.rules import AlertRule
 from orchestrix.domain.errors import DomainError, NotFound
 from orchestrix.domain.identity import Principal, Role, system_principal
 from orchestrix.domain.ids import new_id
+from orchestrix.domain.workflow.error_text import error_message
 from orchestrix.ports.clock import Clock
 from orchestrix.ports.events import EventPublisher
 from orchestrix.ports.unit_of_work import UnitOfWorkFactory
@@ -236,6 +237,7 @@ class RemediationService:
     ) -> dict[str, Any]:
         """The remediation itself broke (a Lambda error, a failed start): people take over."""
         remediation, _ = self._load(tenant_id, remediation_id)
+        cause = error_message(cause)  # a Lambda error's JSON: its message, not our stack
         reason = f"{error or 'Error'}: {cause}" if cause else error or "Error"
         return self._hand_over(remediation, RemediationStatus.FAILED, reason[:1000])
 

@@ -15,9 +15,11 @@ from typing import Any, Final
 from pydantic import TypeAdapter
 
 from orchestrix.domain.egress import EgressPolicy
+from orchestrix.domain.workflow.aws_actions import ALLOWED_AWS_ACTIONS
 from orchestrix.domain.workflow.conditions import evaluate
 from orchestrix.domain.workflow.errors import (
     AwsActionFailed,
+    AwsActionNotAllowed,
     HttpStatusError,
     NotifyFailed,
     StepFailed,
@@ -176,6 +178,10 @@ def run_notify_step(
 
 
 def run_aws_step(spec: AwsStep, context: Mapping[str, Any], aws: AwsCaller) -> dict[str, Any]:
+    # Checked again here, not only at save: definitions and versions saved before an action
+    # left the allow-list still compile to state machines that send it.
+    if spec.action not in ALLOWED_AWS_ACTIONS:
+        raise AwsActionNotAllowed(f"aws action {spec.action!r} is not allowed")
     service, operation = spec.action.split(":", 1)
     params = render_value(spec.params, context, strict=True)
     try:

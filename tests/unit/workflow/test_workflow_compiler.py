@@ -64,8 +64,8 @@ def test_http_step_is_a_lambda_task_with_retry_catch_and_its_output_at_steps() -
 
 def test_step_travels_as_json_text_so_tenant_keys_are_never_asl_paths() -> None:
     data = linear(
-        {"id": "act", "type": "aws", "action": "lambda:Invoke",
-         "params": {"FunctionName": "x", "Payload.$": "$$.Execution.Input"}},
+        {"id": "act", "type": "aws", "action": "ecs:UpdateService",
+         "params": {"service": "x", "Payload.$": "$$.Execution.Input"}},
     )  # fmt: skip
 
     payload = compiled(data)["States"]["act"]["Parameters"]["Payload"]

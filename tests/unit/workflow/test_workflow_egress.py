@@ -94,3 +94,59 @@ def test_vet_returns_the_addresses_to_connect_to() -> None:
     assert (target.host, target.port, [str(a) for a in target.addresses]) == (
         "svc.example", 443, ["93.184.216.34"]
     )  # fmt: skip
+
+
+# --- Orchestrix's own local endpoints (the AWS emulator on 4566, the API on 8080 here) ------
+def local_stage(**kwargs: object) -> EgressPolicy:
+    return EgressPolicy.for_stage(
+        local=True,
+        own_endpoints=("http://127.0.0.1:4566", "http://127.0.0.1:8080", None),
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:4566/2015-03-31/functions/api/invocations",
+        "http://127.0.0.1:8080/_local/tick",
+        "http://localhost:4566/",  # a name resolving to loopback (system resolver)
+        "http://0.0.0.0:4566/",  # connects to this host
+        "http://[::1]:8080/",
+        "http://[::ffff:127.0.0.1]:4566/",
+        "http://[::]:4566/",
+        "http://2130706433:4566/",  # 127.0.0.1 as one decimal number
+        "http://0x7f000001:8080/",
+        "http://127.1:4566/",
+        "http://127.0.0.2:8080/",
+    ],
+)
+def test_local_stage_refuses_orchestrix_own_ports_on_every_local_address(url: str) -> None:
+    assert "is an Orchestrix service" in refused(local_stage(), url)
+
+
+def test_own_ports_are_refused_even_when_allow_listed() -> None:
+    policy = local_stage(allow=("127.0.0.0/8", "0.0.0.0/0", "localhost"))
+
+    assert "is an Orchestrix service" in refused(policy, "http://localhost:4566/")
+    assert "is an Orchestrix service" in refused(policy, "http://127.0.0.1:8080/_local/tick")
+
+
+def test_dns_name_pointing_at_the_emulator_is_refused() -> None:
+    policy = EgressPolicy.for_stage(
+        local=True,
+        own_endpoints=("http://127.0.0.1:4566",),
+        resolver=lambda host: ["93.184.216.34", "127.0.0.1"],
+    )
+
+    assert refused(policy, "http://rebind.example:4566/") == (
+        "rebind.example (127.0.0.1) port 4566 is an Orchestrix service; it is refused"
+    )
+
+
+def test_loopback_on_other_ports_still_passes_in_local_mode() -> None:
+    policy = local_stage()
+
+    target = policy.vet("http://127.0.0.1:9000/hook")
+    assert (target.port, [str(a) for a in target.addresses]) == (9000, ["127.0.0.1"])
+    policy.check_url("http://localhost:4567/")

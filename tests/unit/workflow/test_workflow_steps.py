@@ -9,6 +9,7 @@ from pydantic import TypeAdapter
 from orchestrix.domain.egress import EgressDenied, EgressPolicy
 from orchestrix.domain.workflow.errors import (
     AwsActionFailed,
+    AwsActionNotAllowed,
     HttpStatusError,
     NotifyFailed,
     TemplateError,
@@ -192,6 +193,40 @@ def test_aws_error_becomes_aws_action_failed() -> None:
 
     with pytest.raises(AwsActionFailed, match="ecs:UpdateService: ServiceNotFound"):
         run_step(event(step), StepTools(egress=PUBLIC, http_client=FakeHttp(), aws=aws))
+
+
+@pytest.mark.parametrize(
+    "action", ["lambda:Invoke", "states:StartExecution", "secretsmanager:GetSecretValue",
+               "ssm:SendCommand", "lambda:PutFunctionConcurrency", "rds-data:ExecuteStatement"]
+)  # fmt: skip
+def test_aws_step_saved_before_the_allow_list_shrank_is_refused_at_run_time(action: str) -> None:
+    # given a step event as a state machine compiled from an old definition sends it
+    called: list[str] = []
+
+    def aws(service: str, operation: str, params: Any) -> dict[str, Any]:
+        called.append(f"{service}:{operation}")
+        return {}
+
+    forged = {"tenant_id": "a", "roles": "admin"}
+    params = {"FunctionName": "orchestrix-dev-api", "Payload": json.dumps(forged)}
+    step = {"id": "x", "type": "aws", "action": action, "params": params}
+
+    # when the step Lambda runs it, then it is refused before any AWS call
+    with pytest.raises(AwsActionNotAllowed, match=f"aws action '{action}' is not allowed"):
+        run_step(event(step), StepTools(egress=PUBLIC, http_client=FakeHttp(), aws=aws))
+    assert called == []
+
+
+def test_step_tools_refuse_an_action_outside_the_table_before_building_a_client() -> None:
+    from orchestrix.adapters.aws.workflow_tools import step_tools
+
+    clients: list[str] = []
+    tools = step_tools(lambda service: clients.append(service), egress=PUBLIC, ses_from=None)
+    assert tools.aws is not None
+
+    with pytest.raises(AwsActionNotAllowed):
+        tools.aws("lambda", "Invoke", {"FunctionName": "orchestrix-dev-api"})
+    assert clients == []
 
 
 def test_condition_and_approval_steps_evaluate_and_render() -> None:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from orchestrix.domain.workflow.error_text import error_message, without_traces
 from orchestrix.domain.workflow.execution import StepRun
 
 _FAILED = {
@@ -92,17 +93,9 @@ def _output(event: Mapping[str, Any], step_id: str) -> Any:
     except ValueError:
         return None
     steps = state.get("steps") if isinstance(state, dict) else None
-    return steps.get(step_id) if isinstance(steps, dict) else None
+    return without_traces(steps.get(step_id)) if isinstance(steps, dict) else None
 
 
 def _cause(raw: Any) -> Any:
     """A Lambda error's cause is the runtime's JSON; show its message, not the stack."""
-    if not isinstance(raw, str):
-        return raw
-    try:
-        parsed = json.loads(raw)
-    except ValueError:
-        return raw
-    if isinstance(parsed, dict) and "errorMessage" in parsed:
-        return parsed["errorMessage"]
-    return parsed
+    return error_message(raw)

@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 
 from orchestrix.adapters.aws.execution_history import step_runs
 from orchestrix.adapters.aws.state_machines import stage_prefix
+from orchestrix.domain.workflow.error_text import error_message, without_traces
 from orchestrix.domain.workflow.execution import EngineExecution, StepRun
 from orchestrix.ports.workflow_engine import ExecutionGone, TokenRefused
 
@@ -78,11 +79,12 @@ class StepFunctionsEngine:
                 raise ExecutionGone(execution_arn) from exc
             raise
         output = described.get("output")
+        cause = error_message(described.get("cause"))  # never store a stack trace
         return EngineExecution(
             status=str(described["status"]),
-            output=json.loads(output) if output else None,
+            output=without_traces(json.loads(output)) if output else None,
             error=described.get("error"),
-            cause=described.get("cause"),
+            cause=None if cause is None else str(cause),
             stopped_at=described.get("stopDate"),
         )
 

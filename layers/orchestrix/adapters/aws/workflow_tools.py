@@ -10,16 +10,17 @@ from botocore import xform_name
 
 from orchestrix.adapters.http_client import send
 from orchestrix.domain.egress import EgressPolicy
-from orchestrix.domain.workflow.errors import NotifyFailed
+from orchestrix.domain.workflow.aws_actions import AWS_STEP_ACTIONS
+from orchestrix.domain.workflow.errors import AwsActionNotAllowed, NotifyFailed
 from orchestrix.services.workflow_steps import StepTools
 
 ClientFactory = Callable[[str], Any]
 
 
-def step_tools(
-    clients: ClientFactory, *, local: bool, egress_allow: tuple[str, ...], ses_from: str | None
-) -> StepTools:
+def step_tools(clients: ClientFactory, *, egress: EgressPolicy, ses_from: str | None) -> StepTools:
     def aws(service: str, operation: str, params: Mapping[str, Any]) -> Mapping[str, Any]:
+        if f"{service}:{operation}" not in AWS_STEP_ACTIONS:  # the last gate before boto3
+            raise AwsActionNotAllowed(f"aws action {service}:{operation} is not allowed")
         result: Mapping[str, Any] = getattr(clients(service), xform_name(operation))(**params)
         return result
 
@@ -36,7 +37,7 @@ def step_tools(
         clients("sns").publish(PhoneNumber=phone, Message=message)
 
     return StepTools(
-        egress=EgressPolicy.for_stage(local=local, allow=egress_allow),
+        egress=egress,
         http_client=send,
         aws=aws,
         send_email=send_email,

@@ -67,7 +67,9 @@ def _notifications(uow: UnitOfWork) -> Any:
 
 
 def member_service() -> MemberService:
-    return MemberService(bootstrap.unit_of_work, _members, _schedules, bootstrap.clock())
+    return MemberService(
+        bootstrap.unit_of_work, _members, _schedules, bootstrap.clock(), bootstrap.egress_policy()
+    )
 
 
 def team_service() -> TeamService:
@@ -87,11 +89,10 @@ def channel_sender() -> Sender:
     from orchestrix.adapters.notify.sns import SnsSmsSender
     from orchestrix.adapters.notify.teams import TeamsSender
     from orchestrix.adapters.notify.webhook import WebhookSender
-    from orchestrix.domain.egress import EgressPolicy
 
     s = bootstrap.settings()
     # The same policy as workflow http steps: loopback only in the local runtime.
-    egress = EgressPolicy.for_stage(local=s.local, allow=s.egress_allow)
+    egress = bootstrap.egress_policy()
     return ChannelSender(
         {
             "slack": SlackSender(http_client.send, egress),

@@ -1,5 +1,6 @@
 """Workflow definitions: models, validation, templates and condition semantics."""
 
+from orchestrix.domain.workflow.aws_actions import ALLOWED_AWS_ACTIONS
 from orchestrix.domain.workflow.errors import (
     AwsActionFailed,
     ErrorDetail,
@@ -11,7 +12,7 @@ from orchestrix.domain.workflow.errors import (
     TemplateError,
     WorkflowInvalid,
 )
-from orchestrix.domain.workflow.model import ALLOWED_AWS_ACTIONS, Step, WorkflowDefinition
+from orchestrix.domain.workflow.model import Step, WorkflowDefinition
 from orchestrix.domain.workflow.validation import parse_workflow
 
 __all__ = [

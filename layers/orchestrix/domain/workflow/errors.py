@@ -59,6 +59,11 @@ class AwsActionFailed(StepFailed):
     """The AWS remediation call returned an error."""
 
 
+class AwsActionNotAllowed(Exception):
+    """The step names an action outside the allow-list (a definition saved before the list
+    shrank): refused before any AWS call, and never retried."""
+
+
 # Errors worth retrying under a step's `retry`. Template and egress errors are not: the same
 # input fails the same way every time.
 RETRYABLE_ERRORS: tuple[str, ...] = (

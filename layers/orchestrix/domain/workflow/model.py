@@ -20,18 +20,6 @@ ValuePath = Annotated[
     Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*$"),
 ]
 
-ALLOWED_AWS_ACTIONS: tuple[str, ...] = (
-    "autoscaling:SetDesiredCapacity",
-    "ec2:RebootInstances",
-    "ec2:StartInstances",
-    "ec2:StopInstances",
-    "ecs:UpdateService",
-    "lambda:Invoke",
-    "rds:RebootDBInstance",
-    "ssm:SendCommand",
-    "ssm:StartAutomationExecution",
-)
-
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)

@@ -10,9 +10,9 @@ from pydantic import ValidationError
 
 from orchestrix.domain.egress import EgressDenied, EgressPolicy, EgressUnresolvable
 from orchestrix.domain.workflow import graph
+from orchestrix.domain.workflow.aws_actions import ALLOWED_AWS_ACTIONS
 from orchestrix.domain.workflow.errors import ErrorDetail, TemplateError, WorkflowInvalid
 from orchestrix.domain.workflow.model import (
-    ALLOWED_AWS_ACTIONS,
     STEP_TYPES,
     AnyStep,
     AwsStep,

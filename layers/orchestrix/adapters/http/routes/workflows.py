@@ -14,6 +14,7 @@ from orchestrix import bootstrap
 from orchestrix.adapters.http.context import current_principal, current_request_id
 from orchestrix.adapters.http.routes.api_keys import CursorParam, Limit, page_request
 from orchestrix.domain.pagination import DEFAULT_LIMIT
+from orchestrix.domain.workflow.error_text import error_message, without_traces
 from orchestrix.domain.workflow.execution import (
     Approval,
     Execution,
@@ -104,7 +105,11 @@ class StepOut(BaseModel):
 
     @classmethod
     def of(cls, run: StepRun) -> StepOut:
-        return cls(**vars(run))
+        shown = vars(run) | {
+            "output": without_traces(run.output),
+            "error": without_traces(run.error),
+        }
+        return cls(**shown)
 
 
 class ApprovalOut(BaseModel):
@@ -152,15 +157,21 @@ class ExecutionOut(BaseModel):
             workflow_version=execution.workflow_version,
             status=status or execution.status,
             input=execution.input,
-            output=execution.output,
+            # Executions stored before causes were cleaned may still hold a stack trace.
+            output=without_traces(execution.output),
             error=execution.error,
-            cause=execution.cause,
+            cause=_cause(execution.cause),
             started_by=execution.started_by,
             started_at=execution.started_at,
             finished_at=execution.finished_at,
             cancel_reason=execution.cancel_reason,
             reject_reason=execution.reject_reason,
         )
+
+
+def _cause(cause: str | None) -> str | None:
+    shown = error_message(cause)
+    return None if shown is None else str(shown)
 
 
 class ExecutionDetail(ExecutionOut):
