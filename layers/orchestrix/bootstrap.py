@@ -224,9 +224,22 @@ def egress_policy() -> EgressPolicy:
     from orchestrix.domain.egress import EgressPolicy
 
     s = settings()
-    return EgressPolicy.for_stage(
-        local=s.local, allow=s.egress_allow, own_endpoints=(s.aws_endpoint_url, s.public_url)
-    )
+    own = (s.aws_endpoint_url, s.public_url, _database_endpoint(s.database_url))
+    return EgressPolicy.for_stage(local=s.local, allow=s.egress_allow, own_endpoints=own)
+
+
+def _database_endpoint(url: str | None) -> str | None:
+    """A TCP PostgreSQL on loopback (DATABASE_URL) is as off-limits to tenants as the API."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url or "")
+        port = parts.port or 5432
+    except ValueError:
+        return None
+    if parts.scheme not in ("postgres", "postgresql") or not parts.hostname:
+        return None  # key=value DSNs and Unix sockets (pgserver) have no port to reserve
+    return f"http://{parts.hostname}:{port}"
 
 
 def workflow_service() -> WorkflowService:

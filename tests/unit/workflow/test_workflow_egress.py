@@ -150,3 +150,19 @@ def test_loopback_on_other_ports_still_passes_in_local_mode() -> None:
     target = policy.vet("http://127.0.0.1:9000/hook")
     assert (target.port, [str(a) for a in target.addresses]) == (9000, ["127.0.0.1"])
     policy.check_url("http://localhost:4567/")
+
+
+def test_local_postgres_of_database_url_is_an_own_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A developer's TCP PostgreSQL holds every tenant's rows: tenants' URLs may not reach it.
+    from orchestrix import bootstrap
+    from orchestrix.settings import Settings
+
+    settings = Settings.from_env(
+        {"ORCHESTRIX_LOCAL": "1", "DATABASE_URL": "postgresql://app:pw@127.0.0.1:6543/orx"}
+    )
+    monkeypatch.setattr(bootstrap, "settings", lambda: settings)
+
+    assert "is an Orchestrix service" in refused(
+        bootstrap.egress_policy(), "http://127.0.0.1:6543/"
+    )
+    assert bootstrap.egress_policy().vet("http://127.0.0.1:9000/").port == 9000
