@@ -105,7 +105,7 @@ class Functions(Construct):
         env = {
             "ORCHESTRIX_STAGE": config.stage,
             "DB_SECRET_ARN": p.database.secret.secret_arn,
-            "DB_HOST": p.database.proxy.endpoint,
+            "DB_HOST": p.database.host,
             "DB_NAME": p.database.name,
             "EVENT_BUS_NAME": p.events.bus.event_bus_name,
             "SCHEDULE_GROUP_NAME": p.events.schedule_group.schedule_group_name,

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from orchestrix.adapters.postgres.metric_store import PostgresMetricStore
     from orchestrix.ports.clock import Clock
     from orchestrix.ports.events import EventPublisher
-    from orchestrix.ports.scheduler import OneTimeScheduler
+    from orchestrix.ports.scheduler import EvaluationSchedule, OneTimeScheduler
     from orchestrix.ports.unit_of_work import UnitOfWork
     from orchestrix.ports.workflow_engine import WorkflowEngine
     from orchestrix.services.api_keys import ApiKeyService
@@ -197,6 +197,21 @@ def one_time_scheduler() -> OneTimeScheduler:
     return EventBridgeOneTimeScheduler(
         boto3_client("scheduler"), s.schedule_group_name, role, function_arn
     )
+
+
+def evaluation_schedule() -> EvaluationSchedule:
+    """The rule evaluation schedule's switch: the local scheduler's when running locally
+    (`schedule_switches` override), else the stage's EventBridge Scheduler schedule."""
+    from orchestrix import wiring
+
+    name = next(s.name for s in wiring.SCHEDULES if s.while_rules_exist)
+    switches = _overrides.get("schedule_switches")
+    if switches is not None:
+        return switches.schedule(name)  # type: ignore[no-any-return]
+    from orchestrix.adapters.aws.scheduler import EventBridgeRecurringSchedule
+
+    group = settings().schedule_group_name  # the stage prefix: schedules are <prefix>-<name>
+    return EventBridgeRecurringSchedule(boto3_client("scheduler"), group, f"{group}-{name}")
 
 
 # --- workflows and executions ---------------------------------------------------------
