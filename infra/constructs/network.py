@@ -30,6 +30,7 @@ CAPABILITY_ENDPOINTS: dict[str, tuple[str, _Svc]] = {
     "database": ("SecretsManager", _Svc.SECRETS_MANAGER),
     "events:put": ("EventBridge", _Svc.EVENTBRIDGE),
     "scheduler:manage": ("Scheduler", _Svc("scheduler")),
+    "scheduler:toggle": ("Scheduler", _Svc("scheduler")),
     "states:start": ("StepFunctions", _Svc.STEP_FUNCTIONS),
     "states:callback": ("StepFunctions", _Svc.STEP_FUNCTIONS),
     "sns:publish": ("Sns", _Svc.SNS),

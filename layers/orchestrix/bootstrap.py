@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from orchestrix.adapters.auth.oidc import JwtVerifier
     from orchestrix.adapters.postgres.database import Database
     from orchestrix.adapters.postgres.metric_store import PostgresMetricStore
+    from orchestrix.adapters.secrets import DatabaseSecret
     from orchestrix.ports.clock import Clock
     from orchestrix.ports.events import EventPublisher
     from orchestrix.ports.scheduler import EvaluationSchedule, OneTimeScheduler
@@ -85,18 +86,20 @@ def boto3_client(service: str) -> Any:
 
 
 def _dsn(s: Settings) -> str:
+    """Where the database is; on AWS without user/password, which `_login` supplies."""
     if s.database_url:
         return s.database_url
     if not (s.db_secret_arn and s.db_host):
         raise RuntimeError("set DATABASE_URL, or DB_SECRET_ARN and DB_HOST")
-    import json
-    from urllib.parse import quote
+    return f"postgresql://{s.db_host}:5432/{s.db_name}?sslmode=require"
 
-    secret = json.loads(
-        boto3_client("secretsmanager").get_secret_value(SecretId=s.db_secret_arn)["SecretString"]
-    )
-    user, password = quote(secret["username"]), quote(secret["password"])
-    return f"postgresql://{user}:{password}@{s.db_host}:5432/{s.db_name}?sslmode=require"
+
+def _login(s: Settings) -> DatabaseSecret | None:
+    if s.database_url or not s.db_secret_arn:
+        return None
+    from orchestrix.adapters.secrets import DatabaseSecret
+
+    return DatabaseSecret(boto3_client("secretsmanager"), s.db_secret_arn)
 
 
 @cache
@@ -106,7 +109,7 @@ def database() -> Database:
     from orchestrix.adapters.postgres.database import Database
 
     s = settings()
-    return Database(_dsn(s), max_size=s.db_pool_size)
+    return Database(_dsn(s), max_size=s.db_pool_size, login=_login(s))
 
 
 def unit_of_work(tenant_id: str, actor: str, request_id: str | None = None) -> UnitOfWork:
@@ -206,6 +209,10 @@ def evaluation_schedule() -> EvaluationSchedule:
 
     name = next(s.name for s in wiring.SCHEDULES if s.while_rules_exist)
     switches = _overrides.get("schedule_switches")
+    if switches is None and settings().local:  # a local process without the local scheduler
+        from orchestrix.local.scheduler import ScheduleSwitches
+
+        switches = _overrides.setdefault("schedule_switches", ScheduleSwitches(clock()))
     if switches is not None:
         return switches.schedule(name)  # type: ignore[no-any-return]
     from orchestrix.adapters.aws.scheduler import EventBridgeRecurringSchedule

@@ -22,6 +22,7 @@ Capability = Literal[
     "database",  # connect to the Aurora cluster endpoint (secret read)
     "events:put",  # PutEvents on the orchestrix bus
     "scheduler:manage",  # create/delete one-time schedules in the orchestrix group
+    "scheduler:toggle",  # enable/disable the rule evaluation schedule (while_rules_exist)
     "states:start",  # start/stop/describe executions of orchestrix state machines
     "states:callback",  # SendTaskSuccess/Failure for approvals
     "ses:send",
@@ -115,6 +116,7 @@ FUNCTIONS: tuple[Function, ...] = (
         "housekeeping",
         "Daily clean-up: purges API keys revoked or expired more than 30 days ago",
         timeout_s=120,
+        capabilities=("database", "scheduler:toggle"),
         reserved_concurrency=1,
     ),
     # --- workflows ---
@@ -188,7 +190,7 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         "alerts",
         "Alert rules, alerts, silences and the Alertmanager v2 silence API",
-        capabilities=("database", "events:put"),
+        capabilities=("database", "events:put", "scheduler:toggle"),
     ),
     Function(
         "alert_intake",
@@ -200,7 +202,7 @@ FUNCTIONS: tuple[Function, ...] = (
         "Evaluates every tenant's due alert rule groups once a minute",
         memory_mb=1769,  # one full vCPU: the PromQL evaluation is CPU-bound
         timeout_s=55,
-        capabilities=("database", "events:put", "states:start"),
+        capabilities=("database", "events:put", "states:start", "scheduler:toggle"),
         reserved_concurrency=1,
     ),
     # --- auto-remediation ---

@@ -18,6 +18,7 @@ from typing import Any
 from orchestrix import wiring
 from orchestrix.adapters.clock import AdjustableClock
 from orchestrix.local.one_time import DueSchedule, MotoOneTimeSchedules
+from orchestrix.ports.clock import Clock
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ class ScheduleSwitches:
     functions the scheduler is running, so it has its own lock, not the scheduler's.
     """
 
-    def __init__(self, clock: AdjustableClock) -> None:
+    def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._lock = threading.Lock()
         self._disabled: set[str] = set()

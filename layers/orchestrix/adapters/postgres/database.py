@@ -4,12 +4,51 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any, Protocol
 
 import psycopg
 from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool
 
 APP_ROLE = "orchestrix_app"
+# invalid_password; libpq often reports a failed login without a SQLSTATE, hence the text too
+_AUTH_FAILED_STATES = ("28P01", "28000")
+_AUTH_FAILED_TEXT = "password authentication failed"
+
+
+class Login(Protocol):
+    """Where user/password come from when they are not in the DSN (Secrets Manager)."""
+
+    def login(self) -> dict[str, str]: ...
+
+    def refresh(self, refused: dict[str, str]) -> dict[str, str]:
+        """The login again, read anew unless another connection already did since
+        `refused` was handed out."""
+        ...
+
+
+def is_auth_failure(error: psycopg.OperationalError) -> bool:
+    return error.sqlstate in _AUTH_FAILED_STATES or _AUTH_FAILED_TEXT in str(error)
+
+
+class _RetryLoginConnection(psycopg.Connection[TupleRow]):
+    """A connection whose login re-reads the secret once when the cached password is refused
+    (the secret was rotated while this container was warm). Subclassed per Database."""
+
+    login_source: Login | None = None
+
+    @classmethod
+    def connect(cls, conninfo: str = "", **kwargs: Any) -> _RetryLoginConnection:
+        source = cls.login_source
+        if source is None:
+            return super().connect(conninfo, **kwargs)
+        login = source.login()
+        try:
+            return super().connect(conninfo, **{**kwargs, **login})
+        except psycopg.OperationalError as error:
+            if not is_auth_failure(error):
+                raise
+        return super().connect(conninfo, **{**kwargs, **source.refresh(login)})
 
 
 class Database:
@@ -20,11 +59,24 @@ class Database:
     application does while a single secret serves both purposes.
     """
 
-    def __init__(self, dsn: str, *, max_size: int = 4, app_role: str | None = APP_ROLE) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        max_size: int = 4,
+        app_role: str | None = APP_ROLE,
+        login: Login | None = None,
+    ) -> None:
+        """`login`: user/password kept outside the DSN (AWS: the Secrets Manager secret),
+        re-read when a new connection's login fails."""
         self.dsn = dsn
         self._app_role = app_role
+        connection_class = type(
+            "OrchestrixConnection", (_RetryLoginConnection,), {"login_source": login}
+        )
         self.pool = ConnectionPool(
             dsn,
+            connection_class=connection_class,
             min_size=1,
             max_size=max_size,
             configure=self._configure,
