@@ -85,13 +85,20 @@ def boto3_client(service: str) -> Any:
         return boto3.client(service)  # type: ignore[call-overload]
 
 
+# Aurora pauses only when no connection is open, and a frozen Lambda container keeps its
+# pooled connection open: the server ends sessions idle for a minute (the pool reconnects
+# on the next use), so an idle stage has no connection 60 s after its last request.
+IDLE_SESSION_TIMEOUT_MS = 60_000
+
+
 def _dsn(s: Settings) -> str:
     """Where the database is; on AWS without user/password, which `_login` supplies."""
     if s.database_url:
         return s.database_url
     if not (s.db_secret_arn and s.db_host):
         raise RuntimeError("set DATABASE_URL, or DB_SECRET_ARN and DB_HOST")
-    return f"postgresql://{s.db_host}:5432/{s.db_name}?sslmode=require"
+    options = f"-c%20idle_session_timeout%3D{IDLE_SESSION_TIMEOUT_MS}"
+    return f"postgresql://{s.db_host}:5432/{s.db_name}?sslmode=require&options={options}"
 
 
 def _login(s: Settings) -> DatabaseSecret | None:

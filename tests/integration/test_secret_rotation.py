@@ -16,11 +16,13 @@ import psycopg
 import pytest
 from moto import mock_aws
 
+from orchestrix import bootstrap
 from orchestrix.adapters.clock import AdjustableClock
 from orchestrix.adapters.postgres import migrations
 from orchestrix.adapters.postgres.database import Database
 from orchestrix.adapters.postgres.unit_of_work import PostgresUnitOfWork
 from orchestrix.adapters.secrets import DatabaseSecret
+from orchestrix.settings import Settings
 
 USER = "rotated_owner"
 
@@ -120,3 +122,21 @@ def test_next_unit_of_work_logs_in_with_the_rotated_password(
     # The old password is really refused (the test would prove nothing otherwise)
     with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
         psycopg.connect(dsn, password="first").close()
+
+
+def test_aws_sessions_end_when_idle_so_that_aurora_can_pause(database_url: str) -> None:
+    # The DSN functions build on AWS: TLS, no password in it, idle sessions ended by the server
+    aws = bootstrap._dsn(Settings(db_secret_arn="arn:secret", db_host="db.example.com"))
+    params = psycopg.conninfo.conninfo_to_dict(aws)
+    assert params["sslmode"] == "require"
+    assert "password" not in params
+
+    # PostgreSQL applies those options to the session (checked on the real server)
+    local = psycopg.conninfo.make_conninfo(database_url, options=params["options"])
+    db = Database(local, max_size=1)
+    try:
+        with db.connection() as conn:
+            row = conn.execute("SHOW idle_session_timeout").fetchone()
+    finally:
+        db.close()
+    assert row == ("1min",)
