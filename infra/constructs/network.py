@@ -72,6 +72,14 @@ class Network(Construct):
         self.vpc = self._build_vpc(config)
         self.endpoint_names = self._build_endpoints(functions) if self.endpoints else []
         self.nat_instances = self._encrypt_nat_instance_volumes()
+        if self.nat_instance is not None:
+            # OUTBOUND_ONLY opens nothing inbound: forwarding needs the private subnets' traffic
+            # in (from inside the VPC only; nothing from the internet).
+            self.nat_instance.security_group.add_ingress_rule(
+                ec2.Peer.ipv4(self.vpc.vpc_cidr_block),
+                ec2.Port.all_traffic(),
+                "private subnets through the NAT instance",
+            )
         self._build_flow_log(retention)
 
     def _nat_provider(self, config: StageConfig) -> tuple[ec2.NatProvider, int]:

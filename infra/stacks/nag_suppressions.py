@@ -127,6 +127,7 @@ def _network(stack: OrchestrixStack) -> None:
     acknowledge(
         stack.network.vpc,
         "AwsSolutions-EC23",
-        "Interface endpoint security groups admit HTTPS from the VPC CIDR only; cdk-nag cannot "
-        "evaluate the CIDR because it is a CloudFormation reference.",
+        "Interface endpoint security groups admit HTTPS, and the NAT instance's security group "
+        "forwarded traffic, from the VPC CIDR only; cdk-nag cannot evaluate the CIDR because "
+        "it is a CloudFormation reference.",
     )

@@ -28,6 +28,16 @@ def test_default_profile_has_a_nat_instance_and_no_paid_endpoints(dev: Built) ->
     assert instance["Properties"]["InstanceType"] == "t4g.nano"
     assert instance["Properties"]["SourceDestCheck"] is False
     assert instance["Properties"]["BlockDeviceMappings"][0]["Ebs"]["Encrypted"] is True
+    # It forwards what the private subnets send it, and admits nothing from elsewhere
+    (group,) = instance["Properties"]["SecurityGroupIds"]
+    (sg,) = [v["Properties"] for k, v in dev.of_type("AWS::EC2::SecurityGroup").items()
+             if k == group["Fn::GetAtt"][0]]  # fmt: skip
+    (vpc_id,) = dev.of_type("AWS::EC2::VPC")
+    assert sg["SecurityGroupIngress"] == [{
+        "CidrIp": {"Fn::GetAtt": [vpc_id, "CidrBlock"]},
+        "Description": "private subnets through the NAT instance",
+        "IpProtocol": "-1",
+    }]  # fmt: skip
     assert dev.of_type("AWS::EC2::NatGateway") == {}
     assert [e.get("VpcEndpointType", "Gateway") for e in endpoints] == ["Gateway"]
     assert ".s3" in json.dumps(endpoints[0]["ServiceName"])
