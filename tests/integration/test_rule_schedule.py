@@ -62,7 +62,7 @@ def test_schedule_is_on_only_while_a_tenant_has_an_enabled_rule(
     scheduler: Any, uow: Any, clock: Any, tenant: str
 ) -> None:
     switch = RuleScheduleService(uow, repos, EventBridgeRecurringSchedule(scheduler, GROUP, NAME))
-    rules = RuleService(uow, repos, clock, schedule=switch)
+    rules = RuleService(uow, repos, clock, schedule=lambda: switch)
     tenants = lambda: [tenant]  # noqa: E731 - this test's tenant stands for "every tenant"
 
     # No rules anywhere: the evaluator's settle switches its own schedule off

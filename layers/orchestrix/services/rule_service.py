@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from orchestrix.domain.alerting.rules import SEVERITIES, AlertRule
@@ -69,8 +70,10 @@ class RuleService:
         uow: UnitOfWorkFactory,
         repos: ReposFactory,
         clock: Clock,
-        schedule: RuleScheduleService | None = None,
+        schedule: Callable[[], RuleScheduleService] | None = None,
     ) -> None:
+        """`schedule`: builds the evaluation schedule's switch, only when a write needs it
+        (reads need no Scheduler client)."""
         self._uow = uow
         self._repos = repos
         self._clock = clock
@@ -79,7 +82,7 @@ class RuleService:
     def _rules_saved(self, rules: list[AlertRule]) -> None:
         """After the commit: an enabled rule needs the evaluation schedule on."""
         if self._schedule is not None and any(rule.enabled for rule in rules):
-            self._schedule.rules_added()
+            self._schedule().rules_added()
 
     def _new(self, principal: Principal, d: RuleDraft) -> AlertRule:
         now = self._clock.now()

@@ -54,7 +54,7 @@ def rule_schedule_service() -> RuleScheduleService:
 
 def rule_service() -> RuleService:
     return RuleService(
-        bootstrap.unit_of_work, repos, bootstrap.clock(), schedule=rule_schedule_service()
+        bootstrap.unit_of_work, repos, bootstrap.clock(), schedule=rule_schedule_service
     )
 
 
