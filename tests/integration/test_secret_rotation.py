@@ -140,3 +140,27 @@ def test_aws_sessions_end_when_idle_so_that_aurora_can_pause(database_url: str) 
     finally:
         db.close()
     assert row == ("1min",)
+
+
+def test_migrations_get_a_dsn_that_logs_in_with_the_current_secret(
+    password_server: tuple[str, str], secrets: Any
+) -> None:
+    # The migrate function opens its own connection: the pool's login must reach it, also
+    # after a rotation this container has not seen yet.
+    root, dsn = password_server
+    with psycopg.connect(root, autocommit=True) as conn:
+        conn.execute(f"ALTER ROLE {USER} PASSWORD 'second'")
+    arn = secrets.create_secret(
+        Name="orchestrix-it/db/migrate",
+        SecretString=json.dumps({"username": USER, "password": "second"}),
+    )["ARN"]
+    db = Database(dsn, max_size=1, login=DatabaseSecret(secrets, arn))
+    assert migrations.apply(db.owner_conninfo()) == []  # already applied, but logged in
+
+    with psycopg.connect(root, autocommit=True) as conn:
+        conn.execute(f"ALTER ROLE {USER} PASSWORD 'third'")
+    secrets.put_secret_value(
+        SecretId=arn, SecretString=json.dumps({"username": USER, "password": "third"})
+    )
+
+    assert migrations.apply(db.owner_conninfo()) == []

@@ -70,6 +70,7 @@ class Database:
         """`login`: user/password kept outside the DSN (AWS: the Secrets Manager secret),
         re-read when a new connection's login fails."""
         self.dsn = dsn
+        self._login = login
         self._app_role = app_role
         connection_class = type(
             "OrchestrixConnection", (_RetryLoginConnection,), {"login_source": login}
@@ -89,6 +90,22 @@ class Database:
         if self._app_role:
             conn.execute(f"SET ROLE {self._app_role}")
         conn.commit()
+
+    def owner_conninfo(self) -> str:
+        """The DSN with the login in it, for code that opens its own connection as the owner
+        (migrations). On AWS the DSN itself carries no password: it comes from the secret."""
+        source = self._login
+        if source is None:
+            return self.dsn
+        login = source.login()
+        try:
+            with psycopg.connect(psycopg.conninfo.make_conninfo(self.dsn, **login)):
+                pass
+        except psycopg.OperationalError as error:
+            if not is_auth_failure(error):
+                raise
+            login = source.refresh(login)  # rotated since this container read it
+        return psycopg.conninfo.make_conninfo(self.dsn, **login)
 
     def open(self, wait_seconds: float = 10.0) -> None:
         self.pool.open(wait=True, timeout=wait_seconds)
