@@ -114,7 +114,7 @@ def load(get: Callable[[str], Any], env: dict[str, str] | None = None) -> StageC
         raise ConfigError(
             f"context 'profile'={profile!r} is unknown: use 'default' or 'production'"
         )
-    if get("dbIamAuth") not in (None, "", False, "false"):
+    if _bool(get, "dbIamAuth", False):
         # Removed: functions authenticate with the rotated secret, re-read on auth failure.
         raise ConfigError(
             "context 'dbIamAuth' is no longer supported: functions use the Secrets Manager "
