@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 MetricsBackend = Literal["postgres", "timestream"]
+# default: the cheapest stage that works (NAT instance, no interface endpoints, Aurora pauses);
+# production: NAT gateway per AZ, interface endpoints, Aurora never below 0.5 ACU.
+Profile = Literal["default", "production"]
 
 # CloudWatch Logs accepts only these retention periods (days).
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
@@ -42,14 +45,14 @@ class StageConfig:
     event_archive_days: int = 30
     metrics_memory_retention_hours: int = 24
     metrics_magnetic_retention_days: int = 395
-    aurora_min_acu: float = 0.5
+    profile: Profile = "default"
+    aurora_min_acu: float = 0.0
     aurora_max_acu: float = 4.0
     deletion_protection: bool = True
-    db_iam_auth: bool = False
     bedrock_model_id: str = ""
     ses_from_address: str = ""
     egress_allow: str = ""
-    nat_gateways: int | None = None  # None: one NAT only when a function needs the internet
+    nat_gateways: int | None = None  # None: a NAT instance (default), one gateway per AZ (prod)
     authorizer_cache_seconds: int | None = None  # None: wiring.AUTHORIZER_CACHE_SECONDS
     throttle_rate: int = 100
     throttle_burst: int = 200
@@ -106,7 +109,19 @@ def load(get: Callable[[str], Any], env: dict[str, str] | None = None) -> StageC
             f"context 'logRetentionDays'={log_days} is not a CloudWatch retention "
             f"({', '.join(map(str, LOG_RETENTION_DAYS))})"
         )
-    min_acu = _acu(get, "auroraMinAcu", 0.5)
+    profile = _text(get, "profile") or "default"
+    if profile not in ("default", "production"):
+        raise ConfigError(
+            f"context 'profile'={profile!r} is unknown: use 'default' or 'production'"
+        )
+    if _bool(get, "dbIamAuth", False):
+        # Removed: functions authenticate with the rotated secret, re-read on auth failure.
+        raise ConfigError(
+            "context 'dbIamAuth' is no longer supported: functions use the Secrets Manager "
+            "password (rotated, re-read on authentication failure); remove the key"
+        )
+    production = profile == "production"
+    min_acu = _acu(get, "auroraMinAcu", 0.5 if production else 0.0)
     max_acu = _acu(get, "auroraMaxAcu", 4.0)
     if max_acu < max(min_acu, 1.0):
         raise ConfigError(
@@ -134,14 +149,15 @@ def load(get: Callable[[str], Any], env: dict[str, str] | None = None) -> StageC
         event_archive_days=_int(get, "eventArchiveDays", 30, 0, 3650),
         metrics_memory_retention_hours=_int(get, "metricsMemoryRetentionHours", 24, 1, 8766),
         metrics_magnetic_retention_days=_int(get, "metricsRetentionDays", 395, 1, 73000),
+        profile="production" if production else "default",
         aurora_min_acu=min_acu,
         aurora_max_acu=max_acu,
         deletion_protection=_bool(get, "deletionProtection", True),
-        db_iam_auth=_bool(get, "dbIamAuth", False),
         bedrock_model_id=_text(get, "bedrockModelId"),
         ses_from_address=ses_from,
         egress_allow=_text(get, "egressAllow"),
-        nat_gateways=None if nat is None else _int(get, "natGateways", 0, 0, 3),
+        # 0 is refused: without interface endpoints or NAT no function reaches Secrets Manager.
+        nat_gateways=None if nat is None else _int(get, "natGateways", 1, 1, 2),
         authorizer_cache_seconds=(
             None
             if get("authorizerCacheSeconds") is None

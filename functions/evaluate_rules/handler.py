@@ -4,7 +4,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from orchestrix import bootstrap
-from orchestrix.adapters.postgres.alerting_components import evaluation_service
+from orchestrix.adapters.postgres.alerting_components import (
+    evaluation_service,
+    rule_schedule_service,
+)
 from orchestrix.observability import logger
 
 
@@ -32,5 +35,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         summary["tenants"] += 1
         summary["rules"] += report.rules_evaluated
         summary["errors"] += len(report.rule_errors)
+    if summary["rules"] == 0 and not summary["errors"]:
+        # Nothing was due: if no tenant has an enabled rule at all, switch this schedule off
+        # so that the database can pause (the rule service switches it back on).
+        summary["schedule_enabled"] = rule_schedule_service().settle(bootstrap.tenant_ids)
     logger.info("rules evaluated", extra=summary)
     return summary

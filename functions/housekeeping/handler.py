@@ -1,8 +1,9 @@
-"""Hourly clean-up: purge API keys dead for 30 days, drop metric days past retention."""
+"""Daily clean-up: purge API keys dead for 30 days, drop metric days past retention."""
 
 from typing import Any
 
 from orchestrix import bootstrap
+from orchestrix.adapters.postgres.alerting_components import rule_schedule_service
 from orchestrix.domain.identity import system_principal
 from orchestrix.observability import logger
 
@@ -21,5 +22,11 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         dropped = bootstrap.metric_store().drop_partitions_older_than(
             settings.metrics_retention_days, now_ms=now_ms
         )
+    # Safety net for the rule evaluation schedule (a failed switch, a redeploy resetting it).
+    evaluating = rule_schedule_service().settle(bootstrap.tenant_ids)
     logger.info("housekeeping done", extra={"purged_api_keys": purged, "dropped": dropped})
-    return {"purged_api_keys": purged, "dropped_metric_partitions": dropped}
+    return {
+        "purged_api_keys": purged,
+        "dropped_metric_partitions": dropped,
+        "rule_evaluation_enabled": evaluating,
+    }

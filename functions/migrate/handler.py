@@ -9,6 +9,6 @@ from orchestrix.observability import logger
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    applied = migrations.apply(bootstrap.database().dsn)
+    applied = migrations.apply(bootstrap.database().owner_conninfo())
     logger.info("migrations applied", extra={"applied": applied})
     return {"applied": applied}

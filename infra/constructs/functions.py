@@ -90,7 +90,7 @@ class Functions(Construct):
         env = {
             "ORCHESTRIX_STAGE": config.stage,
             "DB_SECRET_ARN": p.database.secret.secret_arn,
-            "DB_HOST": p.database.proxy.endpoint,
+            "DB_HOST": p.database.host,
             "DB_NAME": p.database.name,
             "EVENT_BUS_NAME": p.events.bus.event_bus_name,
             "SCHEDULE_GROUP_NAME": p.events.schedule_group.schedule_group_name,
@@ -206,6 +206,24 @@ class Functions(Construct):
             fn, _pass_role(self._platform.events.scheduler_role, "scheduler.amazonaws.com")
         )
 
+    def _grant_scheduler_toggle(self, fn: lambda_.Function) -> None:
+        """Get/UpdateSchedule on the schedules that run only while rules exist, nothing else;
+        UpdateSchedule re-passes the schedule's role."""
+        stack = cdk.Stack.of(self)
+        prefix = self._config.prefix
+        arn = f"arn:{stack.partition}:scheduler:{stack.region}:{stack.account}"
+        names = [s.name for s in wiring.SCHEDULES if s.while_rules_exist]
+        _add_statement(
+            fn,
+            iam.PolicyStatement(
+                actions=["scheduler:GetSchedule", "scheduler:UpdateSchedule"],
+                resources=[f"{arn}:schedule/{prefix}/{prefix}-{name}" for name in names],
+            ),
+        )
+        _add_statement(
+            fn, _pass_role(self._platform.events.scheduler_role, "scheduler.amazonaws.com")
+        )
+
     def _grant_states_start(self, fn: lambda_.Function) -> None:
         stack = cdk.Stack.of(self)
         prefix = self._platform.workflows.name_prefix
@@ -295,6 +313,7 @@ class Functions(Construct):
         "database": _grant_database,
         "events:put": _grant_events_put,
         "scheduler:manage": _grant_scheduler_manage,
+        "scheduler:toggle": _grant_scheduler_toggle,
         "states:start": _grant_states_start,
         "states:callback": _grant_states_callback,
         "ses:send": _grant_ses_send,

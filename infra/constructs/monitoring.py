@@ -1,5 +1,6 @@
-"""A CloudWatch dashboard and the alarms an operator of one stage needs, sent to an SNS
-topic that mails `alarmEmail`."""
+"""The alarms an operator of one stage needs, sent to an SNS topic that mails `alarmEmail`,
+and (profile `production` only: $3 a month beyond an account's three free ones) a CloudWatch
+dashboard of the same metrics."""
 
 from __future__ import annotations
 
@@ -44,12 +45,20 @@ class Monitoring(Construct):
         if config.alarm_email:
             self.topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
         self.alarms: dict[str, cw.Alarm] = {}
-        self.dashboard = cw.Dashboard(self, "Dashboard", dashboard_name=config.prefix)
+        self.dashboard = (
+            cw.Dashboard(self, "Dashboard", dashboard_name=config.prefix)
+            if config.profile == "production"
+            else None
+        )
         self._build_api(api)
         self._build_functions(functions)
         self._build_dead_letters(dead_letter_queue)
         self._build_database(cluster)
         self._build_state_machines(state_machines)
+
+    def _widgets(self, *widgets: cw.IWidget) -> None:
+        if self.dashboard is not None:
+            self.dashboard.add_widgets(*widgets)
 
     def _alarm(self, name: str, metric: cw.Metric, threshold: float, periods: int = 1) -> cw.Alarm:
         alarm = metric.create_alarm(
@@ -71,7 +80,7 @@ class Monitoring(Construct):
         latency = api.metric_latency(period=FIVE_MINUTES, statistic="p99")
         self._alarm("api-5xx", errors, 5)
         self._alarm("api-p99-latency", latency, 5000, periods=3)
-        self.dashboard.add_widgets(
+        self._widgets(
             cw.GraphWidget(
                 title="API requests / 4xx / 5xx",
                 left=[
@@ -92,7 +101,7 @@ class Monitoring(Construct):
             self._alarm(f"{name}-throttles", throttles, 1)
             error_metrics.append(errors)
             throttle_metrics.append(throttles)
-        self.dashboard.add_widgets(
+        self._widgets(
             cw.GraphWidget(title="Lambda errors", left=error_metrics),
             cw.GraphWidget(title="Lambda throttles", left=throttle_metrics),
         )
@@ -102,7 +111,7 @@ class Monitoring(Construct):
             period=FIVE_MINUTES, statistic="Max"
         )
         self._alarm("dead-letters", depth, 1)
-        self.dashboard.add_widgets(cw.GraphWidget(title="Dead letters", left=[depth]))
+        self._widgets(cw.GraphWidget(title="Dead letters", left=[depth]))
 
     def _build_database(self, cluster: rds.DatabaseCluster) -> None:
         capacity = cluster.metric(
@@ -112,7 +121,7 @@ class Monitoring(Construct):
         # Near the ACU ceiling for 15 minutes: raise auroraMaxAcu before queries slow down.
         self._alarm("aurora-capacity", capacity, self._config.aurora_max_acu * 0.9, periods=3)
         self._alarm("aurora-connections", connections, 400, periods=3)
-        self.dashboard.add_widgets(
+        self._widgets(
             cw.GraphWidget(title="Aurora ACU", left=[capacity]),
             cw.GraphWidget(title="Aurora connections", left=[connections]),
         )
@@ -124,4 +133,4 @@ class Monitoring(Construct):
             self._alarm(f"{name}-failed", metric, 1)
             failed.append(metric)
         if failed:
-            self.dashboard.add_widgets(cw.GraphWidget(title="State machine failures", left=failed))
+            self._widgets(cw.GraphWidget(title="State machine failures", left=failed))

@@ -1,6 +1,16 @@
-"""VPC: isolated subnets for the database and the core functions, AWS services through
-interface endpoints (no NAT on the core path), and a NAT-backed subnet only when some function
-has to reach the internet (tenant webhooks, http workflow steps)."""
+"""VPC: the database in isolated subnets, the functions in private subnets with egress.
+
+Every function reaches AWS APIs (Secrets Manager, EventBridge, Scheduler, Step Functions,
+SES/SNS, KMS) and the internet (the IdP's JWKS, tenant webhooks) through the same NAT.
+
+- profile `default` (the cheapest stage that works): one NAT *instance* (t4g.nano) in a public
+  subnet, no interface endpoints; every function sits in the egress subnets.
+- profile `production`: one NAT gateway per AZ, plus an interface endpoint for each AWS API
+  the functions' capabilities use, so the core path does not depend on the NAT; only
+  functions that call the internet (or APIs without an endpoint) sit in the egress subnets.
+
+The S3 gateway endpoint is free and kept in both.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +30,7 @@ CAPABILITY_ENDPOINTS: dict[str, tuple[str, _Svc]] = {
     "database": ("SecretsManager", _Svc.SECRETS_MANAGER),
     "events:put": ("EventBridge", _Svc.EVENTBRIDGE),
     "scheduler:manage": ("Scheduler", _Svc("scheduler")),
+    "scheduler:toggle": ("Scheduler", _Svc("scheduler")),
     "states:start": ("StepFunctions", _Svc.STEP_FUNCTIONS),
     "states:callback": ("StepFunctions", _Svc.STEP_FUNCTIONS),
     "sns:publish": ("Sns", _Svc.SNS),
@@ -33,6 +44,10 @@ EGRESS_CAPABILITIES = frozenset({"timestream:write", "timestream:query", "remedi
 
 ISOLATED = "isolated"
 EGRESS = "egress"
+
+
+NAT_INSTANCE_TYPE = "t4g.nano"
+NAT_VOLUME_GIB = 8
 
 
 def needs_egress(fn: wiring.Function) -> bool:
@@ -51,38 +66,78 @@ class Network(Construct):
     ) -> None:
         super().__init__(scope, id)
         functions = tuple(functions)
-        nat = config.nat_gateways
-        if nat is None:
-            nat = 1 if any(needs_egress(fn) for fn in functions) else 0
-        self.has_egress = nat > 0
-        self.vpc = self._build_vpc(config, nat)
-        self.endpoint_names = self._build_endpoints(functions)
+        # With interface endpoints the core path needs no NAT; without, every function does.
+        self.endpoints = config.profile == "production"
+        self.nat_instance: ec2.NatInstanceProviderV2 | None = None
+        self.vpc = self._build_vpc(config)
+        self.endpoint_names = self._build_endpoints(functions) if self.endpoints else []
+        self.nat_instances = self._encrypt_nat_instance_volumes()
+        if self.nat_instance is not None:
+            # OUTBOUND_ONLY opens nothing inbound: forwarding needs the private subnets' traffic
+            # in (from inside the VPC only; nothing from the internet).
+            self.nat_instance.security_group.add_ingress_rule(
+                ec2.Peer.ipv4(self.vpc.vpc_cidr_block),
+                ec2.Port.all_traffic(),
+                "private subnets through the NAT instance",
+            )
         self._build_flow_log(retention)
 
-    def _build_vpc(self, config: StageConfig, nat: int) -> ec2.Vpc:
+    def _nat_provider(self, config: StageConfig) -> tuple[ec2.NatProvider, int]:
+        if config.nat_gateways is not None or config.profile == "production":
+            count = config.nat_gateways or 2  # production: one per AZ, no cross-AZ dependency
+            return ec2.NatProvider.gateway(), count
+        # ~$3/month plus a public IPv4 address instead of a NAT gateway's ~$33 + IPv4: enough
+        # for API calls and webhooks at a small stage (up to 5 Gbit/s burst, one AZ).
+        self.nat_instance = ec2.NatProvider.instance_v2(
+            instance_type=ec2.InstanceType(NAT_INSTANCE_TYPE),
+            machine_image=ec2.MachineImage.latest_amazon_linux2023(
+                cpu_type=ec2.AmazonLinuxCpuType.ARM_64
+            ),
+            default_allowed_traffic=ec2.NatTrafficDirection.OUTBOUND_ONLY,
+        )
+        return self.nat_instance, 1
+
+    def _build_vpc(self, config: StageConfig) -> ec2.Vpc:
+        provider, count = self._nat_provider(config)
         subnets = [
             ec2.SubnetConfiguration(
                 name=ISOLATED, subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=22
-            )
+            ),
+            ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC),
+            ec2.SubnetConfiguration(
+                name=EGRESS, subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=22
+            ),
         ]
-        if nat:
-            subnets += [
-                ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC),
-                ec2.SubnetConfiguration(
-                    name=EGRESS, subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=22
-                ),
-            ]
         return ec2.Vpc(
             self,
             "Vpc",
             vpc_name=config.prefix,
             max_azs=2,  # Aurora needs subnets in two AZs
-            nat_gateways=nat,
+            nat_gateway_provider=provider,
+            nat_gateways=count,
             subnet_configuration=subnets,
             gateway_endpoints={
                 "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)
             },
         )
+
+    def _encrypt_nat_instance_volumes(self) -> list[ec2.CfnInstance]:
+        """The NAT provider takes no block devices: encrypt the root volume (gp3, the AMI's
+        8 GiB) through the L1 resource."""
+        instances = [n for n in self.vpc.node.find_all() if isinstance(n, ec2.CfnInstance)]
+        for instance in instances:
+            instance.block_device_mappings = [
+                ec2.CfnInstance.BlockDeviceMappingProperty(
+                    device_name="/dev/xvda",
+                    ebs=ec2.CfnInstance.EbsProperty(
+                        encrypted=True,
+                        volume_size=NAT_VOLUME_GIB,
+                        volume_type="gp3",
+                        delete_on_termination=True,
+                    ),
+                )
+            ]
+        return instances
 
     def _build_endpoints(self, functions: tuple[wiring.Function, ...]) -> list[str]:
         wanted: dict[str, _Svc] = {}
@@ -114,6 +169,6 @@ class Network(Construct):
         )
 
     def function_subnets(self, fn: wiring.Function) -> ec2.SubnetSelection:
-        if needs_egress(fn) and self.has_egress:
+        if needs_egress(fn) or not self.endpoints:
             return ec2.SubnetSelection(subnet_group_name=EGRESS)
         return ec2.SubnetSelection(subnet_group_name=ISOLATED)

@@ -105,9 +105,29 @@ def _api(stack: OrchestrixStack) -> None:
 
 
 def _network(stack: OrchestrixStack) -> None:
+    for instance in stack.network.nat_instances:
+        acknowledge(
+            instance,
+            "AwsSolutions-EC28",
+            "The NAT instance of the default (low-cost) profile: detailed monitoring would "
+            "cost more than the instance; basic 5-minute metrics are enough to see it is up.",
+        )
+        acknowledge(
+            instance,
+            "AwsSolutions-EC29",
+            "The NAT instance is stateless and replaced by CloudFormation; termination "
+            "protection would only block stack updates and teardown.",
+        )
+    acknowledge(
+        stack.database.cluster,
+        "AwsSolutions-RDS6",
+        "Functions authenticate with the rotated Secrets Manager password (re-read on "
+        "authentication failure); IAM tokens are not used, so IAM auth stays off.",
+    )
     acknowledge(
         stack.network.vpc,
         "AwsSolutions-EC23",
-        "Interface endpoint security groups admit HTTPS from the VPC CIDR only; cdk-nag cannot "
-        "evaluate the CIDR because it is a CloudFormation reference.",
+        "Interface endpoint security groups admit HTTPS, and the NAT instance's security group "
+        "forwarded traffic, from the VPC CIDR only; cdk-nag cannot evaluate the CIDR because "
+        "it is a CloudFormation reference.",
     )

@@ -121,7 +121,7 @@ class OrchestrixStack(cdk.Stack):
             self,
             "Migrations",
             handler=fns[MIGRATE_FUNCTION],
-            execute_after=[self.database.cluster, self.database.proxy],
+            execute_after=[self.database.cluster],
             execute_before=[
                 self.api.rest_api.latest_deployment or self.api.rest_api,
                 self.api.rest_api.deployment_stage,
@@ -139,10 +139,8 @@ class OrchestrixStack(cdk.Stack):
             state_machines=self.workflows.state_machines,
         )
         self._build_outputs()
-        # CloudFormation rejects Tags on proxy target groups, which CDK would propagate.
-        untaggable = ["AWS::RDS::DBProxyTargetGroup"]
-        cdk.Tags.of(self).add("Project", "Orchestrix", exclude_resource_types=untaggable)
-        cdk.Tags.of(self).add("Stage", config.stage, exclude_resource_types=untaggable)
+        cdk.Tags.of(self).add("Project", "Orchestrix")
+        cdk.Tags.of(self).add("Stage", config.stage)
         if nag:
             apply_suppressions(self)
             cdk.Validations.of(self).add_plugins(AwsSolutionsChecks(self))
@@ -160,8 +158,9 @@ class OrchestrixStack(cdk.Stack):
             "SecretsKeyArn": self.secrets.key.key_arn,
             "AlarmTopicArn": self.monitoring.topic.topic_arn,
             "DatabaseSecretArn": self.database.secret.secret_arn,
-            "DashboardName": self.monitoring.dashboard.dashboard_name,
         }
+        if self.monitoring.dashboard is not None:
+            outputs["DashboardName"] = self.monitoring.dashboard.dashboard_name
         if config.domain_name:
             outputs["CustomDomainTarget"] = self.api.domain.domain_name_alias_domain_name
         for key, value in outputs.items():

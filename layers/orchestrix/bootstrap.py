@@ -19,10 +19,11 @@ if TYPE_CHECKING:
     from orchestrix.adapters.auth.oidc import JwtVerifier
     from orchestrix.adapters.postgres.database import Database
     from orchestrix.adapters.postgres.metric_store import PostgresMetricStore
+    from orchestrix.adapters.secrets import DatabaseSecret
     from orchestrix.domain.egress import EgressPolicy
     from orchestrix.ports.clock import Clock
     from orchestrix.ports.events import EventPublisher
-    from orchestrix.ports.scheduler import OneTimeScheduler
+    from orchestrix.ports.scheduler import EvaluationSchedule, OneTimeScheduler
     from orchestrix.ports.unit_of_work import UnitOfWork
     from orchestrix.ports.workflow_engine import WorkflowEngine
     from orchestrix.services.api_keys import ApiKeyService
@@ -85,19 +86,28 @@ def boto3_client(service: str) -> Any:
         return boto3.client(service)  # type: ignore[call-overload]
 
 
+# Aurora pauses only when no connection is open, and a frozen Lambda container keeps its
+# pooled connection open: the server ends sessions idle for a minute (the pool reconnects
+# on the next use), so an idle stage has no connection 60 s after its last request.
+IDLE_SESSION_TIMEOUT_MS = 60_000
+
+
 def _dsn(s: Settings) -> str:
+    """Where the database is; on AWS without user/password, which `_login` supplies."""
     if s.database_url:
         return s.database_url
     if not (s.db_secret_arn and s.db_host):
         raise RuntimeError("set DATABASE_URL, or DB_SECRET_ARN and DB_HOST")
-    import json
-    from urllib.parse import quote
+    options = f"-c%20idle_session_timeout%3D{IDLE_SESSION_TIMEOUT_MS}"
+    return f"postgresql://{s.db_host}:5432/{s.db_name}?sslmode=require&options={options}"
 
-    secret = json.loads(
-        boto3_client("secretsmanager").get_secret_value(SecretId=s.db_secret_arn)["SecretString"]
-    )
-    user, password = quote(secret["username"]), quote(secret["password"])
-    return f"postgresql://{user}:{password}@{s.db_host}:5432/{s.db_name}?sslmode=require"
+
+def _login(s: Settings) -> DatabaseSecret | None:
+    if s.database_url or not s.db_secret_arn:
+        return None
+    from orchestrix.adapters.secrets import DatabaseSecret
+
+    return DatabaseSecret(boto3_client("secretsmanager"), s.db_secret_arn)
 
 
 @cache
@@ -107,7 +117,7 @@ def database() -> Database:
     from orchestrix.adapters.postgres.database import Database
 
     s = settings()
-    return Database(_dsn(s), max_size=s.db_pool_size)
+    return Database(_dsn(s), max_size=s.db_pool_size, login=_login(s))
 
 
 def unit_of_work(tenant_id: str, actor: str, request_id: str | None = None) -> UnitOfWork:
@@ -198,6 +208,25 @@ def one_time_scheduler() -> OneTimeScheduler:
     return EventBridgeOneTimeScheduler(
         boto3_client("scheduler"), s.schedule_group_name, role, function_arn
     )
+
+
+def evaluation_schedule() -> EvaluationSchedule:
+    """The rule evaluation schedule's switch: the local scheduler's when running locally
+    (`schedule_switches` override), else the stage's EventBridge Scheduler schedule."""
+    from orchestrix import wiring
+
+    name = next(s.name for s in wiring.SCHEDULES if s.while_rules_exist)
+    switches = _overrides.get("schedule_switches")
+    if switches is None and settings().local:  # a local process without the local scheduler
+        from orchestrix.local.scheduler import ScheduleSwitches
+
+        switches = _overrides.setdefault("schedule_switches", ScheduleSwitches(clock()))
+    if switches is not None:
+        return switches.schedule(name)  # type: ignore[no-any-return]
+    from orchestrix.adapters.aws.scheduler import EventBridgeRecurringSchedule
+
+    group = settings().schedule_group_name  # the stage prefix: schedules are <prefix>-<name>
+    return EventBridgeRecurringSchedule(boto3_client("scheduler"), group, f"{group}-{name}")
 
 
 # --- workflows and executions ---------------------------------------------------------

@@ -19,9 +19,10 @@ HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 # What a function may do beyond reading the database; the functions construct turns each
 # capability into a least-privilege IAM statement.
 Capability = Literal[
-    "database",  # connect to Aurora through RDS Proxy (secret read)
+    "database",  # connect to the Aurora cluster endpoint (secret read)
     "events:put",  # PutEvents on the orchestrix bus
     "scheduler:manage",  # create/delete one-time schedules in the orchestrix group
+    "scheduler:toggle",  # enable/disable the rule evaluation schedule (while_rules_exist)
     "states:start",  # start/stop/describe executions of orchestrix state machines
     "states:callback",  # SendTaskSuccess/Failure for approvals
     "ses:send",
@@ -70,6 +71,10 @@ class Schedule:
     expression: str  # EventBridge Scheduler expression: rate(1 minute) | cron(...)
     function: str
     description: str = ""
+    # Enabled only while some tenant has alert rules: the rule service enables it when rules
+    # are added, the evaluator disables it when it finds none, so an idle stage lets Aurora
+    # pause instead of waking it every minute.
+    while_rules_exist: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,7 @@ FUNCTIONS: tuple[Function, ...] = (
         "Verifies OIDC JWTs and orx_ ingestion keys for API Gateway",
         memory_mb=256,
         timeout_s=10,
+        internet=True,  # fetches the IdP's JWKS (https://<issuer>/...) to verify JWTs
     ),
     Function("api", "The management REST API (health, api-keys, audit-logs, ...)"),
     Function(
@@ -108,8 +114,9 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("metrics_query", "The Prometheus-compatible query API", memory_mb=1024),
     Function(
         "housekeeping",
-        "Hourly clean-up: purges API keys revoked or expired more than 30 days ago",
+        "Daily clean-up: purges API keys revoked or expired more than 30 days ago",
         timeout_s=120,
+        capabilities=("database", "scheduler:toggle"),
         reserved_concurrency=1,
     ),
     # --- workflows ---
@@ -183,7 +190,7 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         "alerts",
         "Alert rules, alerts, silences and the Alertmanager v2 silence API",
-        capabilities=("database", "events:put"),
+        capabilities=("database", "events:put", "scheduler:toggle"),
     ),
     Function(
         "alert_intake",
@@ -195,7 +202,7 @@ FUNCTIONS: tuple[Function, ...] = (
         "Evaluates every tenant's due alert rule groups once a minute",
         memory_mb=1769,  # one full vCPU: the PromQL evaluation is CPU-bound
         timeout_s=55,
-        capabilities=("database", "events:put", "states:start"),
+        capabilities=("database", "events:put", "states:start", "scheduler:toggle"),
         reserved_concurrency=1,
     ),
     # --- auto-remediation ---
@@ -310,11 +317,12 @@ ROUTES: tuple[Route, ...] = (
 )
 
 SCHEDULES: tuple[Schedule, ...] = (
+    # Daily, not hourly: each run wakes a paused Aurora for ~6 minutes (docs/deploy.md).
     Schedule(
         "housekeeping",
-        "rate(1 hour)",
+        "rate(1 day)",
         "housekeeping",
-        "Purge long-dead API keys",
+        "Purge long-dead API keys, drop metric days past retention",
     ),
     # --- alerting ---
     Schedule(
@@ -322,6 +330,7 @@ SCHEDULES: tuple[Schedule, ...] = (
         "rate(1 minute)",
         "evaluate_rules",
         "Evaluate alert rule groups (each group's own interval is honoured)",
+        while_rules_exist=True,
     ),
 )
 

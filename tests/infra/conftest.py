@@ -1,9 +1,10 @@
 """Builds the CDK stacks once per session (jsii start-up and synth are slow).
 
 `dev` is the stack exactly as `cdk synth -c stage=dev` builds it from orchestrix.wiring;
-`acme` is a second stage of the same wiring; `full` turns every option on and adds a function
-with every capability, rules on both buses and a sample state machine, so the generic
-builders are exercised beyond what the wiring holds today.
+`acme` is a second stage of the same wiring; `production` is `-c profile=production`;
+`full` turns every option on and adds a function with every capability, rules on both buses
+and a sample state machine, so the generic builders are exercised beyond what the wiring
+holds today.
 """
 
 from __future__ import annotations
@@ -135,6 +136,11 @@ def build(context: dict[str, str], tables: Tables | None = None, **kwargs: Any) 
 @pytest.fixture(scope="session")
 def dev() -> Built:
     return build({"stage": "dev"})
+
+
+@pytest.fixture(scope="session")
+def production() -> Built:
+    return build({"stage": "prod", "profile": "production"})
 
 
 @pytest.fixture(scope="session")

@@ -59,6 +59,9 @@ def test_account_and_region_fall_back_to_the_cli_environment() -> None:
         ({"stage": "acme", "domainName": "api.example.com"}, "must be given together"),
         ({"stage": "acme", "authorizerCacheSeconds": "7200"}, "must be between 0 and 3600"),
         ({"stage": "acme", "publicUrl": "ops.example.com"}, "'publicUrl'='ops.example.com' must"),
+        ({"stage": "acme", "profile": "prod"}, "'profile'='prod' is unknown: use 'default' or"),
+        ({"stage": "acme", "dbIamAuth": "true"}, "'dbIamAuth' is no longer supported"),
+        ({"stage": "acme", "natGateways": "0"}, "'natGateways'=0 must be between 1 and 2"),
     ],
 )
 def test_bad_context_fails_with_one_line_naming_the_key(
@@ -70,6 +73,16 @@ def test_bad_context_fails_with_one_line_naming_the_key(
     message = str(raised.value)
     assert expected in message
     assert "\n" not in message
+
+
+def test_default_profile_is_the_cheap_one_and_production_opts_in() -> None:
+    default = load(context(stage="acme"))
+    production = load(context(stage="acme", profile="production"))
+    pinned = load(context(stage="acme", profile="production", auroraMinAcu="0"))
+
+    assert (default.profile, default.aurora_min_acu, default.nat_gateways) == ("default", 0, None)
+    assert (production.profile, production.aurora_min_acu) == ("production", 0.5)
+    assert pinned.aurora_min_acu == 0
 
 
 @pytest.mark.parametrize(

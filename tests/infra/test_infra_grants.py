@@ -136,3 +136,30 @@ def test_execution_status_changes_reach_the_tracker_from_the_default_bus(dev: Bu
     (rule,) = rules
     assert "EventBusName" not in rule  # Step Functions reports on the default bus only
     assert json.dumps(rule["Targets"]).count(tracker[0]) == 1
+
+
+@pytest.mark.parametrize("function", ["alerts", "evaluate_rules", "housekeeping"])
+def test_rule_functions_may_switch_the_evaluation_schedule_and_nothing_else(
+    dev: Built, function: str
+) -> None:
+    # The name the adapter builds from the function's environment, as bootstrap does
+    env = function_env(dev, function)
+    group = env["SCHEDULE_GROUP_NAME"]
+    assert group == "orchestrix-dev"
+    account_arn = render(env["SCHEDULER_TARGET_PREFIX"]).split(":function:")[0]
+    schedules = account_arn.replace(":lambda:", ":scheduler:") + f":schedule/{group}"
+    (schedule,) = [
+        s["Properties"] for s in dev.of_type("AWS::Scheduler::Schedule").values()
+        if s["Properties"]["Name"] == f"{group}-evaluate-rules"
+    ]  # fmt: skip
+    statements = policy_statements(dev, function)
+
+    for action in ("scheduler:GetSchedule", "scheduler:UpdateSchedule"):
+        assert allows(statements, action, f"{schedules}/{group}-evaluate-rules"), action
+        assert not allows(statements, action, f"{schedules}/{group}-housekeeping"), action
+    assert not allows(statements, "scheduler:CreateSchedule", f"{schedules}/{group}-x")
+    # UpdateSchedule re-passes the schedule's own role
+    passes = [s for s in statements if s["Action"] == "iam:PassRole"]
+    assert any(json.dumps(s["Resource"]) == json.dumps(schedule["Target"]["RoleArn"])
+               for s in passes)  # fmt: skip
+    assert schedule.get("State", "ENABLED") == "ENABLED"  # the first run settles it

@@ -19,90 +19,129 @@ from orchestrix import wiring
 pytestmark = pytest.mark.xdist_group("cdk")
 
 
-def test_core_path_needs_no_nat_and_reaches_aws_through_endpoints() -> None:
-    # Given only the functions that need no internet (the core path)
-    core = tuple(fn for fn in wiring.FUNCTIONS if not needs_egress(fn))
-    stack = cdk.Stack(cdk.App(), "CorePath", env=cdk.Environment(region="us-east-1"))
+def test_default_profile_has_a_nat_instance_and_no_paid_endpoints(dev: Built) -> None:
+    # The cheapest network that works: one t4g.nano NAT instance, no NAT gateway, no
+    # interface endpoint (each costs $7.30 a month per AZ); the S3 gateway endpoint is free.
+    (instance,) = dev.of_type("AWS::EC2::Instance").values()
+    endpoints = [e["Properties"] for e in dev.of_type("AWS::EC2::VPCEndpoint").values()]
 
-    # When their network is built
-    Network(stack, "Network", config=StageConfig("core", None, "us-east-1"), functions=core,
-            retention=logs.RetentionDays.ONE_WEEK)  # fmt: skip
-    template = Template.from_stack(stack).to_json()["Resources"]
+    assert instance["Properties"]["InstanceType"] == "t4g.nano"
+    assert instance["Properties"]["SourceDestCheck"] is False
+    assert instance["Properties"]["BlockDeviceMappings"][0]["Ebs"]["Encrypted"] is True
+    # It forwards what the private subnets send it, and admits nothing from elsewhere
+    (group,) = instance["Properties"]["SecurityGroupIds"]
+    (sg,) = [v["Properties"] for k, v in dev.of_type("AWS::EC2::SecurityGroup").items()
+             if k == group["Fn::GetAtt"][0]]  # fmt: skip
+    (vpc_id,) = dev.of_type("AWS::EC2::VPC")
+    assert sg["SecurityGroupIngress"] == [{
+        "CidrIp": {"Fn::GetAtt": [vpc_id, "CidrBlock"]},
+        "Description": "private subnets through the NAT instance",
+        "IpProtocol": "-1",
+    }]  # fmt: skip
+    assert dev.of_type("AWS::EC2::NatGateway") == {}
+    assert [e.get("VpcEndpointType", "Gateway") for e in endpoints] == ["Gateway"]
+    assert ".s3" in json.dumps(endpoints[0]["ServiceName"])
 
-    # Then there is no NAT and AWS APIs are reached through endpoints
-    types = [r["Type"] for r in template.values()]
-    services = json.dumps(
-        [r["Properties"]["ServiceName"] for r in template.values()
-         if r["Type"] == "AWS::EC2::VPCEndpoint"]
-    )  # fmt: skip
-    assert "AWS::EC2::NatGateway" not in types
-    assert "AWS::EC2::InternetGateway" not in types
-    assert "secretsmanager" in services
-    assert ".s3" in services
 
-
-def test_only_functions_that_need_the_internet_run_in_the_nat_subnets(dev: Built) -> None:
+def test_default_profile_puts_every_function_behind_the_nat(dev: Built) -> None:
+    # Without interface endpoints every function reaches Secrets Manager, EventBridge, ...
+    # and the authorizer the IdP's JWKS URL through the NAT: none may sit in an isolated
+    # subnet (where every JWT was a 401).
     functions = {
         f["Properties"]["FunctionName"]: f["Properties"]
         for f in dev.of_type("AWS::Lambda::Function").values()
         if "FunctionName" in f["Properties"]
     }
 
-    assert len(dev.of_type("AWS::EC2::NatGateway")) == 1
     for spec in dev.tables.functions:
         subnets = json.dumps(functions[f"orchestrix-dev-{spec.name}"]["VpcConfig"]["SubnetIds"])
+        assert subnets.count("egressSubnet") == 2, (spec.name, subnets)
+    egress_routes = [
+        r["Properties"] for key, r in dev.of_type("AWS::EC2::Route").items() if "egress" in key
+    ]
+    assert len(egress_routes) == 2
+    assert all("NatInstance" in json.dumps(r["InstanceId"]) for r in egress_routes)
+
+
+def test_production_profile_has_a_nat_gateway_per_az_and_endpoints(production: Built) -> None:
+    endpoints = production.of_type("AWS::EC2::VPCEndpoint").values()
+    services = json.dumps([e["Properties"]["ServiceName"] for e in endpoints])
+    functions = {
+        f["Properties"]["FunctionName"]: f["Properties"]
+        for f in production.of_type("AWS::Lambda::Function").values()
+        if "FunctionName" in f["Properties"]
+    }
+
+    for service in ("secretsmanager", "events", "scheduler", "states", "sns", "email", "kms"):
+        assert f".{service}" in services
+    assert len(production.of_type("AWS::EC2::NatGateway")) == 2
+    assert production.of_type("AWS::EC2::Instance") == {}
+    # Only functions that need the internet (the authorizer's JWKS among them) use the NAT.
+    for spec in production.tables.functions:
+        subnets = json.dumps(functions[f"orchestrix-prod-{spec.name}"]["VpcConfig"]["SubnetIds"])
         expected = "egressSubnet" if needs_egress(spec) else "isolatedSubnet"
         assert subnets.count(expected) == 2, (spec.name, subnets)
+    assert needs_egress(next(f for f in wiring.FUNCTIONS if f.name == "authorizer"))
 
 
-def test_capabilities_bring_their_endpoints_and_internet_functions_a_nat(full: Built) -> None:
-    endpoints = full.of_type("AWS::EC2::VPCEndpoint").values()
-    services = json.dumps([e["Properties"]["ServiceName"] for e in endpoints])
+def test_capabilities_bring_their_endpoints_only_in_production() -> None:
+    stack = cdk.Stack(cdk.App(), "Endpoints", env=cdk.Environment(region="us-east-1"))
+    bedrock = (wiring.Function("ai", "x", capabilities=("bedrock:invoke",)),)
 
-    for service in (
-        "secretsmanager",
-        "events",
-        "scheduler",
-        "states",
-        "sns",
-        "email",
-        "bedrock-runtime",
-        "kms",
-    ):
-        assert f".{service}" in services
-    assert len(full.of_type("AWS::EC2::NatGateway")) == 1
+    Network(stack, "Network", functions=bedrock, retention=logs.RetentionDays.ONE_WEEK,
+            config=StageConfig("p", None, "us-east-1", profile="production"))  # fmt: skip
+    services = json.dumps(Template.from_stack(stack).to_json())
+
+    assert ".bedrock-runtime" in services
+    assert ".secretsmanager" not in services
 
 
-def test_database_is_encrypted_aurora_postgres16_serverless_v2_behind_tls_proxy(dev: Built) -> None:
+def test_database_is_aurora_postgres16_serverless_v2_that_pauses_without_a_proxy(
+    dev: Built,
+) -> None:
     dev.template.has_resource_properties(
         "AWS::RDS::DBCluster",
         {
             "Engine": "aurora-postgresql",
-            "EngineVersion": Match.string_like_regexp(r"^16\."),
+            "EngineVersion": "16.13",
             "StorageEncrypted": True,
             "DeletionProtection": True,
             "BackupRetentionPeriod": 7,
-            "ServerlessV2ScalingConfiguration": {"MinCapacity": 0.5, "MaxCapacity": 4},
+            "ServerlessV2ScalingConfiguration": {
+                "MinCapacity": 0,
+                "MaxCapacity": 4,
+                "SecondsUntilAutoPause": 300,
+            },
         },
     )
     dev.template.has_resource_properties(
         "AWS::RDS::DBInstance", {"DBInstanceClass": "db.serverless"}
     )
-    dev.template.has_resource_properties(
-        "AWS::RDS::DBProxy", {"RequireTLS": True, "DBProxyName": "orchestrix-dev"}
-    )
+    dev.template.resource_count_is("AWS::RDS::DBProxy", 0)
     dev.template.resource_count_is("AWS::SecretsManager::RotationSchedule", 1)
+    # Functions connect to the cluster endpoint itself.
+    (cluster_id,) = dev.of_type("AWS::RDS::DBCluster")
+    for fn in dev.of_type("AWS::Lambda::Function").values():
+        env = fn["Properties"].get("Environment", {}).get("Variables", {})
+        if "DB_HOST" in env:
+            assert env["DB_HOST"] == {"Fn::GetAtt": [cluster_id, "Endpoint.Address"]}
+
+
+def test_production_aurora_keeps_half_an_acu_and_never_pauses(production: Built) -> None:
+    (cluster,) = production.of_type("AWS::RDS::DBCluster").values()
+
+    scaling = cluster["Properties"]["ServerlessV2ScalingConfiguration"]
+    assert scaling == {"MinCapacity": 0.5, "MaxCapacity": 4}
 
 
 def test_migrations_run_after_the_database_and_before_the_api_goes_live(dev: Built) -> None:
     (trigger_id,) = dev.of_type("Custom::Trigger")
     trigger = dev.resources[trigger_id]
     (cluster_id,) = dev.of_type("AWS::RDS::DBCluster")
-    (proxy_id,) = dev.of_type("AWS::RDS::DBProxy")
     (deployment_id,) = dev.of_type("AWS::ApiGateway::Deployment")
     (api_stack,) = dev.of_type("AWS::CloudFormation::Stack").values()
 
-    assert {cluster_id, proxy_id} <= set(trigger["DependsOn"])
+    assert cluster_id in trigger["DependsOn"]
     # The deployment is in the API's nested stack, which as a whole waits for the trigger.
     assert deployment_id in dev.templates["api"]["Resources"]
     assert trigger_id in api_stack["DependsOn"]
@@ -195,7 +234,7 @@ def test_monitoring_alarms_cover_api_functions_dead_letters_database_and_workflo
     full.template.has_resource_properties(
         "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.com"}
     )
-    full.template.resource_count_is("AWS::CloudWatch::Dashboard", 1)
+    full.template.resource_count_is("AWS::CloudWatch::Dashboard", 0)  # production only
 
 
 def test_api_stage_throttles_and_writes_access_logs(dev: Built) -> None:

@@ -86,3 +86,40 @@ class KmsSecretBox:
             if len(self._keys) > _CACHE_SIZE:
                 self._keys.popitem(last=False)
         return key
+
+
+class DatabaseSecret:
+    """The database login kept in Secrets Manager (`{"username": ..., "password": ...}`).
+
+    Read once per container and cached; `refresh()` reads it again. The rotation Lambda
+    changes the password every 30 days while containers stay warm: the connection pool asks
+    for a refresh when a login fails with the cached password, then retries once.
+    """
+
+    def __init__(self, client: Any, secret_id: str) -> None:
+        self._client = client
+        self._secret_id = secret_id
+        self._lock = threading.Lock()
+        self._login: dict[str, str] | None = None
+
+    def login(self) -> dict[str, str]:
+        """`user` and `password`, as psycopg's connect() takes them."""
+        with self._lock:
+            if self._login is None:
+                self._login = self._read()
+            return dict(self._login)
+
+    def refresh(self, refused: dict[str, str]) -> dict[str, str]:
+        """Read the secret again after `refused` failed, unless a concurrent refresh already
+        replaced it (the pool opens several connections at once)."""
+        with self._lock:
+            if self._login is None or self._login == refused:
+                self._login = self._read()
+            return dict(self._login)
+
+    def _read(self) -> dict[str, str]:
+        import json
+
+        value = self._client.get_secret_value(SecretId=self._secret_id)["SecretString"]
+        secret = json.loads(value)
+        return {"user": str(secret["username"]), "password": str(secret["password"])}

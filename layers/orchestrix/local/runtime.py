@@ -24,7 +24,7 @@ from orchestrix.local.functions import FunctionHost
 from orchestrix.local.gateway import Gateway, GatewayServer
 from orchestrix.local.home import LOCAL_AUDIENCE, LOCAL_ISSUER, home
 from orchestrix.local.one_time import MotoOneTimeSchedules
-from orchestrix.local.scheduler import LocalScheduler
+from orchestrix.local.scheduler import LocalScheduler, ScheduleSwitches
 from orchestrix.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,13 @@ class LocalRuntime:
         settings = Settings.from_env()
         host = FunctionHost()
         events = LocalEventDispatcher(host.invoke)
-        bootstrap.configure(settings=settings, clock=self.clock, event_dispatch=events.dispatch)
+        switches = ScheduleSwitches(self.clock)  # rule evaluation runs only while rules exist
+        bootstrap.configure(
+            settings=settings,
+            clock=self.clock,
+            event_dispatch=events.dispatch,
+            schedule_switches=switches,
+        )
         self._aws.provision(settings)
         host.load_all()
         # workflows: state machines invoke the wiring functions through moto's Lambda
@@ -74,7 +80,9 @@ class LocalRuntime:
         one_time = MotoOneTimeSchedules(
             bootstrap.boto3_client("scheduler"), settings.schedule_group_name
         )
-        self.scheduler = LocalScheduler(self.clock, host.invoke, one_time=one_time)
+        self.scheduler = LocalScheduler(
+            self.clock, host.invoke, one_time=one_time, switches=switches
+        )
         gateway = Gateway(host, local_routes={("POST", "/_local/tick"): self.tick})
         self._server = GatewayServer(gateway, self.port, verbose=self.verbose)
         self._serve_thread = threading.Thread(

@@ -18,6 +18,7 @@ from typing import Any
 from orchestrix import wiring
 from orchestrix.adapters.clock import AdjustableClock
 from orchestrix.local.one_time import DueSchedule, MotoOneTimeSchedules
+from orchestrix.ports.clock import Clock
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,52 @@ class Fired:
         }
 
 
+class ScheduleSwitches:
+    """On/off state of the recurring schedules, as the State of a Scheduler schedule on AWS.
+
+    Services flip it through `schedule(name)` (the EvaluationSchedule port) from inside
+    functions the scheduler is running, so it has its own lock, not the scheduler's.
+    """
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._disabled: set[str] = set()
+        self._resumed: dict[str, datetime] = {}
+
+    def schedule(self, name: str) -> _Switch:
+        return _Switch(self, name)
+
+    def set_enabled(self, name: str, enabled: bool) -> bool:
+        with self._lock:
+            if enabled == (name not in self._disabled):
+                return False
+            if enabled:
+                self._disabled.discard(name)
+                self._resumed[name] = self._clock.now()
+            else:
+                self._disabled.add(name)
+            return True
+
+    def enabled(self, name: str) -> bool:
+        with self._lock:
+            return name not in self._disabled
+
+    def pop_resumed(self, name: str) -> datetime | None:
+        """When `name` was re-enabled since the last call: its runs restart from then."""
+        with self._lock:
+            return self._resumed.pop(name, None)
+
+
+@dataclass(frozen=True)
+class _Switch:
+    switches: ScheduleSwitches
+    name: str
+
+    def set_enabled(self, enabled: bool) -> bool:
+        return self.switches.set_enabled(self.name, enabled)
+
+
 class LocalScheduler:
     def __init__(
         self,
@@ -57,9 +104,11 @@ class LocalScheduler:
         invoke: Callable[[str, dict[str, Any]], Any],
         schedules: tuple[wiring.Schedule, ...] = wiring.SCHEDULES,
         one_time: MotoOneTimeSchedules | None = None,
+        switches: ScheduleSwitches | None = None,
     ) -> None:
         self._clock = clock
         self._one_time = one_time
+        self.switches = switches or ScheduleSwitches(clock)
         self._invoke = invoke
         self._schedules = schedules
         start = clock.now()
@@ -85,8 +134,14 @@ class LocalScheduler:
     def _earliest_due(
         self, until: datetime
     ) -> tuple[wiring.Schedule | DueSchedule, datetime] | None:
+        for s in self._schedules:
+            resumed = self.switches.pop_resumed(s.name)
+            if resumed is not None:  # runs missed while disabled are not caught up
+                self._next[s.name] = max(self._next[s.name], resumed + rate_interval(s.expression))
         due: list[tuple[datetime, wiring.Schedule | DueSchedule]] = [
-            (self._next[s.name], s) for s in self._schedules if self._next[s.name] <= until
+            (self._next[s.name], s)
+            for s in self._schedules
+            if self._next[s.name] <= until and self.switches.enabled(s.name)
         ]
         if self._one_time is not None:
             due.extend((d.at, d) for d in self._one_time.pending() if d.at <= until)

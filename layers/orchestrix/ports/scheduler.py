@@ -19,3 +19,16 @@ class OneTimeScheduler(Protocol):
     def cancel(self, name: str) -> bool:
         """Delete the schedule; False when it did not exist (already fired or cancelled)."""
         ...
+
+
+class EvaluationSchedule(Protocol):
+    """The recurring schedule that runs alert-rule evaluation every minute.
+
+    It is enabled only while some tenant has an enabled rule, so that an idle stage does not
+    wake its database every minute. AWS: the State of the `<prefix>-evaluate-rules` Scheduler
+    schedule; locally: the local scheduler's switch for the same wiring schedule.
+    """
+
+    def set_enabled(self, enabled: bool) -> bool:
+        """Turn it on or off; True when that changed its state."""
+        ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from orchestrix.domain.alerting.rules import SEVERITIES, AlertRule
@@ -13,6 +14,7 @@ from orchestrix.ports.clock import Clock
 from orchestrix.ports.unit_of_work import UnitOfWorkFactory
 from orchestrix.services.alert_ports import AlertingRepos, ReposFactory
 from orchestrix.services.rule_files import dump_rule_file, load_rule_file
+from orchestrix.services.rule_schedule import RuleScheduleService
 from orchestrix.services.rule_validation import (
     RuleDraft,
     reference_errors,
@@ -63,10 +65,24 @@ def _check_references(
 
 
 class RuleService:
-    def __init__(self, uow: UnitOfWorkFactory, repos: ReposFactory, clock: Clock) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        repos: ReposFactory,
+        clock: Clock,
+        schedule: Callable[[], RuleScheduleService] | None = None,
+    ) -> None:
+        """`schedule`: builds the evaluation schedule's switch, only when a write needs it
+        (reads need no Scheduler client)."""
         self._uow = uow
         self._repos = repos
         self._clock = clock
+        self._schedule = schedule
+
+    def _rules_saved(self, rules: list[AlertRule]) -> None:
+        """After the commit: an enabled rule needs the evaluation schedule on."""
+        if self._schedule is not None and any(rule.enabled for rule in rules):
+            self._schedule().rules_added()
 
     def _new(self, principal: Principal, d: RuleDraft) -> AlertRule:
         now = self._clock.now()
@@ -93,6 +109,7 @@ class RuleService:
             repos.rules.add(rule)
             uow.record("alert_rule.create", "alert_rule", rule.id, after=rule.snapshot())
             uow.commit()
+        self._rules_saved([rule])
         return rule
 
     def update(
@@ -113,6 +130,7 @@ class RuleService:
                 "alert_rule.update", "alert_rule", rule_id, before.snapshot(), after.snapshot()
             )
             uow.commit()
+        self._rules_saved([after])
         return after
 
     def delete(self, principal: Principal, rule_id: str, request_id: str | None = None) -> None:
@@ -152,6 +170,7 @@ class RuleService:
             for rule in rules:
                 uow.record("alert_rule.create", "alert_rule", rule.id, after=rule.snapshot())
             uow.commit()
+        self._rules_saved(rules)
         return rules, warnings
 
     def export_file(self, principal: Principal) -> str:

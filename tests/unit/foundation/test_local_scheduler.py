@@ -51,3 +51,33 @@ def test_rate_and_duration_parsing():
         parse_duration("5 minutes")
     with pytest.raises(ValueError):
         rate_interval("cron(0 * * * ? *)")
+
+
+def test_a_switched_off_schedule_does_not_fire_and_resumes_without_catching_up():
+    clock = AdjustableClock()
+    schedule = wiring.Schedule("eval", "rate(1 minute)", "fn")
+    scheduler = LocalScheduler(clock, lambda name, event: None, (schedule,))
+    switch = scheduler.switches.schedule("eval")
+
+    # Switched off (no tenant has rules): ten minutes pass without a run
+    assert switch.set_enabled(False) is True
+    assert scheduler.advance(timedelta(minutes=10)) == []
+    assert switch.set_enabled(False) is False  # already off
+
+    # Switched on again: runs restart a minute later, the ten missed ones are not replayed
+    assert switch.set_enabled(True) is True
+    fired = scheduler.advance(timedelta(minutes=2, seconds=30))
+    assert [f.schedule for f in fired] == ["eval", "eval"]
+
+
+def test_the_job_itself_can_switch_its_schedule_off():
+    clock = AdjustableClock()
+    schedule = wiring.Schedule("eval", "rate(1 minute)", "fn")
+    scheduler: LocalScheduler
+
+    def invoke(name, event):  # type: ignore[no-untyped-def]
+        scheduler.switches.schedule("eval").set_enabled(False)  # "no rules anywhere"
+
+    scheduler = LocalScheduler(clock, invoke, (schedule,))
+
+    assert len(scheduler.advance(timedelta(minutes=5))) == 1

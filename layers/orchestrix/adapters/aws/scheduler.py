@@ -50,3 +50,41 @@ class EventBridgeOneTimeScheduler:
         except self._client.exceptions.ResourceNotFoundException:
             return False
         return True
+
+
+# What UpdateSchedule accepts; it replaces the whole schedule, so every field GetSchedule
+# returned must be sent back with the new State.
+_SCHEDULE_FIELDS = (
+    "Name",
+    "GroupName",
+    "ScheduleExpression",
+    "ScheduleExpressionTimezone",
+    "StartDate",
+    "EndDate",
+    "Description",
+    "FlexibleTimeWindow",
+    "Target",
+    "KmsKeyArn",
+    "ActionAfterCompletion",
+)
+
+
+class EventBridgeRecurringSchedule:
+    """Enables/disables one recurring schedule the stack created (EvaluationSchedule)."""
+
+    def __init__(self, client: Any, group: str, name: str) -> None:
+        self._client = client
+        self._group = group
+        self._name = name
+
+    def set_enabled(self, enabled: bool) -> bool:
+        state = "ENABLED" if enabled else "DISABLED"
+        try:
+            current = self._client.get_schedule(Name=self._name, GroupName=self._group)
+        except self._client.exceptions.ResourceNotFoundException:
+            return False  # not deployed (a stack without it): nothing to switch
+        if current.get("State") == state:
+            return False
+        args = {key: current[key] for key in _SCHEDULE_FIELDS if current.get(key) is not None}
+        self._client.update_schedule(**args, State=state)
+        return True

@@ -16,6 +16,7 @@ from orchestrix.promql import Queryable
 from orchestrix.services.alert_ports import AlertingRepos
 from orchestrix.services.alert_service import AlertService
 from orchestrix.services.rule_evaluation import EvaluationBudget, EvaluationService
+from orchestrix.services.rule_schedule import RuleScheduleService
 from orchestrix.services.rule_service import RuleService
 from orchestrix.services.silences import SilenceService
 
@@ -47,8 +48,14 @@ def alert_service() -> AlertService:
     )
 
 
+def rule_schedule_service() -> RuleScheduleService:
+    return RuleScheduleService(bootstrap.unit_of_work, repos, bootstrap.evaluation_schedule())
+
+
 def rule_service() -> RuleService:
-    return RuleService(bootstrap.unit_of_work, repos, bootstrap.clock())
+    return RuleService(
+        bootstrap.unit_of_work, repos, bootstrap.clock(), schedule=rule_schedule_service
+    )
 
 
 def silence_service() -> SilenceService:
