@@ -60,6 +60,10 @@ class StageConfig:
     domain_name: str = ""
     certificate_arn: str = ""
     tracing: bool = False
+    # API Gateway access logs need the account-wide CloudWatch role of API Gateway, which one
+    # stage's stack should not own: opt in, and let this stack create the role only if asked.
+    access_logs: bool = False
+    api_cloudwatch_role: bool = False
     log_level: str = "INFO"
     public_url: str = ""  # base of links in notifications; empty: links stay API paths
 
@@ -169,6 +173,8 @@ def load(get: Callable[[str], Any], env: dict[str, str] | None = None) -> StageC
         domain_name=domain,
         certificate_arn=cert,
         tracing=_bool(get, "tracing", False),
+        access_logs=_bool(get, "accessLogs", False),
+        api_cloudwatch_role=_bool(get, "apiGatewayCloudWatchRole", False),
         log_level=log_level,
         public_url=public_url,
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
@@ -70,8 +71,12 @@ class Api(Construct):
         super().__init__(scope, id)
         self._config = config
         self._functions = functions
-        self.access_logs = logs.LogGroup(
-            self, "AccessLogs", retention=retention, removal_policy=cdk.RemovalPolicy.DESTROY
+        self.access_logs = (
+            logs.LogGroup(
+                self, "AccessLogs", retention=retention, removal_policy=cdk.RemovalPolicy.DESTROY
+            )
+            if config.access_logs
+            else None
         )
         self.rest_api = self._build_rest_api()
         self.authorizer = self._build_authorizer()
@@ -98,27 +103,39 @@ class Api(Construct):
             description=f"Orchestrix API ({config.stage})",
             binary_media_types=list(wiring.BINARY_MEDIA_TYPES),
             endpoint_types=[apigw.EndpointType.REGIONAL],
-            cloud_watch_role=False,  # account-wide setting: not a per-stage stack's to own
+            # The account-wide role API Gateway logs with: created only when asked (and kept
+            # on destroy, since other stages and APIs of the account rely on it).
+            cloud_watch_role=config.api_cloudwatch_role,
+            cloud_watch_role_removal_policy=(
+                cdk.RemovalPolicy.RETAIN if config.api_cloudwatch_role else None
+            ),
             disable_execute_api_endpoint=False,
             deploy_options=apigw.StageOptions(
                 stage_name=config.stage,
                 throttling_rate_limit=config.throttle_rate,
                 throttling_burst_limit=config.throttle_burst,
                 tracing_enabled=config.tracing,
-                access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
-                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
-                    caller=False,
-                    http_method=True,
-                    ip=True,
-                    protocol=True,
-                    request_time=True,
-                    resource_path=True,
-                    response_length=True,
-                    status=True,
-                    user=False,
-                ),
+                **self._access_log_options(),
             ),
         )
+
+    def _access_log_options(self) -> dict[str, Any]:
+        if self.access_logs is None:
+            return {}
+        return {
+            "access_log_destination": apigw.LogGroupLogDestination(self.access_logs),
+            "access_log_format": apigw.AccessLogFormat.json_with_standard_fields(
+                caller=False,
+                http_method=True,
+                ip=True,
+                protocol=True,
+                request_time=True,
+                resource_path=True,
+                response_length=True,
+                status=True,
+                user=False,
+            ),
+        }
 
     def _build_authorizer(self) -> apigw.TokenAuthorizer:
         ttl = self._config.authorizer_cache_seconds

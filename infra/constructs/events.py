@@ -51,8 +51,13 @@ class Events(Construct):
                 event_pattern=events.EventPattern(account=[cdk.Stack.of(self).account]),
                 retention=cdk.Duration.days(config.event_archive_days),
             )
+        # Destroyed with the stack (the L2 retains it by default): a retained group of the same
+        # name makes the next deploy of the stage fail with "already exists".
         self.schedule_group = scheduler.ScheduleGroup(
-            self, "ScheduleGroup", schedule_group_name=config.prefix
+            self,
+            "ScheduleGroup",
+            schedule_group_name=config.prefix,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
         )
         self.scheduler_role = self._build_scheduler_role()
         self.rules: dict[str, events.Rule] = {}

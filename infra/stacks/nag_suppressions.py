@@ -81,8 +81,22 @@ def _api(stack: OrchestrixStack) -> None:
         api.rest_api,
         "AwsSolutions-APIG6",
         "Execution logging needs the account-wide API Gateway CloudWatch role, which a "
-        "per-stage stack must not own; access logs are on and handlers log every request.",
+        "per-stage stack must not own; handlers log every request with its request id.",
     )
+    if stack.config.api_cloudwatch_role:
+        acknowledge(
+            api.rest_api,
+            MANAGED_POLICY.format("AmazonAPIGatewayPushToCloudWatchLogs"),
+            "API Gateway's own account-wide logging role (asked for with "
+            "-c apiGatewayCloudWatchRole=true) is defined by AWS with this managed policy.",
+        )
+    if not stack.config.access_logs:
+        acknowledge(
+            api.rest_api,
+            "AwsSolutions-APIG1",
+            "Access logs are opt-in (-c accessLogs=true): they need API Gateway's account-wide "
+            "CloudWatch role; handlers log every request with its request id meanwhile.",
+        )
     acknowledge(
         api.rest_api,
         "AwsSolutions-COG4",

@@ -51,6 +51,8 @@ FULL_CONTEXT = {
     "certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/abc",
     "account": "123456789012",
     "deletionProtection": "false",
+    "accessLogs": "true",
+    "apiGatewayCloudWatchRole": "true",
 }
 # The sample state machine and rules use a real function folder with every capability.
 STEP_FUNCTION = "housekeeping"

@@ -67,6 +67,12 @@ def built_layer(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out / "python"
 
 
+def test_layer_ships_the_xray_sdk_that_tracing_loads(built_layer: Path) -> None:
+    # -c tracing=true makes every function import Powertools' Tracer, which needs it.
+    assert (built_layer / "aws_xray_sdk" / "core" / "__init__.py").is_file()
+    assert list((built_layer).glob("wrapt*"))
+
+
 def test_layer_contains_the_orchestrix_package(built_layer: Path) -> None:
     assert (built_layer / "orchestrix" / "wiring.py").is_file()
     assert (built_layer / "orchestrix" / "py.typed").is_file()

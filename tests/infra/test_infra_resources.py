@@ -237,17 +237,34 @@ def test_monitoring_alarms_cover_api_functions_dead_letters_database_and_workflo
     full.template.resource_count_is("AWS::CloudWatch::Dashboard", 0)  # production only
 
 
-def test_api_stage_throttles_and_writes_access_logs(dev: Built) -> None:
+def test_api_stage_throttles_and_access_logs_are_opt_in(dev: Built, full: Built) -> None:
+    # Access logs need API Gateway's account-wide CloudWatch role: a default stage neither
+    # needs it nor creates it, so a first deploy cannot fail on a missing account setting.
     dev.api_template.has_resource_properties(
         "AWS::ApiGateway::Stage",
         {
             "StageName": "dev",
-            "AccessLogSetting": Match.object_like({"DestinationArn": Match.any_value()}),
+            "AccessLogSetting": Match.absent(),
             "MethodSettings": [
                 Match.object_like({"ThrottlingRateLimit": 100, "ThrottlingBurstLimit": 200})
             ],
         },
     )
+    dev.api_template.resource_count_is("AWS::ApiGateway::Account", 0)
+    full.api_template.has_resource_properties(
+        "AWS::ApiGateway::Stage",
+        {"AccessLogSetting": Match.object_like({"DestinationArn": Match.any_value()})},
+    )
+    full.api_template.has_resource(
+        "AWS::ApiGateway::Account", {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
+    )
+
+
+def test_schedule_group_is_deleted_with_the_stack(dev: Built) -> None:
+    # A retained group would make the next deploy of the same stage fail ("already exists").
+    groups = dev.of_type("AWS::Scheduler::ScheduleGroup")
+
+    assert [g.get("DeletionPolicy", "Delete") for g in groups.values()] == ["Delete"]
 
 
 def test_waf_and_custom_domain_are_opt_in(dev: Built, full: Built) -> None:
