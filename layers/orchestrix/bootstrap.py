@@ -16,7 +16,7 @@ from orchestrix.settings import Settings
 
 if TYPE_CHECKING:
     from orchestrix.adapters.auth.credentials import CredentialVerifier
-    from orchestrix.adapters.auth.oidc import JwtVerifier
+    from orchestrix.adapters.auth.oidc import JwtVerifier, SignInDisabled
     from orchestrix.adapters.postgres.database import Database
     from orchestrix.adapters.postgres.metric_store import PostgresMetricStore
     from orchestrix.adapters.secrets import DatabaseSecret
@@ -128,12 +128,12 @@ def unit_of_work(tenant_id: str, actor: str, request_id: str | None = None) -> U
 
 
 @cache
-def jwt_verifier() -> JwtVerifier:
-    from orchestrix.adapters.auth.oidc import JwtVerifier
+def jwt_verifier() -> JwtVerifier | SignInDisabled:
+    from orchestrix.adapters.auth.oidc import JwtVerifier, SignInDisabled
 
     s = settings()
     if not s.oidc_issuer:
-        raise RuntimeError("OIDC_ISSUER is not set")
+        return SignInDisabled()
     return JwtVerifier(
         issuer=s.oidc_issuer,
         audience=s.oidc_audience,

@@ -103,6 +103,8 @@ FUNCTIONS: tuple[Function, ...] = (
         internet=True,  # fetches the IdP's JWKS (https://<issuer>/...) to verify JWTs
     ),
     Function("api", "The management REST API (health, api-keys, audit-logs, ...)"),
+    # Not routed: invoked with IAM credentials (`orchestrix api-key create --stage ...`).
+    Function("admin", "Operator actions with IAM credentials: the first admin API key"),
     Function(
         "migrate",
         "Applies the SQL migrations; run by a CDK Trigger on every deploy, before the API",
@@ -377,6 +379,7 @@ BINARY_MEDIA_TYPES: tuple[str, ...] = (
 
 # The authorizer's identity source and result cache; the local gateway honours both.
 AUTHORIZER_FUNCTION = "authorizer"
+ADMIN_FUNCTION = "admin"
 AUTHORIZER_CACHE_SECONDS = 300
 
 

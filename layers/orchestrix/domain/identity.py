@@ -21,6 +21,17 @@ class Scope(StrEnum):
     LOGS_WRITE = "logs:write"
     TRACES_WRITE = "traces:write"
     ALERTS_WRITE = "alerts:write"
+    # A key with a role scope acts in the management API with that role (a service account):
+    # how a stage without an IdP is administered, starting from `api-key create --stage`.
+    ROLE_VIEWER = "role:viewer"
+    ROLE_RESPONDER = "role:responder"
+    ROLE_EDITOR = "role:editor"
+    ROLE_ADMIN = "role:admin"
+
+    @property
+    def role(self) -> Role | None:
+        kind, _, name = self.value.partition(":")
+        return Role(name) if kind == "role" else None
 
 
 # What each role may do, cumulatively: a responder may also read, an editor may also respond.

@@ -58,6 +58,8 @@ def _local_database() -> Any:
 
 
 def _api_key_create(args: argparse.Namespace) -> int:
+    if args.stage:
+        return _api_key_create_on_stage(args)
     from orchestrix import bootstrap
     from orchestrix.domain.identity import Principal
     from orchestrix.settings import Settings
@@ -75,6 +77,23 @@ def _api_key_create(args: argparse.Namespace) -> int:
     print(created.secret)
     print(
         f"id {created.key.id}, tenant {args.tenant}, scopes {','.join(args.scope)}", file=sys.stderr
+    )
+    return 0
+
+
+def _api_key_create_on_stage(args: argparse.Namespace) -> int:
+    from orchestrix.local.stage_admin import StageAdminError, create_api_key
+
+    try:
+        created = create_api_key(args.stage, args.tenant, args.scope, args.name, region=args.region)
+    except StageAdminError as exc:
+        print(f"orchestrix: {exc}", file=sys.stderr)
+        return 2
+    print(created["secret"])
+    print(
+        f"id {created['id']}, tenant {created['tenant_id']}, scopes {','.join(created['scopes'])}"
+        f" (stage {args.stage})",
+        file=sys.stderr,
     )
     return 0
 
@@ -138,13 +157,20 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--ttl", type=int, default=12 * 3600, help="seconds")
     token.set_defaults(run=_token)
 
-    api_key = sub.add_parser("api-key", help="manage ingestion keys").add_subparsers(
-        dest="action", required=True
-    )
+    api_key = sub.add_parser(
+        "api-key", help="manage API keys (ingestion and role:* keys)"
+    ).add_subparsers(dest="action", required=True)
     create = api_key.add_parser("create", help="create a key and print its secret")
     create.add_argument("--tenant", required=True)
     create.add_argument("--scope", action="append", required=True, choices=[s.value for s in Scope])
     create.add_argument("--name", default="cli")
+    create.add_argument(
+        "--stage",
+        default=None,
+        help="create the key on a deployed stage (invokes its admin function with your AWS "
+        "credentials); default: the local database",
+    )
+    create.add_argument("--region", default=None, help="AWS region of --stage")
     create.set_defaults(run=_api_key_create)
 
     migrate = sub.add_parser("migrate", help="apply SQL migrations")

@@ -6,12 +6,16 @@ import base64
 import binascii
 from collections.abc import Callable
 from datetime import datetime
+from typing import Protocol
 
-from orchestrix.adapters.auth.oidc import JwtVerifier
 from orchestrix.adapters.postgres.key_resolver import ResolvedKey
 from orchestrix.domain.api_keys import KEY_PREFIX, hash_secret
 from orchestrix.domain.errors import Unauthorized
 from orchestrix.domain.identity import Principal
+
+
+class TokenVerifier(Protocol):
+    def verify(self, token: str) -> Principal: ...
 
 
 def _secret_from_basic(encoded: str) -> str:
@@ -27,7 +31,7 @@ def _secret_from_basic(encoded: str) -> str:
 class CredentialVerifier:
     def __init__(
         self,
-        jwt_verifier: Callable[[], JwtVerifier],
+        jwt_verifier: Callable[[], TokenVerifier],
         resolve_key: Callable[[str], ResolvedKey | None],
         now: Callable[[], datetime],
     ) -> None:
@@ -60,6 +64,7 @@ class CredentialVerifier:
         return Principal(
             tenant_id=key.tenant_id,
             subject=f"api-key:{key.key_id}",
+            roles=frozenset(s.role for s in key.scopes if s.role is not None),
             scopes=key.scopes,
             kind="api_key",
         )

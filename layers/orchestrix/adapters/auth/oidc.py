@@ -33,6 +33,14 @@ def claim_at(claims: dict[str, Any], path: str) -> Any:
     return node
 
 
+class SignInDisabled:
+    """A stage deployed without `oidcIssuer`: JWTs are refused (401), `orx_` keys still work —
+    the first admin key comes from `orchestrix api-key create --stage <stage>`."""
+
+    def verify(self, token: str) -> Principal:
+        raise Unauthorized("JWT sign-in is not configured on this stage: use an orx_ API key")
+
+
 class JwtVerifier:
     def __init__(
         self,
