@@ -8,8 +8,10 @@ adjustable clock.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
+import socket
 import threading
 from typing import Any
 
@@ -30,6 +32,29 @@ from orchestrix.settings import Settings
 log = logging.getLogger(__name__)
 
 
+class PortUnavailable(Exception):
+    """The gateway cannot listen on its port; the message is the one line a user sees."""
+
+    def __init__(self, port: int, error: OSError) -> None:
+        if error.errno == errno.EADDRINUSE:
+            message = f"port {port} is in use: set PORT=<another port> (or pass --port) and retry"
+        else:
+            message = f"cannot listen on 127.0.0.1:{port}: {error.strerror or error}"
+        super().__init__(message)
+        self.port = port
+
+
+def check_port(port: int) -> None:
+    """Fail before starting PostgreSQL and the AWS emulator when the port is taken. With
+    SO_REUSEADDR, as the gateway binds, so a port left in TIME_WAIT by a restart counts free."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise PortUnavailable(port, exc) from None
+
+
 class LocalRuntime:
     def __init__(self, port: int, verbose: bool = False) -> None:
         self.port = port
@@ -43,6 +68,9 @@ class LocalRuntime:
         self.clock = AdjustableClock(home() / "clock.json")
 
     def start(self) -> None:
+        """Start everything; PortUnavailable when the gateway cannot listen (what was already
+        started is stopped again by `stop()`)."""
+        check_port(self.port)
         self._db = postgres.start()
         migrations.apply(self._db.dsn)
         self._aws = LocalAws()
@@ -76,7 +104,10 @@ class LocalRuntime:
         )
         self.scheduler = LocalScheduler(self.clock, host.invoke, one_time=one_time)
         gateway = Gateway(host, local_routes={("POST", "/_local/tick"): self.tick})
-        self._server = GatewayServer(gateway, self.port, verbose=self.verbose)
+        try:  # taken since check_port: another process was quicker
+            self._server = GatewayServer(gateway, self.port, verbose=self.verbose)
+        except OSError as exc:
+            raise PortUnavailable(self.port, exc) from None
         self._serve_thread = threading.Thread(
             target=self._server.serve_forever, name="orchestrix-gateway", daemon=True
         )
