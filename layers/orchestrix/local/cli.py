@@ -29,6 +29,8 @@ def _dev(args: argparse.Namespace) -> int:
         runtime.stop()
         print(exc, file=sys.stderr)
         return 1
+    if runtime.recovered:
+        print(f"Restored after restart: {runtime.recovered}", flush=True)
     token = devkeys.mint_token("acme", ["admin"])
     print(
         f"Orchestrix is running at {runtime.url}\n\n"

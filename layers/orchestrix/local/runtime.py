@@ -18,7 +18,7 @@ from typing import Any
 from orchestrix import bootstrap, wiring
 from orchestrix.adapters.clock import AdjustableClock
 from orchestrix.adapters.postgres import migrations
-from orchestrix.local import devkeys, postgres, workflow_functions
+from orchestrix.local import devkeys, postgres, recovery, workflow_functions
 from orchestrix.local.aws import LocalAws
 from orchestrix.local.durations import parse_duration
 from orchestrix.local.event_rules import LocalEventDispatcher
@@ -66,6 +66,7 @@ class LocalRuntime:
         self._serve_thread: threading.Thread | None = None
         self.scheduler: LocalScheduler | None = None
         self.clock = AdjustableClock(home() / "clock.json")
+        self.recovered: str | None = None  # what start() put back into the AWS emulator
 
     def start(self) -> None:
         """Start everything; PortUnavailable when the gateway cannot listen (what was already
@@ -99,6 +100,8 @@ class LocalRuntime:
         # auto-remediation (and any other declared state machine), as the CDK deploys them
         workflow_functions.create_state_machines(settings.state_machine_prefix)
         workflow_functions.write_endpoint(home(), self._aws.url)
+        # the emulator forgot every workflow when it last stopped; the database did not
+        self.recovered = recovery.summary(recovery.recover_workflows())
         one_time = MotoOneTimeSchedules(
             bootstrap.boto3_client("scheduler"), settings.schedule_group_name
         )

@@ -1,0 +1,57 @@
+"""At `orchestrix dev` start: rebuild the workflows the AWS emulator forgot when it stopped.
+
+moto keeps Step Functions in memory; the database keeps every workflow version and execution.
+`services.workflow_recovery` decides what happens to each execution; here we run it for every
+tenant and wait (bounded) until the executions started again ask for their approval again, so
+that an approval sent right after the server is up finds something to answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from orchestrix import bootstrap
+from orchestrix.services.workflow_recovery import Recovered
+
+log = logging.getLogger(__name__)
+WAIT_FOR_APPROVALS_S = 30.0
+
+
+def recover_workflows(wait_s: float = WAIT_FOR_APPROVALS_S) -> Recovered:
+    recovery = bootstrap.execution_recovery()
+    total = Recovered()
+    restarted: list[tuple[str, str]] = []
+    for tenant_id in bootstrap.tenant_ids():
+        try:
+            found = recovery.recover(tenant_id)
+        except Exception:  # one tenant's trouble must not keep the server down
+            log.exception("could not recover the workflows of tenant %s", tenant_id)
+            continue
+        total.machines += found.machines
+        total.restarted += found.restarted
+        total.failed += found.failed
+        total.timed_out += found.timed_out
+        restarted += [(tenant_id, execution_id) for execution_id in found.restarted]
+    deadline = time.monotonic() + wait_s
+    while restarted and time.monotonic() < deadline:
+        restarted = [(t, e) for t, e in restarted if not recovery.waiting_again(t, e)]
+        if restarted:
+            time.sleep(0.1)
+    if restarted:
+        log.warning("still starting again: %s", ", ".join(e for _, e in restarted))
+    return total
+
+
+def summary(recovered: Recovered) -> str | None:
+    """One line for the console, or None when there was nothing to recover."""
+    if not (recovered.machines or recovered.failed or recovered.timed_out):
+        return None
+    parts = [f"{recovered.machines} workflow state machine(s) recreated"]
+    if recovered.restarted:
+        parts.append(f"{len(recovered.restarted)} execution(s) waiting for approval again")
+    if recovered.failed:
+        parts.append(f"{len(recovered.failed)} interrupted execution(s) failed (RuntimeRestarted)")
+    if recovered.timed_out:
+        parts.append(f"{len(recovered.timed_out)} approval(s) expired while stopped")
+    return "; ".join(parts)
