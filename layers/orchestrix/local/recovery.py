@@ -18,17 +18,30 @@ log = logging.getLogger(__name__)
 WAIT_FOR_APPROVALS_S = 30.0
 
 
-def recover_workflows(wait_s: float = WAIT_FOR_APPROVALS_S) -> Recovered:
+def recreate_machines() -> int:
+    """Every tenant's workflow state machines, before the gateway serves a request."""
+    recovery = bootstrap.execution_recovery()
+    machines = 0
+    for tenant_id in bootstrap.tenant_ids():
+        try:
+            machines += recovery.recreate_machines(tenant_id)
+        except Exception:  # one tenant's trouble must not keep the server down
+            log.exception("could not recreate the workflows of tenant %s", tenant_id)
+    return machines
+
+
+def recover_executions(wait_s: float = WAIT_FOR_APPROVALS_S) -> Recovered:
+    """Every tenant's interrupted executions, once the gateway serves: a run started again may
+    call this very server from its steps."""
     recovery = bootstrap.execution_recovery()
     total = Recovered()
     restarted: list[tuple[str, str]] = []
     for tenant_id in bootstrap.tenant_ids():
         try:
-            found = recovery.recover(tenant_id)
-        except Exception:  # one tenant's trouble must not keep the server down
-            log.exception("could not recover the workflows of tenant %s", tenant_id)
+            found = recovery.recover_executions(tenant_id)
+        except Exception:
+            log.exception("could not recover the executions of tenant %s", tenant_id)
             continue
-        total.machines += found.machines
         total.restarted += found.restarted
         total.failed += found.failed
         total.timed_out += found.timed_out

@@ -100,8 +100,8 @@ class LocalRuntime:
         # auto-remediation (and any other declared state machine), as the CDK deploys them
         workflow_functions.create_state_machines(settings.state_machine_prefix)
         workflow_functions.write_endpoint(home(), self._aws.url)
-        # the emulator forgot every workflow when it last stopped; the database did not
-        self.recovered = recovery.summary(recovery.recover_workflows())
+        # The emulator forgot every workflow when it last stopped; the database did not.
+        machines = recovery.recreate_machines()
         one_time = MotoOneTimeSchedules(
             bootstrap.boto3_client("scheduler"), settings.schedule_group_name
         )
@@ -115,6 +115,9 @@ class LocalRuntime:
             target=self._server.serve_forever, name="orchestrix-gateway", daemon=True
         )
         self._serve_thread.start()
+        recovered = recovery.recover_executions()  # the gateway is up: steps may call it
+        recovered.machines = machines
+        self.recovered = recovery.summary(recovered)
         self.scheduler.start()
 
     def tick(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:

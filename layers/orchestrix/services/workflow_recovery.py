@@ -1,8 +1,8 @@
 """Putting workflows back into an engine that lost its state.
 
 The local runtime's Step Functions (moto) keeps state machines and executions in memory, so
-after `orchestrix dev` restarts, the engine knows nothing the database knows. `recover`
-rebuilds it for one tenant:
+after `orchestrix dev` restarts, the engine knows nothing the database knows. `recreate_machines`
+and `recover_executions` rebuild it for one tenant:
 
 - every workflow version's state machine is created again from its stored ASL (the same name,
   so the same ARN the version and its executions recorded);
@@ -63,19 +63,28 @@ def execution_meta(execution: Execution) -> dict[str, object]:
 
 
 class ExecutionRecovery(ExecutionSettlement):
-    def recover(self, tenant_id: str) -> Recovered:
+    def recreate_machines(self, tenant_id: str) -> int:
+        """Create every version's state machine again; how many."""
         actor = system_principal(tenant_id, "runtime-recovery").actor
         with self._uow(tenant_id, actor) as uow:
             versions = uow.workflows.all_versions()
-            unfinished = uow.workflows.unfinished_executions()
-        result = Recovered()
-        machines: dict[tuple[str, int], str] = {}
         for version in versions:
             name = self._engine.machine_name(tenant_id, version.workflow_id, version.version)
-            machines[(version.workflow_id, version.version)] = self._engine.create_machine(
-                name, version.asl
-            )
-            result.machines += 1
+            self._engine.create_machine(name, version.asl)
+        return len(versions)
+
+    def recover_executions(self, tenant_id: str) -> Recovered:
+        """Settle or start again every running execution the engine lost (after
+        `recreate_machines`)."""
+        actor = system_principal(tenant_id, "runtime-recovery").actor
+        with self._uow(tenant_id, actor) as uow:
+            unfinished = uow.workflows.unfinished_executions()
+            machines = {
+                (e.workflow_id, e.workflow_version): version.state_machine_arn
+                for e in unfinished
+                if (version := uow.workflows.get_version(e.workflow_id, e.workflow_version))
+            }
+        result = Recovered()
         for execution in unfinished:
             if self._engine_knows(execution):
                 continue  # the engine kept it (it was not restarted): nothing to do
