@@ -3,7 +3,7 @@
 moto keeps Step Functions in memory; the database keeps every workflow version and execution.
 `services.workflow_recovery` decides what happens to each execution; here we run it for every
 tenant and wait (bounded) until the executions started again ask for their approval again, so
-that an approval sent right after the server is up finds something to answer.
+that an approval sent once the server says it runs finds something to answer.
 """
 
 from __future__ import annotations
@@ -30,22 +30,31 @@ def recreate_machines() -> int:
     return machines
 
 
-def recover_executions(wait_s: float = WAIT_FOR_APPROVALS_S) -> Recovered:
-    """Every tenant's interrupted executions, once the gateway serves: a run started again may
-    call this very server from its steps."""
+def recover_executions() -> tuple[Recovered, list[tuple[str, str]]]:
+    """Every tenant's interrupted executions: settled, or started again; the second item
+    lists (tenant, execution id) of those started again."""
     recovery = bootstrap.execution_recovery()
     total = Recovered()
     restarted: list[tuple[str, str]] = []
     for tenant_id in bootstrap.tenant_ids():
         try:
             found = recovery.recover_executions(tenant_id)
-        except Exception:
+        except Exception:  # one tenant's trouble must not keep the server down
             log.exception("could not recover the executions of tenant %s", tenant_id)
             continue
         total.restarted += found.restarted
         total.failed += found.failed
         total.timed_out += found.timed_out
         restarted += [(tenant_id, execution_id) for execution_id in found.restarted]
+    return total, restarted
+
+
+def wait_until_waiting_again(
+    restarted: list[tuple[str, str]], wait_s: float = WAIT_FOR_APPROVALS_S
+) -> None:
+    """Until every execution started again asks for its approval again (or ended), at most
+    `wait_s`: their steps may call this very server, so the gateway must serve by now."""
+    recovery = bootstrap.execution_recovery()
     deadline = time.monotonic() + wait_s
     while restarted and time.monotonic() < deadline:
         restarted = [(t, e) for t, e in restarted if not recovery.waiting_again(t, e)]
@@ -53,7 +62,6 @@ def recover_executions(wait_s: float = WAIT_FOR_APPROVALS_S) -> Recovered:
             time.sleep(0.1)
     if restarted:
         log.warning("still starting again: %s", ", ".join(e for _, e in restarted))
-    return total
 
 
 def summary(recovered: Recovered) -> str | None:

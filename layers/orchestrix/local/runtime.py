@@ -111,13 +111,16 @@ class LocalRuntime:
             self._server = GatewayServer(gateway, self.port, verbose=self.verbose)
         except OSError as exc:
             raise PortUnavailable(self.port, exc) from None
+        # Listening, not serving yet: a request now waits until every interrupted execution
+        # is settled or started again, so none can read one the engine does not know.
+        recovered, restarted = recovery.recover_executions()
+        recovered.machines = machines
+        self.recovered = recovery.summary(recovered)
         self._serve_thread = threading.Thread(
             target=self._server.serve_forever, name="orchestrix-gateway", daemon=True
         )
         self._serve_thread.start()
-        recovered = recovery.recover_executions()  # the gateway is up: steps may call it
-        recovered.machines = machines
-        self.recovered = recovery.summary(recovered)
+        recovery.wait_until_waiting_again(restarted)  # their steps may call this server
         self.scheduler.start()
 
     def tick(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
