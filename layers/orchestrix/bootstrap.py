@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from orchestrix.services.audit import AuditService
     from orchestrix.services.metrics import MetricsService
     from orchestrix.services.workflow_executions import ExecutionService
+    from orchestrix.services.workflow_recovery import ExecutionRecovery
     from orchestrix.services.workflow_steps import StepTools
     from orchestrix.services.workflows import WorkflowService
 
@@ -286,6 +287,12 @@ def execution_service() -> ExecutionService:
     return ExecutionService(
         _workflow_uow, workflow_engine(), clock(), event_publisher(), refresh_lists=s.local
     )
+
+
+def execution_recovery() -> ExecutionRecovery:
+    from orchestrix.services.workflow_recovery import ExecutionRecovery
+
+    return ExecutionRecovery(_workflow_uow, workflow_engine(), clock(), event_publisher())
 
 
 def workflow_step_tools() -> StepTools:

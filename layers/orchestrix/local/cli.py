@@ -17,13 +17,20 @@ from orchestrix.local.home import port, server_url
 
 def _dev(args: argparse.Namespace) -> int:
     from orchestrix.local import devkeys
-    from orchestrix.local.runtime import LocalRuntime
+    from orchestrix.local.runtime import LocalRuntime, PortUnavailable
 
     runtime = LocalRuntime(args.port or port(), verbose=args.verbose)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    runtime.start()
+    try:
+        runtime.start()
+    except PortUnavailable as exc:
+        runtime.stop()
+        print(exc, file=sys.stderr)
+        return 1
+    if runtime.recovered:
+        print(f"Restored after restart: {runtime.recovered}", flush=True)
     token = devkeys.mint_token("acme", ["admin"])
     print(
         f"Orchestrix is running at {runtime.url}\n\n"

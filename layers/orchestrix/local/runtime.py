@@ -8,15 +8,17 @@ adjustable clock.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
+import socket
 import threading
 from typing import Any
 
 from orchestrix import bootstrap, wiring
 from orchestrix.adapters.clock import AdjustableClock
 from orchestrix.adapters.postgres import migrations
-from orchestrix.local import devkeys, postgres, workflow_functions
+from orchestrix.local import devkeys, postgres, recovery, workflow_functions
 from orchestrix.local.aws import LocalAws
 from orchestrix.local.durations import parse_duration
 from orchestrix.local.event_rules import LocalEventDispatcher
@@ -30,6 +32,29 @@ from orchestrix.settings import Settings
 log = logging.getLogger(__name__)
 
 
+class PortUnavailable(Exception):
+    """The gateway cannot listen on its port; the message is the one line a user sees."""
+
+    def __init__(self, port: int, error: OSError) -> None:
+        if error.errno == errno.EADDRINUSE:
+            message = f"port {port} is in use: set PORT=<another port> (or pass --port) and retry"
+        else:
+            message = f"cannot listen on 127.0.0.1:{port}: {error.strerror or error}"
+        super().__init__(message)
+        self.port = port
+
+
+def check_port(port: int) -> None:
+    """Fail before starting PostgreSQL and the AWS emulator when the port is taken. With
+    SO_REUSEADDR, as the gateway binds, so a port left in TIME_WAIT by a restart counts free."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise PortUnavailable(port, exc) from None
+
+
 class LocalRuntime:
     def __init__(self, port: int, verbose: bool = False) -> None:
         self.port = port
@@ -41,8 +66,12 @@ class LocalRuntime:
         self._serve_thread: threading.Thread | None = None
         self.scheduler: LocalScheduler | None = None
         self.clock = AdjustableClock(home() / "clock.json")
+        self.recovered: str | None = None  # what start() put back into the AWS emulator
 
     def start(self) -> None:
+        """Start everything; PortUnavailable when the gateway cannot listen (what was already
+        started is stopped again by `stop()`)."""
+        check_port(self.port)
         self._db = postgres.start()
         migrations.apply(self._db.dsn)
         self._aws = LocalAws()
@@ -77,6 +106,8 @@ class LocalRuntime:
         # auto-remediation (and any other declared state machine), as the CDK deploys them
         workflow_functions.create_state_machines(settings.state_machine_prefix)
         workflow_functions.write_endpoint(home(), self._aws.url)
+        # The emulator forgot every workflow when it last stopped; the database did not.
+        machines = recovery.recreate_machines()
         one_time = MotoOneTimeSchedules(
             bootstrap.boto3_client("scheduler"), settings.schedule_group_name
         )
@@ -84,11 +115,20 @@ class LocalRuntime:
             self.clock, host.invoke, one_time=one_time, switches=switches
         )
         gateway = Gateway(host, local_routes={("POST", "/_local/tick"): self.tick})
-        self._server = GatewayServer(gateway, self.port, verbose=self.verbose)
+        try:  # taken since check_port: another process was quicker
+            self._server = GatewayServer(gateway, self.port, verbose=self.verbose)
+        except OSError as exc:
+            raise PortUnavailable(self.port, exc) from None
+        # Listening, not serving yet: a request now waits until every interrupted execution
+        # is settled or started again, so none can read one the engine does not know.
+        recovered, restarted = recovery.recover_executions()
+        recovered.machines = machines
+        self.recovered = recovery.summary(recovered)
         self._serve_thread = threading.Thread(
             target=self._server.serve_forever, name="orchestrix-gateway", daemon=True
         )
         self._serve_thread.start()
+        recovery.wait_until_waiting_again(restarted)  # their steps may call this server
         self.scheduler.start()
 
     def tick(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:

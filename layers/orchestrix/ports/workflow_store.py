@@ -34,6 +34,10 @@ class WorkflowRepository(Protocol):
 
     def get_version(self, workflow_id: str, version: int) -> WorkflowVersion | None: ...
 
+    def all_versions(self) -> list[WorkflowVersion]:
+        """Every version of every workflow of the tenant, deleted workflows included."""
+        ...
+
     def add_execution(self, execution: Execution) -> None: ...
 
     def get_execution(self, execution_id: str) -> Execution | None: ...
@@ -45,6 +49,10 @@ class WorkflowRepository(Protocol):
     def list_executions(
         self, page: PageRequest, workflow_id: str | None, status: ExecutionStatus | None
     ) -> Page[Execution]: ...
+
+    def unfinished_executions(self) -> list[Execution]:
+        """Every execution of the tenant not yet stored as ended, oldest first."""
+        ...
 
     def finish_execution(self, execution: Execution) -> bool:
         """Store a terminal state unless one is stored already; True when this call did."""

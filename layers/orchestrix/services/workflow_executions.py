@@ -29,6 +29,7 @@ from orchestrix.services.workflow_compiler import execution_input
 from orchestrix.services.workflow_execution_decisions import ExecutionDecisions
 from orchestrix.services.workflow_execution_settlement import execution_snapshot
 from orchestrix.services.workflow_inputs import check_inputs
+from orchestrix.services.workflow_recovery import execution_meta
 
 log = logging.getLogger(__name__)
 
@@ -98,12 +99,7 @@ class ExecutionService(ExecutionDecisions):
                 "workflow.execute", "execution", execution_id, after=execution_snapshot(execution)
             )
             uow.commit()
-        meta = {
-            "tenant_id": principal.tenant_id,
-            "workflow_id": workflow_id,
-            "version": version.version,
-            "execution_id": execution_id,
-        }
+        meta = execution_meta(execution)
         try:
             self._engine.start(
                 version.state_machine_arn, execution_id, execution_input(inputs, None, meta)

@@ -70,6 +70,10 @@ GET_VERSION = """
 SELECT workflow_id, version, definition, asl, state_machine_arn, created_at, created_by
 FROM workflow_versions WHERE workflow_id = %(workflow_id)s AND version = %(version)s
 """
+ALL_VERSIONS = """
+SELECT workflow_id, version, definition, asl, state_machine_arn, created_at, created_by
+FROM workflow_versions ORDER BY workflow_id, version
+"""
 INSERT_EXECUTION = """
 INSERT INTO workflow_executions (id, tenant_id, workflow_id, workflow_version, status, input,
                                  idempotency_key, sfn_execution_arn, started_by, started_at)
@@ -89,6 +93,9 @@ WHERE (%(workflow_id)s::text IS NULL OR workflow_id = %(workflow_id)s)
   AND (%(after_at)s::timestamptz IS NULL OR (started_at, id) < (%(after_at)s, %(after_id)s))
 ORDER BY started_at DESC, id DESC
 LIMIT %(limit)s
+"""
+UNFINISHED_EXECUTIONS = f"""
+SELECT {_EX} FROM workflow_executions WHERE status = 'running' ORDER BY started_at, id
 """
 FINISH_EXECUTION = """
 UPDATE workflow_executions
@@ -172,6 +179,9 @@ class PostgresWorkflowRepository:
         row = self._one(GET_VERSION, {"workflow_id": workflow_id, "version": version})
         return WorkflowVersion(**row) if row else None
 
+    def all_versions(self) -> list[WorkflowVersion]:
+        return [WorkflowVersion(**row) for row in self._all(ALL_VERSIONS, {})]
+
     def add_execution(self, execution: Execution) -> None:
         params = vars(execution) | {
             "status": execution.status.value,
@@ -197,6 +207,9 @@ class PostgresWorkflowRepository:
         filters = {"workflow_id": workflow_id, "status": status.value if status else None}
         rows = self._all(LIST_EXECUTIONS, {**filters, **keyset_params(page)})
         return keyset_page(rows, page, _execution, lambda e: (e.started_at, e.id))
+
+    def unfinished_executions(self) -> list[Execution]:
+        return [_execution(row) for row in self._all(UNFINISHED_EXECUTIONS, {})]
 
     def finish_execution(self, execution: Execution) -> bool:
         params = vars(execution) | {

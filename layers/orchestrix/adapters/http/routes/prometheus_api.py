@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -20,6 +19,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
+from orchestrix import bootstrap
 from orchestrix.adapters.http.context import current_principal, request_id_of
 from orchestrix.adapters.http.routes import prometheus_params as p
 from orchestrix.adapters.http.routes.metrics import metrics_service
@@ -68,7 +68,9 @@ def _params() -> dict[str, list[str]]:
 
 
 def _now_ms() -> int:
-    return int(time.time() * 1000)
+    # The Clock port, not the wall clock: locally `orchestrix tick --advance` moves "now" for
+    # imports and rule evaluation, and a query without `time` must see what they stamped.
+    return int(bootstrap.clock().now().timestamp() * 1000)
 
 
 def _timeout_s(params: p.Params) -> float | None:
