@@ -122,7 +122,8 @@ def test_series_without_metric_name_is_400_naming_the_series(api, tenants):
     reply = write(api, key, [({"job": "x"}, [(T0 * 1000, 1.0)])])
 
     assert reply.status == 400
-    assert "series 0" in reply.json["detail"]
+    assert reply.json["detail"].startswith("timeseries[0]: ")
+    assert reply.json["errors"][0]["loc"] == ["timeseries", 0, "labels"]
 
 
 def test_body_announcing_a_huge_decompressed_size_is_413(api, tenants):
