@@ -37,7 +37,7 @@ def request_id_of(event: dict[str, Any]) -> str:
     """The caller's X-Request-Id when it is sane, else API Gateway's own request id."""
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     supplied = headers.get("x-request-id")
-    if supplied and _REQUEST_ID.match(supplied):
+    if supplied and _REQUEST_ID.fullmatch(supplied):
         return str(supplied)
     return str((event.get("requestContext") or {}).get("requestId") or "")
 
