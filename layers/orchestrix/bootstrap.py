@@ -135,7 +135,7 @@ def jwt_verifier() -> JwtVerifier:
 
 @cache
 def credential_verifier() -> CredentialVerifier:
-    from orchestrix.adapters.auth.credentials import CredentialVerifier, KeyRevocationCheck
+    from orchestrix.adapters.auth.credentials import CredentialVerifier
     from orchestrix.adapters.postgres.key_resolver import PostgresKeyResolver
 
     resolver = PostgresKeyResolver(database())

@@ -95,9 +95,12 @@ class KeyRevocationCheck:
         found = (principal.tenant_id, key_id)
         if found not in self._dead:
             life = self._lifetime(principal.tenant_id, key_id)
-            if life is not None and life.revoked_at is None:
-                if life.expires_at is None or life.expires_at > self._now():
-                    return
+            if (
+                life is not None
+                and life.revoked_at is None
+                and (life.expires_at is None or life.expires_at > self._now())
+            ):
+                return
             if len(self._dead) >= self._remember:
                 self._dead.clear()
             self._dead.add(found)
