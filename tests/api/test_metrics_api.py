@@ -307,3 +307,18 @@ def test_range_of_labels_and_series_respects_match_and_time(api, tenants):
     assert names == ["__name__", "job", "zone"]
     assert jobs == ["api", "node"]
     assert later == []
+
+
+@pytest.mark.parametrize("prefix", [API, GRAFANA_API])
+def test_url_encoded_label_name_in_the_path_is_decoded_as_api_gateway_does(api, tenants, prefix):
+    a, _ = tenants
+    write(api, ingest_key(api, a), requests_series())
+    viewer = token(a, "viewer")
+
+    encoded = api.get(f"{prefix}/label/%5F%5Fname%5F%5F/values", viewer)
+    slash = api.get(f"{prefix}/label/a%2Fb/values", viewer)
+
+    assert encoded.status == 200, encoded.body
+    assert encoded.json["data"] == ["http_requests_total"]
+    assert slash.status == 400  # one segment, decoded to an invalid label name "a/b"
+    assert slash.json["error"] == 'invalid label name: "a/b"'
