@@ -115,7 +115,7 @@ def labels() -> Response[str]:
 def label_values(name: str) -> Response[str]:
     # API Gateway's pathParameters are URL-decoded; the event's `path` (which the route
     # argument comes from) is not: `label/%5F%5Fname%5F%5F/values` means `__name__`.
-    name = (router.current_event.path_parameters or {}).get("name", name)
+    name = (router.current_event.raw_event.get("pathParameters") or {}).get("name", name)
     params = _params()
     if not name or name[0].isdigit() or not set(name) <= _LABEL_NAME_CHARS:
         return _error("bad_data", f'invalid label name: "{name}"')
