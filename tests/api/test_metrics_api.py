@@ -322,3 +322,11 @@ def test_url_encoded_label_name_in_the_path_is_decoded_as_api_gateway_does(api, 
     assert encoded.json["data"] == ["http_requests_total"]
     assert slash.status == 400  # one segment, decoded to an invalid label name "a/b"
     assert slash.json["error"] == 'invalid label name: "a/b"'
+
+
+@pytest.mark.parametrize("limit", ["1198130581225647112192", "1_000", "x", "1&limit=2"])
+def test_metadata_limit_that_is_no_int64_is_bad_data_not_a_500(api, tenants, limit):
+    reply = api.get(f"{GRAFANA_API}/metadata?limit={limit}", token(tenants[0], "viewer"))
+
+    assert reply.status == 400, reply.body
+    assert reply.json["errorType"] == "bad_data"

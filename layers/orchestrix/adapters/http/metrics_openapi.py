@@ -65,7 +65,11 @@ _PARAMETERS: dict[str, tuple[dict[str, Any], bool, str]] = {
     "end": (_TIME, False, "End of the range"),
     "step": (_DURATION, True, "Resolution of a range query"),
     "match[]": (_SELECTOR_LIST, False, "Series selectors"),
-    "limit": ({"type": "integer"}, False, "Most entries to return; negative means all"),
+    "limit": (
+        {"type": "integer", "minimum": -(2**63), "maximum": 2**63 - 1},
+        False,
+        "Most entries to return; negative means all",
+    ),
     "metric": ({"type": "string"}, False, "Only this metric family"),
 }
 _QUERY_PARAMETERS = {
@@ -105,11 +109,11 @@ def _operation_id(method: str, path: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", f"{method} {path}").strip("_")
 
 
-def _parameter(name: str, where: str = "query") -> dict[str, Any]:
-    schema, required, description = _PARAMETERS[name]
+def _parameter(name: str, *, required: bool) -> dict[str, Any]:
+    schema, _, description = _PARAMETERS[name]
     out: dict[str, Any] = {
         "name": name,
-        "in": where,
+        "in": "query",
         "required": required,
         "schema": schema,
         "description": description,
@@ -119,16 +123,27 @@ def _parameter(name: str, where: str = "query") -> dict[str, Any]:
     return out
 
 
-def _form_body(names: tuple[str, ...]) -> dict[str, Any]:
-    properties = {name: _PARAMETERS[name][0] for name in names}
-    required = [name for name in names if _PARAMETERS[name][1]]
-    schema: dict[str, Any] = {"type": "object", "properties": properties}
+def _form_body(suffix: str, names: tuple[str, ...]) -> dict[str, Any]:
+    properties = {}
+    for name in names:
+        schema = _PARAMETERS[name][0]
+        if schema.get("type") == "array":
+            # A form repeats the key per value: one value is indistinguishable from a string.
+            schema = {"anyOf": [schema["items"], schema], "description": schema["description"]}
+        properties[name] = schema
+    required = [name for name in names if _required(suffix, name)]
+    body_schema: dict[str, Any] = {"type": "object", "properties": properties}
     if required:
-        schema["required"] = required
+        body_schema["required"] = required
     return {
-        "required": True,
-        "content": {"application/x-www-form-urlencoded": {"schema": schema}},
+        "required": bool(required),  # without required fields, no body at all is fine
+        "content": {"application/x-www-form-urlencoded": {"schema": body_schema}},
     }
+
+
+def _required(suffix: str, name: str) -> bool:
+    # /series refuses a request without match[] ("no match[] parameter provided").
+    return _PARAMETERS[name][1] or (suffix == "series" and name == "match[]")
 
 
 def _query_operation(method: str, suffix: str, prefix: str) -> dict[str, Any]:
@@ -153,9 +168,9 @@ def _query_operation(method: str, suffix: str, prefix: str) -> dict[str, Any]:
         "responses": {"200": {"description": "Prometheus success", "content": _SUCCESS}},
     }
     if method == "get":
-        parameters += [_parameter(name) for name in names]
+        parameters += [_parameter(name, required=_required(suffix, name)) for name in names]
     else:
-        operation["requestBody"] = _form_body(names)
+        operation["requestBody"] = _form_body(suffix, names)
     if parameters:
         operation["parameters"] = parameters
     for status, (description, content) in _QUERY_ERRORS.items():

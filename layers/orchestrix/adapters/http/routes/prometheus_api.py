@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -34,6 +35,7 @@ _LABEL_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVW
 _STATUS = {"bad_data": 400, "execution": 422, "timeout": 503, "canceled": 499,
            "unavailable": 503, "not_found": 404, "internal": 500}  # fmt: skip
 
+_INT64 = re.compile(r"[+-]?[0-9]{1,19}")
 router = Router()
 
 
@@ -139,10 +141,14 @@ def series() -> Response[str]:
 def metadata() -> Response[str]:
     params = _params()
     limit_text = p.first(params, "limit")
-    try:
-        limit = int(limit_text) if limit_text else None
-    except ValueError:
+    if len(params.get("limit") or ()) > 1:
+        return _error("bad_data", 'invalid parameter "limit": given more than once')
+    # As Go's strconv.Atoi: ASCII digits, and the result must fit an int64.
+    if limit_text and not _INT64.fullmatch(limit_text):
         return _error("bad_data", f'invalid parameter "limit": cannot parse "{limit_text}"')
+    limit = int(limit_text) if limit_text else None
+    if limit is not None and not -(2**63) <= limit < 2**63:
+        return _error("bad_data", f'invalid parameter "limit": "{limit_text}" out of range')
     if limit is not None and limit < 0:
         limit = None  # Prometheus: a negative limit means no limit
     found = metrics_service().metadata(
