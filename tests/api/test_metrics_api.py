@@ -330,3 +330,33 @@ def test_metadata_limit_that_is_no_int64_is_bad_data_not_a_500(api, tenants, lim
 
     assert reply.status == 400, reply.body
     assert reply.json["errorType"] == "bad_data"
+
+
+@pytest.mark.parametrize(
+    "path_and_query",
+    [
+        "/query?query=" + quote('up{a="\x00"}'),
+        "/series?match[]=" + quote('up{a="\x00"}'),
+        "/labels?match[]=" + quote('up{a="\x00"}'),
+        "/label/job/values?match[]=" + quote('up{a="\x00"}'),
+        "/metadata?metric=a%00",
+    ],
+)
+def test_nul_in_any_query_parameter_is_bad_data_not_a_500(api, tenants, path_and_query):
+    reply = api.get(API + path_and_query, token(tenants[0], "viewer"))
+
+    assert reply.status == 400, reply.body
+    assert reply.json["errorType"] == "bad_data"
+    assert "NUL characters are not allowed" in reply.json["error"]
+
+
+def test_nul_in_a_form_body_is_bad_data(api, tenants):
+    reply = api.post(
+        f"{GRAFANA_API}/series",
+        token(tenants[0], "viewer"),
+        raw=b"match%5B%5D=up%7Ba%3D%22%00%22%7D",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+    assert reply.status == 400
+    assert reply.json["errorType"] == "bad_data"

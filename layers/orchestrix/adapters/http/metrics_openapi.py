@@ -208,7 +208,8 @@ def _ingest_operation(path: str) -> dict[str, Any]:
         "description": "Needs an API key with the metrics:write scope (Bearer, or the Basic "
         "password). A request is stored whole or refused whole.",
         "operationId": _operation_id("post", path),
-        "requestBody": {"required": True, "content": content},
+        # An empty exposition is a valid (empty) import; remote write needs a message.
+        "requestBody": {"required": path.endswith("/write"), "content": content},
         "responses": responses,
         "security": [{"bearer": []}, {"basic": []}],
     }

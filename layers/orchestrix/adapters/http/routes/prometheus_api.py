@@ -25,7 +25,7 @@ from orchestrix.adapters.http.context import current_principal, request_id_of
 from orchestrix.adapters.http.routes import prometheus_params as p
 from orchestrix.adapters.http.routes.metrics import metrics_service
 from orchestrix.domain.errors import DomainError
-from orchestrix.promql import PromQLError, render_json
+from orchestrix.promql import BadQuery, PromQLError, render_json
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,10 @@ def _params() -> dict[str, list[str]]:
         text = base64.b64decode(raw).decode() if event.is_base64_encoded else str(raw)
         for name, value in parse_qsl(text, keep_blank_values=True):
             params.setdefault(name, []).append(value)
+    for name, values in params.items():
+        # PostgreSQL text cannot hold NUL: refused here for every route and parameter.
+        if any("\x00" in value for value in values):
+            raise BadQuery(f'invalid parameter "{name}": NUL characters are not allowed')
     return params
 
 
