@@ -22,6 +22,9 @@ class ResolvedKey:
     revoked_at: datetime | None
 
 
+CHECK_TIMEOUT_S = 3.0
+
+
 @dataclass(frozen=True)
 class KeyLifetime:
     expires_at: datetime | None
@@ -59,7 +62,11 @@ class PostgresKeyResolver:
         per request to notice a revocation the authorizer's cached answer cannot know of.
         """
         try:
-            with self._db.connection() as conn:
+            # A short wait, as for metric writes: while the database is down the sender
+            # should get a 503 and back off, not be held until the database returns.
+            if self._db.pool.closed:
+                self._db.open(wait_seconds=CHECK_TIMEOUT_S)
+            with self._db.pool.connection(timeout=CHECK_TIMEOUT_S) as conn:
                 conn.execute("SELECT set_config('app.tenant_id', %s, true)", (tenant_id,))
                 row = conn.execute(
                     "SELECT expires_at, revoked_at FROM api_keys WHERE id = %s", (key_id,)
