@@ -55,3 +55,32 @@ def test_revoked_key_is_401_on_the_next_request_despite_the_authorizer_cache(
     assert (write.status, push.status, bearer.status) == (401, 401, 401)
     assert write.content_type == "application/problem+json"
     assert write.json["detail"] == "API key revoked or expired"
+
+
+def test_key_past_its_expiry_is_401_although_the_authorizer_allowed_it(
+    client: Client, database_url: str
+):
+    import psycopg
+
+    tenant = f"k-{uuid.uuid4().hex[:8]}"
+    created = client.post(
+        "/api/v1/api-keys",
+        token(tenant),
+        {"name": "prom", "scopes": ["metrics:write"], "expires_at": "2099-01-01T00:00:00Z"},
+    )
+    assert created.status == 201, created.body
+    secret = created.json["secret"]
+    body = encode_write_request(requests_series())
+    assert client.post(WRITE, basic(secret), raw=body, headers=PROTOBUF).status == 204
+
+    # time passes: the expiry is now behind us (the authorizer's allow is still cached)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            "UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = %s",
+            (created.json["id"],),
+        )
+    reply = client.post(WRITE, basic(secret), raw=body, headers=PROTOBUF)
+
+    assert client.gateway.cache.get(basic(secret)) is not None
+    assert reply.status == 401
+    assert reply.json["detail"] == "API key revoked or expired"
