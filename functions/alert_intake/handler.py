@@ -27,7 +27,9 @@ def _cloudwatch(event: dict[str, Any]) -> dict[str, Any]:
     return {"tenant_id": tenant, "changed": len(changes)}
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@logger.inject_lambda_context(
+    correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
+)
 @traced
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if event.get("source") == "aws.cloudwatch":

@@ -30,7 +30,9 @@ def _yaml_import_as_json(event: dict[str, Any]) -> None:
         headers[key] = "application/json"
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@logger.inject_lambda_context(
+    correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
+)
 @traced
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     _yaml_import_as_json(event)

@@ -18,7 +18,7 @@ def _stage_wildcard(method_arn: str) -> str:
     return f"{prefix}/{stage}/*/*"
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         principal = bootstrap.credential_verifier().verify(event.get("authorizationToken"))

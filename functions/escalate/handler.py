@@ -11,7 +11,7 @@ from orchestrix.domain.escalation import Step
 from orchestrix.observability import logger, traced
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @traced
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = Step(int(event["round"]), int(event["level"]))

@@ -20,7 +20,7 @@ def _scheduled_time(event: dict[str, Any]) -> datetime:
     return bootstrap.clock().now().replace(second=0, microsecond=0)
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     at = _scheduled_time(event)
     service = evaluation_service()

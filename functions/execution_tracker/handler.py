@@ -8,7 +8,7 @@ from orchestrix.adapters.postgres.workflow_store import execution_tenant
 from orchestrix.observability import logger, traced
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @traced
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     arn = str((event.get("detail") or {}).get("executionArn") or "")

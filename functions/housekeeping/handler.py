@@ -8,7 +8,7 @@ from orchestrix.domain.identity import system_principal
 from orchestrix.observability import logger
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     purged = 0
     for tenant_id in bootstrap.tenant_ids():

@@ -8,7 +8,7 @@ from orchestrix.domain.incidents import AlertSnapshot
 from orchestrix.observability import logger, traced
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @traced
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     detail: dict[str, Any] = event.get("detail") or {}

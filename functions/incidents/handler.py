@@ -11,7 +11,9 @@ from orchestrix.observability import logger, traced
 app = new_resolver([incidents.router, escalation_policies.router, reports.router])
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@logger.inject_lambda_context(
+    correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
+)
 @traced
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return handle(app, event, context)

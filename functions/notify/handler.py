@@ -10,7 +10,7 @@ from orchestrix.adapters.notify.components import notification_service
 from orchestrix.observability import logger, traced
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @traced
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     tenant_id, notification_id = str(event["tenant_id"]), str(event["notification_id"])

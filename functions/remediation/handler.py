@@ -10,7 +10,7 @@ from orchestrix.adapters.postgres.remediation_components import remediation_serv
 from orchestrix.observability import logger, traced
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @traced
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     action = str(event["action"])

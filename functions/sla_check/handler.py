@@ -9,7 +9,7 @@ from orchestrix.adapters.postgres.incident_components import sla_service
 from orchestrix.observability import logger, traced
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @traced
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     tenant_id, incident_id = str(event["tenant_id"]), str(event["incident_id"])

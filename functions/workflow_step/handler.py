@@ -9,7 +9,7 @@ from orchestrix.observability import logger, traced
 from orchestrix.services.workflow_steps import decode_event, run_step
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @traced
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     output = run_step(event, bootstrap.workflow_step_tools())

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from orchestrix.settings import Settings
 
 if TYPE_CHECKING:
-    from orchestrix.adapters.auth.credentials import CredentialVerifier
+    from orchestrix.adapters.auth.credentials import CredentialVerifier, KeyRevocationCheck
     from orchestrix.adapters.auth.oidc import JwtVerifier, SignInDisabled
     from orchestrix.adapters.postgres.database import Database
     from orchestrix.adapters.postgres.metric_store import PostgresMetricStore
@@ -52,6 +52,7 @@ def reset() -> None:
         database,
         jwt_verifier,
         credential_verifier,
+        key_revocation_check,
         api_key_service,
         audit_service,
         boto3_client,
@@ -151,6 +152,14 @@ def credential_verifier() -> CredentialVerifier:
 
     resolver = PostgresKeyResolver(database())
     return CredentialVerifier(jwt_verifier, resolver.resolve, clock().now)
+
+
+@cache
+def key_revocation_check() -> KeyRevocationCheck:
+    from orchestrix.adapters.auth.credentials import KeyRevocationCheck
+    from orchestrix.adapters.postgres.key_resolver import PostgresKeyResolver
+
+    return KeyRevocationCheck(PostgresKeyResolver(database()).lifetime, clock().now)
 
 
 @cache

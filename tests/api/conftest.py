@@ -85,8 +85,9 @@ def client(database_url: str, api_home: Path) -> Iterator[Client]:
         oidc_jwks_url=devkeys.jwks_url(),
     )
     bootstrap.configure(settings=settings, clock=AdjustableClock())
-    # No authorizer cache: tests revoke keys and expect the next request to notice.
-    yield Client(Gateway(FunctionHost(), authorizer_cache_seconds=0))
+    # The authorizer's answers are cached as API Gateway caches them (wiring's TTL): a
+    # revoked key must still be refused at once, by the handler's own check.
+    yield Client(Gateway(FunctionHost()))
     bootstrap.database().close()
 
 

@@ -122,7 +122,8 @@ def test_series_without_metric_name_is_400_naming_the_series(api, tenants):
     reply = write(api, key, [({"job": "x"}, [(T0 * 1000, 1.0)])])
 
     assert reply.status == 400
-    assert "series 0" in reply.json["detail"]
+    assert reply.json["detail"].startswith("timeseries[0]: ")
+    assert reply.json["errors"][0]["loc"] == ["timeseries", 0, "labels"]
 
 
 def test_body_announcing_a_huge_decompressed_size_is_413(api, tenants):
@@ -306,3 +307,56 @@ def test_range_of_labels_and_series_respects_match_and_time(api, tenants):
     assert names == ["__name__", "job", "zone"]
     assert jobs == ["api", "node"]
     assert later == []
+
+
+@pytest.mark.parametrize("prefix", [API, GRAFANA_API])
+def test_url_encoded_label_name_in_the_path_is_decoded_as_api_gateway_does(api, tenants, prefix):
+    a, _ = tenants
+    write(api, ingest_key(api, a), requests_series())
+    viewer = token(a, "viewer")
+
+    encoded = api.get(f"{prefix}/label/%5F%5Fname%5F%5F/values", viewer)
+    slash = api.get(f"{prefix}/label/a%2Fb/values", viewer)
+
+    assert encoded.status == 200, encoded.body
+    assert encoded.json["data"] == ["http_requests_total"]
+    assert slash.status == 400  # one segment, decoded to an invalid label name "a/b"
+    assert slash.json["error"] == 'invalid label name: "a/b"'
+
+
+@pytest.mark.parametrize("limit", ["1198130581225647112192", "1_000", "x", "1&limit=2"])
+def test_metadata_limit_that_is_no_int64_is_bad_data_not_a_500(api, tenants, limit):
+    reply = api.get(f"{GRAFANA_API}/metadata?limit={limit}", token(tenants[0], "viewer"))
+
+    assert reply.status == 400, reply.body
+    assert reply.json["errorType"] == "bad_data"
+
+
+@pytest.mark.parametrize(
+    "path_and_query",
+    [
+        "/query?query=" + quote('up{a="\x00"}'),
+        "/series?match[]=" + quote('up{a="\x00"}'),
+        "/labels?match[]=" + quote('up{a="\x00"}'),
+        "/label/job/values?match[]=" + quote('up{a="\x00"}'),
+        "/metadata?metric=a%00",
+    ],
+)
+def test_nul_in_any_query_parameter_is_bad_data_not_a_500(api, tenants, path_and_query):
+    reply = api.get(API + path_and_query, token(tenants[0], "viewer"))
+
+    assert reply.status == 400, reply.body
+    assert reply.json["errorType"] == "bad_data"
+    assert "NUL characters are not allowed" in reply.json["error"]
+
+
+def test_nul_in_a_form_body_is_bad_data(api, tenants):
+    reply = api.post(
+        f"{GRAFANA_API}/series",
+        token(tenants[0], "viewer"),
+        raw=b"match%5B%5D=up%7Ba%3D%22%00%22%7D",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+    assert reply.status == 400
+    assert reply.json["errorType"] == "bad_data"

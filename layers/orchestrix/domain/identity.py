@@ -37,7 +37,8 @@ class Scope(StrEnum):
 # What each role may do, cumulatively: a responder may also read, an editor may also respond.
 _RANK = {Role.VIEWER: 0, Role.RESPONDER: 1, Role.EDITOR: 2, Role.ADMIN: 3}
 
-TENANT_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+# Use fullmatch: with re.match, "$" also matches before a trailing newline ("a\n").
+TENANT_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 
 
 @dataclass(frozen=True)

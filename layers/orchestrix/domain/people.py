@@ -56,7 +56,7 @@ class ContactMethod(_Model):
     def _address_fits_type(self) -> ContactMethod:
         if self.type == "email" and not _is_email(self.address):
             raise ValueError("address must be an email address for type 'email'")
-        if self.type == "sms" and not re.match(_PHONE, self.address):
+        if self.type == "sms" and not re.fullmatch(_PHONE, self.address):
             raise ValueError("address must be an E.164 phone number (+491701234567) for 'sms'")
         if self.type in SECRET_CHANNELS and not self.address.startswith(("https://", "http://")):
             raise ValueError(f"address must be an http(s) URL for type '{self.type}'")

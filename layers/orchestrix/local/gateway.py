@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from orchestrix import wiring
 from orchestrix.adapters.http.problems import PROBLEM_JSON, problem_body
@@ -123,7 +123,9 @@ class Gateway:
                 continue
             m = compiled.pattern.match(path)
             if m:
-                return compiled, m.groupdict()
+                # Routing sees the raw path (so %2F stays inside one segment); the handler
+                # gets the parameters URL-decoded, as API Gateway sends `pathParameters`.
+                return compiled, {k: unquote(v) for k, v in m.groupdict().items()}
         return None
 
     def _event(

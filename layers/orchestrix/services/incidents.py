@@ -28,6 +28,9 @@ from orchestrix.services.incident_stores import timeline_entry
 from orchestrix.services.incident_timeline import IncidentTimeline
 from orchestrix.services.sla import missed
 
+# Member ids are issued as new_id("mem") (services/members.py).
+MEMBER_ID_PREFIX = "mem_"
+
 
 @dataclass(frozen=True)
 class NewIncident:
@@ -68,6 +71,7 @@ class IncidentService(AlertIntake, IncidentTimeline):
                     ("body", "escalation_policy_id"), "no such escalation policy"
                 )
             self._require_team(uow, spec.team_id)
+            self._require_members(uow, spec.roles or {})
             now = self._clock.now()
             incident = Incident(
                 id=new_id("inc", int(now.timestamp() * 1000)),
@@ -118,6 +122,7 @@ class IncidentService(AlertIntake, IncidentTimeline):
             if before is None:
                 raise NotFound("incident", incident_id)
             self._require_team(uow, changes.team_id)
+            self._require_members(uow, changes.roles or {})
             roles = dict(before.roles)
             for role, holder in (changes.roles or {}).items():
                 if holder:
@@ -167,6 +172,15 @@ class IncidentService(AlertIntake, IncidentTimeline):
         # Another tenant's team is invisible under RLS: the same answer as a missing one.
         if team_id and self._stores.targets(uow).team_members(team_id) is None:
             raise ValidationFailed.single(("body", "team_id"), "no such team")
+
+    def _require_members(self, uow: UnitOfWork, roles: dict[str, str]) -> None:
+        """A holder written as a member id must be a member of this tenant. Another tenant's
+        member is invisible under RLS, so it gets the same answer as an id never issued.
+        Other holders (an IdP subject, a name) are free text."""
+        directory = self._stores.targets(uow)
+        for role, holder in roles.items():
+            if holder.startswith(MEMBER_ID_PREFIX) and not directory.member_exists(holder):
+                raise ValidationFailed.single(("body", "roles", role), "no such member")
 
     def _transition(
         self,

@@ -6,6 +6,7 @@ from typing import Any
 
 import yaml
 
+from orchestrix.domain import storable
 from orchestrix.domain.alerting.durations import format_duration, parse_duration
 from orchestrix.domain.alerting.rules import AlertRule
 from orchestrix.domain.errors import FieldError, ValidationFailed
@@ -39,6 +40,12 @@ def load_rule_file(text: str) -> tuple[list[RuleDraft], list[str]]:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise _fail(("file",), f"not valid YAML: {exc}") from None
+    except RecursionError:
+        raise _fail(("file",), f"nested deeper than {storable.MAX_DEPTH} levels") from None
+    # NUL text, self-referring aliases or an alias bomb: refused before anything walks it.
+    found = storable.first_problem(doc, ("file",))
+    if found is not None:
+        raise _fail(*found)
     if not isinstance(doc, dict) or not isinstance(doc.get("groups"), list):
         raise _fail(("groups",), "a rule file is a mapping with a `groups` list")
     drafts: list[RuleDraft] = []

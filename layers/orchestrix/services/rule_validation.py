@@ -64,11 +64,11 @@ def rule_errors(d: RuleDraft, loc: tuple[str | int, ...] = ("body",)) -> list[Fi
         path = (where,) if isinstance(where, str) else where
         errors.append(FieldError((*loc, *path), msg))
 
-    if not NAME_PATTERN.match(d.name):
+    if not NAME_PATTERN.fullmatch(d.name):
         err("name", "must be a valid metric name ([A-Za-z_][A-Za-z0-9_]*)")
     if (d.expr is None) == (d.threshold is None):
         err("expr", "give either expr (PromQL) or the threshold form (metric, operator, ...)")
-    elif d.threshold is not None and not NAME_PATTERN.match(d.threshold.metric):
+    elif d.threshold is not None and not NAME_PATTERN.fullmatch(d.threshold.metric):
         err("metric", "must be a valid metric name")
     else:
         try:
@@ -85,7 +85,7 @@ def rule_errors(d: RuleDraft, loc: tuple[str | int, ...] = ("body",)) -> list[Fi
         err("keep_firing_for", "must not be negative")
     for kind, items in (("labels", d.labels), ("annotations", d.annotations)):
         for key, text in items.items():
-            if not LABEL_NAME.match(key):
+            if not LABEL_NAME.fullmatch(key):
                 err((kind, key), "invalid label name")
                 continue
             try:
@@ -98,7 +98,7 @@ def rule_errors(d: RuleDraft, loc: tuple[str | int, ...] = ("body",)) -> list[Fi
                 err((kind, key), f"template fails on sample data: {error}")
     for key in ("remediation_workflow_id", "escalation_policy_id"):
         value = getattr(d, key)
-        if value is not None and not ID_PATTERN.match(value):
+        if value is not None and not ID_PATTERN.fullmatch(value):
             err(key, "must be an Orchestrix id such as wf_01hx... / esc_01hx...")
     return errors
 

@@ -56,3 +56,11 @@ def test_literal_segments_win_over_parameters():
     gateway.dispatch("POST", "/api/v1/things/special", [("Authorization", "Bearer x")], b"{}")
     assert host.events[-1]["resource"] == "/api/v1/things/special"
     assert host.events[-1]["body"] == "{}"
+
+
+def test_a_request_id_with_a_trailing_newline_is_not_echoed():
+    from orchestrix.adapters.http.context import request_id_of
+
+    event = {"headers": {"X-Request-Id": "abc\n"}, "requestContext": {"requestId": "gw-1"}}
+
+    assert request_id_of(event) == "gw-1"

@@ -75,3 +75,10 @@ def test_token_without_a_tenant_is_refused(rsa_key):
     key, jwks = rsa_key
     with pytest.raises(Unauthorized, match="tenant_id"):
         JwtVerifier(ISSUER, "orchestrix", jwks).verify(_token(key))
+
+
+@pytest.mark.parametrize("tenant", ["a\n", "acme\n", "\nacme", "Acme", "a" * 64, "", "-a", "a b"])
+def test_tenant_claim_must_match_the_whole_pattern(rsa_key, tenant):
+    key, jwks = rsa_key
+    with pytest.raises(Unauthorized, match="tenant_id"):
+        JwtVerifier(ISSUER, "orchestrix", jwks).verify(_token(key, tenant_id=tenant))

@@ -13,7 +13,12 @@ from orchestrix.adapters.metrics import RemoteWriteDecoder, encode_write_request
 label_names = st.from_regex(r"[a-zA-Z_][a-zA-Z0-9_]{0,15}", fullmatch=True).filter(
     lambda name: name != "__name__"
 )
-label_values = st.text(min_size=1, max_size=30)
+# Any Unicode but NUL, which the store cannot hold (and the decoder refuses).
+label_values = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    min_size=1,
+    max_size=30,
+)
 metric_names = st.from_regex(r"[a-zA-Z_:][a-zA-Z0-9_:]{0,20}", fullmatch=True)
 values = st.floats(allow_nan=True, allow_infinity=True) | st.integers(0, 2**64 - 1).map(
     lambda bits: struct.unpack("<d", struct.pack("<Q", bits))[0]

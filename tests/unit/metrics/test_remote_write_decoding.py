@@ -176,7 +176,7 @@ def test_label_value_that_is_not_utf8_is_rejected() -> None:
     series = b"\x0a" + bytes([len(label)]) + label + b"\x12\x02\x10\x01"
     request = b"\x0a" + bytes([len(series)]) + series
 
-    with pytest.raises(InvalidSeriesError, match="series 0: label is not valid UTF-8"):
+    with pytest.raises(InvalidSeriesError, match=r"timeseries\[0\]: label is not valid UTF-8"):
         RemoteWriteDecoder().decode(_snappy(request))
 
 
@@ -210,13 +210,20 @@ def test_too_many_series_or_samples_is_rejected_with_413() -> None:
 @pytest.mark.parametrize(
     ("labels", "message"),
     [
-        ({"job": "node"}, "series 1: no metric name (label __name__ is missing)"),
-        ({"__name__": "up", "1bad": "x"}, 'series 1: label name "1bad" is invalid'),
-        ({"__name__": "up", "bad-name": "x"}, 'series 1: label name "bad-name" is invalid'),
-        ({"__name__": "up{x}"}, 'series 1: metric name "up{x}" is invalid'),
-        ({"__name__": "up", "v": "x" * 2049}, 'series 1: value of label "v" is longer than 2048'),
-        ({"__name__": "up", "n" * 1025: "x"}, 'series 1: label name "nnnn'),
-        ({"__name__": "up", **{f"l{i}": "x" for i in range(30)}}, "series 1: 31 labels exceed"),
+        ({"job": "node"}, "timeseries[1]: no metric name (label __name__ is missing)"),
+        ({"__name__": "up", "1bad": "x"}, 'timeseries[1]: label name "1bad" is invalid'),
+        ({"__name__": "up", "bad-name": "x"}, 'timeseries[1]: label name "bad-name" is invalid'),
+        ({"__name__": "up{x}"}, 'timeseries[1]: metric name "up{x}" is invalid'),
+        (
+            {"__name__": "up", "v": "x" * 2049},
+            'timeseries[1]: value of label "v" is longer than 2048',
+        ),
+        ({"__name__": "up", "n" * 1025: "x"}, 'timeseries[1]: label name "nnnn'),
+        (
+            {"__name__": "up", **{f"l{i}": "x" for i in range(30)}},
+            "timeseries[1]: 31 labels exceed",
+        ),
+        ({"__name__": "up", "v": "a\x00b"}, 'timeseries[1]: value of label "v" contains a NUL'),
     ],
 )
 def test_invalid_series_is_rejected_with_400_naming_it(
@@ -236,7 +243,7 @@ def test_duplicate_label_names_are_rejected() -> None:
         [([("__name__", "up"), ("job", "a"), ("job", "b")], [(T0, 1.0)])], sort_labels=False
     )
 
-    with pytest.raises(InvalidSeriesError, match='series 0: duplicate label name "job"'):
+    with pytest.raises(InvalidSeriesError, match=r'timeseries\[0\]: duplicate label name "job"'):
         RemoteWriteDecoder().decode(body)
 
 

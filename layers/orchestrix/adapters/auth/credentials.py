@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
-from orchestrix.adapters.postgres.key_resolver import ResolvedKey
+from orchestrix.adapters.postgres.key_resolver import KeyLifetime, ResolvedKey
 from orchestrix.domain.api_keys import KEY_PREFIX, hash_secret
 from orchestrix.domain.errors import Unauthorized
 from orchestrix.domain.identity import Principal
@@ -68,3 +68,45 @@ class CredentialVerifier:
             scopes=key.scopes,
             kind="api_key",
         )
+
+
+class KeyRevocationCheck:
+    """Re-checks an ingestion key in the handler, on every request.
+
+    API Gateway caches the authorizer's answer per Authorization header (up to
+    `wiring.AUTHORIZER_CACHE_SECONDS`), so on its own a key revoked or expired a second
+    ago would keep working for minutes. The handler therefore looks the key up again (one
+    primary-key read) and refuses it with 401 at once. Keys found dead are remembered for
+    the life of the container (a key is never revived), so a sender that keeps using one
+    costs no further reads.
+    """
+
+    def __init__(
+        self,
+        lifetime: Callable[[str, str], KeyLifetime | None],
+        now: Callable[[], datetime],
+        *,
+        remember: int = 10_000,
+    ) -> None:
+        self._lifetime = lifetime
+        self._now = now
+        self._dead: set[tuple[str, str]] = set()
+        self._remember = remember
+
+    def ensure_live(self, principal: Principal) -> None:
+        if principal.kind != "api_key":
+            return
+        key_id = principal.subject.removeprefix("api-key:")
+        found = (principal.tenant_id, key_id)
+        if found not in self._dead:
+            life = self._lifetime(principal.tenant_id, key_id)
+            if (
+                life is not None
+                and life.revoked_at is None
+                and (life.expires_at is None or life.expires_at > self._now())
+            ):
+                return
+            if len(self._dead) >= self._remember:
+                self._dead.clear()
+            self._dead.add(found)
+        raise Unauthorized("API key revoked or expired")

@@ -103,7 +103,7 @@ class JwtVerifier:
             # TypeError: a token whose alg does not fit the key type (ES256 vs an RSA key)
             raise Unauthorized(f"invalid token: {exc}") from exc
         tenant = claim_at(claims, self._tenant_claim)
-        if not isinstance(tenant, str) or not TENANT_ID_PATTERN.match(tenant):
+        if not isinstance(tenant, str) or not TENANT_ID_PATTERN.fullmatch(tenant):
             raise Unauthorized(f"token has no valid {self._tenant_claim!r} claim")
         return Principal(
             tenant_id=tenant,

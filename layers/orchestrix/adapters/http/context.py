@@ -37,14 +37,21 @@ def request_id_of(event: dict[str, Any]) -> str:
     """The caller's X-Request-Id when it is sane, else API Gateway's own request id."""
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     supplied = headers.get("x-request-id")
-    if supplied and _REQUEST_ID.match(supplied):
+    if supplied and _REQUEST_ID.fullmatch(supplied):
         return str(supplied)
     return str((event.get("requestContext") or {}).get("requestId") or "")
 
 
 def current_principal(router: BaseRouter) -> Principal:
+    """The caller; an ingestion key is re-checked here, since the authorizer's cached answer
+    may predate its revocation or expiry (see KeyRevocationCheck)."""
     event: dict[str, Any] = router.current_event.raw_event
-    return principal_from_authorizer((event.get("requestContext") or {}).get("authorizer"))
+    principal = principal_from_authorizer((event.get("requestContext") or {}).get("authorizer"))
+    if principal.kind == "api_key":
+        from orchestrix import bootstrap
+
+        bootstrap.key_revocation_check().ensure_live(principal)
+    return principal
 
 
 def current_request_id(router: BaseRouter) -> str:

@@ -15,12 +15,16 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from orchestrix.adapters.http import openapi
 from orchestrix.adapters.http.context import request_id_of
 from orchestrix.adapters.http.problems import problem, proxy_problem
+from orchestrix.domain import storable
 from orchestrix.domain.errors import DomainError, ValidationFailed
 
 log = logging.getLogger(__name__)
 
 # The management API takes JSON; larger bodies are a client error, not our memory problem.
 MAX_JSON_BODY = 1024 * 1024
+# No document we accept nests anywhere near this; deeper bodies are refused before parsing
+# models (pydantic and json.dumps recurse).
+MAX_JSON_DEPTH = storable.MAX_DEPTH
 
 
 def _loc(loc: Sequence[Any]) -> list[str | int]:
@@ -96,28 +100,27 @@ def _precheck(event: dict[str, Any]) -> tuple[int, str] | None:
     return None
 
 
-def _unstorable_text(value: Any, loc: list[str | int]) -> str | None:
-    """Text PostgreSQL cannot store — NUL characters, unpaired surrogates — is a client
-    error caught here once, not a driver exception in every repository."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            return f"{'.'.join(map(str, loc))}: NUL characters are not allowed"
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return f"{'.'.join(map(str, loc))}: not valid Unicode (unpaired surrogate)"
+def _unstorable_text(value: Any, loc: list[str | int]) -> tuple[int, str] | None:
+    """Text PostgreSQL cannot store (NUL, unpaired surrogates) is a 422 caught here once,
+    not a driver exception in every repository; nesting deeper than MAX_JSON_DEPTH is a 400
+    before recursive code behind (validation, serialisation) exhausts the stack."""
+    found = storable.first_problem(value, tuple(loc), max_depth=MAX_JSON_DEPTH)
+    if found is None:
         return None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found = _unstorable_text(key, [*loc, "<key>"]) or _unstorable_text(item, [*loc, key])
-            if found:
-                return found
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _unstorable_text(item, [*loc, index])
-            if found:
-                return found
-    return None
+    where, problem = found
+    status = 422 if isinstance(problem, storable.BadText) else 400
+    return status, f"{'.'.join(map(str, where))}: {problem}"
+
+
+def parse_json_body(text: str) -> tuple[Any, str | None]:
+    """The body as JSON, or the 400 detail saying why it is not acceptable JSON."""
+    try:
+        return json.loads(text), None
+    except ValueError as exc:
+        return None, f"request body is not valid JSON: {exc}"
+    except RecursionError:
+        # The C decoder gives up around 1,000 levels with RecursionError, not ValueError.
+        return None, f"request body is nested deeper than {MAX_JSON_DEPTH} levels"
 
 
 def handle(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -127,13 +130,12 @@ def handle(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> 
     if early is not None:
         return proxy_problem(early[0], early[1], request_id)
     if event.get("body"):
-        try:
-            body = json.loads(event["body"])
-        except ValueError as exc:
-            return proxy_problem(400, f"request body is not valid JSON: {exc}", request_id)
+        body, invalid = parse_json_body(event["body"])
+        if invalid is not None:
+            return proxy_problem(400, invalid, request_id)
         bad = _unstorable_text(body, ["body"])
         if bad is not None:
-            return proxy_problem(422, bad, request_id)
+            return proxy_problem(*bad, request_id)
     params = {
         **{("query", k): v for k, v in (event.get("queryStringParameters") or {}).items()},
         **{("path", k): v for k, v in (event.get("pathParameters") or {}).items()},
@@ -141,7 +143,7 @@ def handle(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> 
     for (where, name), value in params.items():
         bad = _unstorable_text(value, [where, name])
         if bad is not None:
-            return proxy_problem(422, bad, request_id)
+            return proxy_problem(*bad, request_id)
     response: dict[str, Any] = app.resolve(event, context)
     multi = response.setdefault("multiValueHeaders", {}) or {}
     response["multiValueHeaders"] = multi

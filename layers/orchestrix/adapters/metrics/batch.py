@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from hashlib import blake2b
 from itertools import chain
 
@@ -128,6 +129,7 @@ def validate_series(
         or len(set(names)) != len(names)
         or max(map(len, names)) > limits.max_label_name_bytes
         or 4 * max(map(len, values)) > limits.max_label_value_bytes
+        or "\x00" in "".join(values)
     ):
         _explain_invalid(kept, limits, where)
     labels = tuple(kept)
@@ -159,6 +161,10 @@ def _explain_invalid(kept: Sequence[tuple[str, str]], limits: IngestLimits, wher
                 f'{where}: label name "{name[:64]}..." is longer than '
                 f"{limits.max_label_name_bytes} bytes"
             )
+        if "\x00" in value:
+            # PostgreSQL text cannot hold NUL; Prometheus' own TSDB would store it, but a
+            # value nobody can type in a selector is a sender bug worth reporting.
+            raise InvalidSeriesError(f'{where}: value of label "{name}" contains a NUL character')
         if _utf8_len(value) > limits.max_label_value_bytes:
             raise InvalidSeriesError(
                 f'{where}: value of label "{name}" is longer than '
@@ -166,3 +172,34 @@ def _explain_invalid(kept: Sequence[tuple[str, str]], limits: IngestLimits, wher
             )
     if previous is None or all(name != METRIC_NAME_LABEL for name, _ in kept):
         raise InvalidSeriesError(f"{where}: no metric name (label __name__ is missing)")
+
+
+def first_out_of_bounds(timestamps: Sequence[int], bounds: tuple[int, int]) -> int | None:
+    """Position of the first timestamp outside the inclusive `bounds`, or None.
+
+    min/max run at C speed; only a batch that fails walks sample by sample.
+    """
+    low, high = bounds
+    if not timestamps or (min(timestamps) >= low and max(timestamps) <= high):
+        return None
+    return next(i for i, t in enumerate(timestamps) if t < low or t > high)
+
+
+def _iso(ms: int) -> str:
+    try:
+        return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, ValueError, OSError):
+        return "out of any calendar range"
+
+
+def out_of_bounds_problem(timestamp_ms: int, bounds: tuple[int, int]) -> str:
+    """Why a timestamp is refused, for a problem detail."""
+    low, high = bounds
+    if abs(timestamp_ms) >= 2**63:
+        return "it does not fit in an int64"
+    if timestamp_ms < low:
+        return f"{timestamp_ms} ms ({_iso(timestamp_ms)}) is before {_iso(low)}"
+    return (
+        f"{timestamp_ms} ms ({_iso(timestamp_ms)}) is after {_iso(high)}, the latest accepted "
+        "(the server's clock plus a short grace period)"
+    )

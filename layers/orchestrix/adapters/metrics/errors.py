@@ -14,10 +14,17 @@ class MetricsIngestError(Exception):
     status: int = 400
     title: str = "Invalid metrics payload"
     code: str = "invalid-metrics"
+    # Where in the request the problem is, e.g. ("timeseries", 3, "samples", 0, "timestamp");
+    # the HTTP layer lists it as the problem's `errors[0].loc`.
+    loc: tuple[str | int, ...] = ()
 
     @property
     def detail(self) -> str:
         return str(self)
+
+    def at(self, *loc: str | int) -> MetricsIngestError:
+        self.loc = loc
+        return self
 
 
 class RemoteWriteError(MetricsIngestError):
@@ -36,6 +43,13 @@ class InvalidSeriesError(RemoteWriteError):
 
     title = "Invalid series"
     code = "invalid-series"
+
+
+class SampleOutOfBoundsError(RemoteWriteError):
+    """A sample timestamp outside what the store accepts (before 1970, too far ahead)."""
+
+    title = "Sample out of bounds"
+    code = "sample-out-of-bounds"
 
 
 class PayloadTooLargeError(RemoteWriteError):
@@ -63,3 +77,4 @@ class InvalidExpositionError(MetricsIngestError):
     def __init__(self, line: int, problem: str) -> None:
         super().__init__(f"line {line}: {problem}")
         self.line = line
+        self.loc = ("body", "line", line)

@@ -17,6 +17,7 @@ from orchestrix.adapters.metrics.batch import (
     DecodedBatch,
     MetricMetadata,
     SeriesKey,
+    out_of_bounds_problem,
     validate_series,
 )
 from orchestrix.adapters.metrics.errors import (
@@ -62,8 +63,13 @@ def parse_exposition(
     content_type: str | None,
     now_ms: int,
     limits: IngestLimits = DEFAULT_LIMITS,
+    timestamp_bounds: tuple[int, int] | None = None,
 ) -> DecodedBatch:
-    """Parse a whole exposition into a batch; samples of one series are grouped."""
+    """Parse a whole exposition into a batch; samples of one series are grouped.
+
+    Any bad line rejects the whole body (nothing is stored), naming the line; with
+    `timestamp_bounds` (inclusive, ms) that includes an explicit timestamp outside them.
+    """
     openmetrics = is_openmetrics(content_type)
     if len(body) > limits.max_body_bytes:
         raise PayloadTooLargeError(
@@ -74,12 +80,19 @@ def parse_exposition(
             body = body.decode()
         except UnicodeDecodeError as exc:
             raise MalformedPayloadError(f"body is not valid UTF-8 ({exc.reason})") from exc
-    return _Parser(openmetrics, now_ms, limits).parse(body)
+    return _Parser(openmetrics, now_ms, limits, timestamp_bounds).parse(body)
 
 
 class _Parser:
-    def __init__(self, openmetrics: bool, now_ms: int, limits: IngestLimits) -> None:
+    def __init__(
+        self,
+        openmetrics: bool,
+        now_ms: int,
+        limits: IngestLimits,
+        bounds: tuple[int, int] | None = None,
+    ) -> None:
         self.openmetrics = openmetrics
+        self.bounds = bounds
         self.now_ms = now_ms
         self.limits = limits
         self.metadata: dict[str, MetricMetadata] = {}
@@ -120,6 +133,8 @@ class _Parser:
         if not _METRIC_NAME.fullmatch(family):
             raise InvalidExpositionError(number, f'metric name "{family}" is invalid')
         current = self.metadata.get(family, MetricMetadata(family, "unknown"))
+        if "\x00" in argument:
+            raise InvalidExpositionError(number, f"{keyword} text contains a NUL character")
         if keyword == "HELP":
             text = _unescape(argument, number, quotes=self.openmetrics)
             current = MetricMetadata(family, current.type, text, current.unit)
@@ -182,11 +197,18 @@ class _Parser:
         if not self.openmetrics:
             if not _INT.match(token):
                 raise InvalidExpositionError(number, f'timestamp "{token}" is not integer ms')
-            return int(token)
-        seconds = _float(token, number)
-        if not math.isfinite(seconds):
-            raise InvalidExpositionError(number, f'timestamp "{token}" is not finite')
-        return round(seconds * 1000)
+            if len(token) > 20:  # beyond int64 (and int() refuses > 4,300 digits)
+                raise InvalidExpositionError(number, f'timestamp "{token[:24]}..." is not an int64')
+            timestamp = int(token)
+        else:
+            seconds = _float(token, number)
+            if not math.isfinite(seconds):
+                raise InvalidExpositionError(number, f'timestamp "{token}" is not finite')
+            timestamp = round(seconds * 1000)
+        if self.bounds is not None and not self.bounds[0] <= timestamp <= self.bounds[1]:
+            problem = out_of_bounds_problem(timestamp, self.bounds)
+            raise InvalidExpositionError(number, f"timestamp {problem}")
+        return timestamp
 
     def _add(self, number: int, pairs: list[tuple[str, str]], timestamp: int, value: float) -> None:
         try:

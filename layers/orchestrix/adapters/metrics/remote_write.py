@@ -8,7 +8,9 @@ validates and hashes each series once, then only copies samples.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import islice
 
 import cramjam
 
@@ -19,12 +21,15 @@ from orchestrix.adapters.metrics.batch import (
     DecodedBatch,
     MetricMetadata,
     SeriesKey,
+    first_out_of_bounds,
+    out_of_bounds_problem,
     validate_series,
 )
 from orchestrix.adapters.metrics.errors import (
     InvalidSeriesError,
     MalformedPayloadError,
     PayloadTooLargeError,
+    SampleOutOfBoundsError,
     UnsupportedMediaTypeError,
 )
 from orchestrix.adapters.metrics.limits import DEFAULT_LIMITS, IngestLimits
@@ -117,7 +122,14 @@ class RemoteWriteDecoder:
         *,
         content_type: str | None = None,
         content_encoding: str | None = None,
+        timestamp_bounds: tuple[int, int] | None = None,
     ) -> DecodedBatch:
+        """Decode and validate a whole request; any bad series or sample rejects all of it.
+
+        With `timestamp_bounds` (inclusive, ms), a sample outside them is a 400 naming it
+        (`timeseries[3].samples[0].timestamp`): Prometheus does not retry a 4xx, so one bad
+        sample cannot stall the sender, and nothing of the request is stored.
+        """
         check_remote_write_headers(content_type, content_encoding)
         raw = _decompress(body, self.limits)
         try:
@@ -132,8 +144,10 @@ class RemoteWriteDecoder:
                 f"request has {len(all_series)} series; the limit is "
                 f"{self.limits.max_series_per_request}"
             )
-        batch = DecodedBatch(metadata=[_metadata(m) for m in request.metadata])
+        batch = DecodedBatch(metadata=[_metadata(i, m) for i, m in enumerate(request.metadata)])
         self._fill(batch, all_series)
+        if timestamp_bounds is not None:
+            _check_timestamps(batch, all_series, timestamp_bounds)
         if batch.sample_count > self.limits.max_samples_per_request:
             raise PayloadTooLargeError(
                 f"request has {batch.sample_count} samples; the limit is "
@@ -173,22 +187,49 @@ class RemoteWriteDecoder:
         batch.histograms_dropped = histograms
 
     def _admit(self, raw_labels: tuple[bytes, ...], index: int) -> SeriesKey:
-        where = f"series {index}"
+        where = f"timeseries[{index}]"
         pairs = []
         for raw in raw_labels:
             try:
                 label = pb.Label.FromString(raw)
             except DecodeError as exc:
-                raise InvalidSeriesError(f"{where}: label is not valid UTF-8 protobuf") from exc
+                raise InvalidSeriesError(f"{where}: label is not valid UTF-8 protobuf").at(
+                    "timeseries", index, "labels"
+                ) from exc
             pairs.append((label.name, label.value))
-        key = validate_series(pairs, self.limits, where)
+        try:
+            key = validate_series(pairs, self.limits, where)
+        except InvalidSeriesError as exc:
+            raise exc.at("timeseries", index, "labels") from None
         if len(self._cache) >= self._cache_size:
             self._cache.clear()
         self._cache[raw_labels] = key
         return key
 
 
-def _metadata(message: pb.MetricMetadata) -> MetricMetadata:
+def _check_timestamps(
+    batch: DecodedBatch, all_series: Iterable[pb.FastTimeSeries], bounds: tuple[int, int]
+) -> None:
+    position = first_out_of_bounds(batch.timestamps_ms, bounds)
+    if position is None:
+        return
+    # Name the sample as the sender numbered it: batch series skip sample-less ones.
+    series = bisect_right(batch.offsets, position) - 1
+    with_samples = (i for i, s in enumerate(all_series) if len(s.samples))
+    index = next(islice(with_samples, series, None))
+    sample = position - batch.offsets[series]
+    problem = out_of_bounds_problem(batch.timestamps_ms[position], bounds)
+    raise SampleOutOfBoundsError(f"timeseries[{index}].samples[{sample}].timestamp: {problem}").at(
+        "timeseries", index, "samples", sample, "timestamp"
+    )
+
+
+def _metadata(index: int, message: pb.MetricMetadata) -> MetricMetadata:
+    for name in ("metric_family_name", "help", "unit"):
+        if "\x00" in getattr(message, name):
+            raise InvalidSeriesError(
+                f"metadata[{index}].{name}: NUL characters are not allowed"
+            ).at("metadata", index, name)
     return MetricMetadata(
         family=message.metric_family_name,
         type=_METRIC_TYPES.get(message.type, "unknown"),

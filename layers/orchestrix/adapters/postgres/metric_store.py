@@ -33,6 +33,10 @@ from orchestrix.promql.storage import LabelMatcher, matches_all
 from orchestrix.promql.values import Labels, Series
 
 MAX_DAYS_PER_WRITE = 400
+# Day partitions are named metric_samples_pYYYYMMDD: four-digit years from 1970 only. The
+# ingest routes refuse narrower ranges with the field named; this guards every other caller.
+MIN_SAMPLE_MS = 0
+MAX_SAMPLE_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 # How long a write waits for a pooled connection before answering 503. While the database
 # is down (restart, failover) a sender should back off and retry, not hold a request open
 # until its own timeout; the pool keeps reconnecting in the background meanwhile.
@@ -143,6 +147,12 @@ class PostgresMetricStore:
                 self._cache_born = time.monotonic()
 
     def _ensure_partitions(self, first_ms: int, last_ms: int) -> None:
+        if first_ms < MIN_SAMPLE_MS or last_ms > MAX_SAMPLE_MS:
+            bad = first_ms if first_ms < MIN_SAMPLE_MS else last_ms
+            raise SamplesOutOfBoundsError(
+                f"sample timestamp {bad} ms is outside the storable range "
+                f"[{MIN_SAMPLE_MS}, {MAX_SAMPLE_MS}]"
+            )
         first_day, last_day = first_ms // sql.DAY_MS, last_ms // sql.DAY_MS
         if last_day - first_day > MAX_DAYS_PER_WRITE:
             raise SamplesOutOfBoundsError(

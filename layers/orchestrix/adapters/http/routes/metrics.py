@@ -2,7 +2,10 @@
 
 Both answer 204 with no body. A body that can never be accepted is a 4xx problem+json
 (Prometheus drops the batch and does not retry); only a failure a retry can cure, such as
-the database being down, is a 5xx (Prometheus retries those with backoff).
+the database being down, is a 5xx (Prometheus retries those with backoff). A request is
+accepted or refused as a whole: one bad series or sample (a NUL in a label value, a
+timestamp before 1970 or more than 10 minutes ahead) refuses it with a 400 naming the
+field, and nothing of it is stored.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from orchestrix.adapters.http.context import current_principal, request_id_of
 from orchestrix.adapters.http.problems import problem
 from orchestrix.adapters.http.resolver import new_resolver
 from orchestrix.adapters.metrics import MetricsIngestError, RemoteWriteDecoder, parse_exposition
+from orchestrix.adapters.metrics.limits import timestamp_bounds
 from orchestrix.services.metrics import MetricsService
 
 router = Router()
@@ -36,6 +40,10 @@ def _body() -> bytes:
     if event.get("isBase64Encoded"):
         return base64.b64decode(raw)
     return raw.encode() if isinstance(raw, str) else bytes(raw)
+
+
+def _now_ms() -> int:
+    return int(bootstrap.clock().now().timestamp() * 1000)
 
 
 def _header(name: str) -> str | None:
@@ -60,6 +68,7 @@ def remote_write() -> Response[None]:
         _body(),
         content_type=_header("Content-Type"),
         content_encoding=_header("Content-Encoding"),
+        timestamp_bounds=timestamp_bounds(_now_ms(), _decoder.limits),
     )
     metrics_service().write(principal, batch)
     return Response(status_code=204)
@@ -73,14 +82,20 @@ def remote_write() -> Response[None]:
 )
 def import_metrics() -> Response[None]:
     principal = current_principal(router)
-    now_ms = int(bootstrap.clock().now().timestamp() * 1000)
-    batch = parse_exposition(_body(), content_type=_header("Content-Type"), now_ms=now_ms)
+    now_ms = _now_ms()
+    batch = parse_exposition(
+        _body(),
+        content_type=_header("Content-Type"),
+        now_ms=now_ms,
+        timestamp_bounds=timestamp_bounds(now_ms),
+    )
     metrics_service().write(principal, batch)
     return Response(status_code=204)
 
 
 def _on_ingest_error(exc: MetricsIngestError) -> Response[str]:
-    return problem(exc.status, exc.detail, title=exc.title)
+    errors = [{"loc": list(exc.loc), "msg": exc.detail}] if exc.loc else None
+    return problem(exc.status, exc.detail, title=exc.title, errors=errors)
 
 
 def write_resolver() -> APIGatewayRestResolver:

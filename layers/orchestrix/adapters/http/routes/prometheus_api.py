@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -24,7 +25,7 @@ from orchestrix.adapters.http.context import current_principal, request_id_of
 from orchestrix.adapters.http.routes import prometheus_params as p
 from orchestrix.adapters.http.routes.metrics import metrics_service
 from orchestrix.domain.errors import DomainError
-from orchestrix.promql import PromQLError, render_json
+from orchestrix.promql import BadQuery, PromQLError, render_json
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ _LABEL_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVW
 _STATUS = {"bad_data": 400, "execution": 422, "timeout": 503, "canceled": 499,
            "unavailable": 503, "not_found": 404, "internal": 500}  # fmt: skip
 
+_INT64 = re.compile(r"[+-]?[0-9]{1,19}")
 router = Router()
 
 
@@ -64,6 +66,10 @@ def _params() -> dict[str, list[str]]:
         text = base64.b64decode(raw).decode() if event.is_base64_encoded else str(raw)
         for name, value in parse_qsl(text, keep_blank_values=True):
             params.setdefault(name, []).append(value)
+    for name, values in params.items():
+        # PostgreSQL text cannot hold NUL: refused here for every route and parameter.
+        if any("\x00" in value for value in values):
+            raise BadQuery(f'invalid parameter "{name}": NUL characters are not allowed')
     return params
 
 
@@ -115,6 +121,9 @@ def labels() -> Response[str]:
 
 
 def label_values(name: str) -> Response[str]:
+    # API Gateway's pathParameters are URL-decoded; the event's `path` (which the route
+    # argument comes from) is not: `label/%5F%5Fname%5F%5F/values` means `__name__`.
+    name = (router.current_event.raw_event.get("pathParameters") or {}).get("name", name)
     params = _params()
     if not name or name[0].isdigit() or not set(name) <= _LABEL_NAME_CHARS:
         return _error("bad_data", f'invalid label name: "{name}"')
@@ -138,10 +147,14 @@ def series() -> Response[str]:
 def metadata() -> Response[str]:
     params = _params()
     limit_text = p.first(params, "limit")
-    try:
-        limit = int(limit_text) if limit_text else None
-    except ValueError:
+    if len(params.get("limit") or ()) > 1:
+        return _error("bad_data", 'invalid parameter "limit": given more than once')
+    # As Go's strconv.Atoi: ASCII digits, and the result must fit an int64.
+    if limit_text and not _INT64.fullmatch(limit_text):
         return _error("bad_data", f'invalid parameter "limit": cannot parse "{limit_text}"')
+    limit = int(limit_text) if limit_text else None
+    if limit is not None and not -(2**63) <= limit < 2**63:
+        return _error("bad_data", f'invalid parameter "limit": "{limit_text}" out of range')
     if limit is not None and limit < 0:
         limit = None  # Prometheus: a negative limit means no limit
     found = metrics_service().metadata(
