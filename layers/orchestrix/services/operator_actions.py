@@ -22,7 +22,7 @@ class CreateApiKey(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: Literal["api-key.create"]
-    tenant: str = Field(pattern=TENANT_ID_PATTERN.pattern)  # pydantic: `$` is the very end
+    tenant: str = Field(pattern=f"^(?:{TENANT_ID_PATTERN.pattern})$")  # pydantic: `$` = the end
     scopes: list[Scope] = Field(min_length=1)
     name: str = Field(default="bootstrap", min_length=1, max_length=200)
     expires_at: datetime | None = None
