@@ -99,7 +99,13 @@ class Gateway:
             return _problem(413, f"request body exceeds {MAX_PAYLOAD} bytes", request_id)
         local = self.local_routes.get((method, path))
         if local is not None:
-            status, payload = local(json.loads(body or b"{}"))
+            try:
+                parsed = json.loads(body or b"{}")
+            except (ValueError, RecursionError):
+                return _problem(400, "the body is not valid JSON", request_id)
+            if not isinstance(parsed, dict):
+                return _problem(400, "the body must be a JSON object", request_id)
+            status, payload = local(parsed)
             return status, [("Content-Type", "application/json")], json.dumps(payload).encode()
         match = self._match(method, path)
         if match is None:

@@ -64,3 +64,19 @@ def test_a_request_id_with_a_trailing_newline_is_not_echoed():
     event = {"headers": {"X-Request-Id": "abc\n"}, "requestContext": {"requestId": "gw-1"}}
 
     assert request_id_of(event) == "gw-1"
+
+
+def test_local_route_with_a_malformed_body_is_a_400_problem() -> None:
+    seen: list[dict[str, Any]] = []
+
+    def tick(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        seen.append(body)
+        return 200, {}
+
+    gateway = Gateway(Recorder(), routes=ROUTES, local_routes={("POST", "/_local/tick"): tick})  # type: ignore[arg-type]
+
+    for body in (b"{not json", b"[1, 2]", b"[" * 10_000):
+        status, headers, out = gateway.dispatch("POST", "/_local/tick", [], body)
+        assert status == 400, out
+        assert ("Content-Type", "application/problem+json") in headers
+    assert seen == []
