@@ -19,7 +19,13 @@ Profile = Literal["default", "production"]
 # CloudWatch Logs accepts only these retention periods (days).
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
                       1827, 2192, 2557, 2922, 3288, 3653)  # fmt: skip
-_STAGE_RE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+# No '-' in a stage name: every physical name is `orchestrix-<stage>-<resource>` and IAM
+# grants use the pattern `orchestrix-<stage>-*`. With hyphens allowed, stage `dev`'s pattern
+# `orchestrix-dev-*` would also match stage `dev-x`'s `orchestrix-dev-x-api`. Without them the
+# first '-' after the prefix always ends the stage, so no stage's pattern reaches another's
+# names; and every name stays valid for Lambda, Step Functions, Scheduler, EventBridge, logs,
+# Secrets Manager, IAM and KMS aliases (all accept [a-z0-9-]).
+_STAGE_RE = re.compile(r"^[a-z][a-z0-9]{0,19}$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
@@ -81,7 +87,8 @@ def load(get: Callable[[str], Any], env: dict[str, str] | None = None) -> StageC
         raise ConfigError("context 'stage' is required: cdk synth -c stage=<name> (e.g. dev, acme)")
     if not _STAGE_RE.match(stage):
         raise ConfigError(
-            f"context 'stage'={stage!r} must be 1-20 chars: lowercase letter, then a-z, 0-9 or '-'"
+            f"context 'stage'={stage!r} must be 1-20 chars: a lowercase letter, then a-z or 0-9, "
+            "no '-' (e.g. acmeprod)"
         )
     account = _text(get, "account") or env.get("CDK_DEFAULT_ACCOUNT") or None
     if account is not None and not _ACCOUNT_RE.match(account):
