@@ -64,7 +64,11 @@ FULL_TABLES = Tables(
     rules=(
         wiring.EventRule(
             "alarm-intake",
-            {"source": ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm State Change"]},
+            {
+                "source": ["aws.cloudwatch"],
+                "detail-type": ["CloudWatch Alarm State Change"],
+                "detail": {"alarmName": [{"prefix": wiring.ALARM_NAME_PREFIX}]},
+            },
             STEP_FUNCTION,
         ),
         wiring.EventRule(

@@ -97,7 +97,9 @@ def test_every_event_rule_has_its_pattern_bus_and_target_and_nothing_else(built:
     assert set(rules) == {f"{built.config.prefix}-{r.name}" for r in built.tables.rules}
     for rule in built.tables.rules:
         props = rules[f"{built.config.prefix}-{rule.name}"]
-        assert props["EventPattern"] == rule.pattern
+        assert props["EventPattern"] == built.stack.resolve(
+            rule.pattern_for(built.config.stage, built.stack.events.state_machine_arn_prefix)
+        )
         if rule.bus == "orchestrix":
             assert props["EventBusName"] == {"Ref": bus}
         else:
