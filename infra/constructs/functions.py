@@ -159,7 +159,6 @@ class Functions(Construct):
             vpc=network.vpc,
             vpc_subnets=network.function_subnets(spec),
             security_groups=[self._platform.database.client_security_group],
-            reserved_concurrent_executions=spec.reserved_concurrency,
             # Async invocations keep Lambda's default of two retries, then go to the queue;
             # setting it explicitly would add an EventInvokeConfig resource per function.
             dead_letter_queue=self.dead_letter_queue,

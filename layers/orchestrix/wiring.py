@@ -44,8 +44,6 @@ class Function:
     capabilities: tuple[Capability, ...] = ("database",)
     # Calls tenant-supplied URLs (webhooks, http steps): deployed in subnets with egress.
     internet: bool = False
-    # Caps concurrent executions where they would exhaust database connections.
-    reserved_concurrency: int | None = None
 
     @property
     def source_dir(self) -> str:
@@ -137,7 +135,6 @@ FUNCTIONS: tuple[Function, ...] = (
         "migrate",
         "Applies the SQL migrations; run by a CDK Trigger on every deploy, before the API",
         timeout_s=300,
-        reserved_concurrency=1,
     ),
     # metrics
     Function("metrics_write", "Prometheus remote write and metric imports", memory_mb=1024),
@@ -147,7 +144,6 @@ FUNCTIONS: tuple[Function, ...] = (
         "Daily clean-up: purges API keys revoked or expired more than 30 days ago",
         timeout_s=120,
         capabilities=("database", "scheduler:toggle"),
-        reserved_concurrency=1,
     ),
     # --- workflows ---
     Function(
@@ -233,7 +229,6 @@ FUNCTIONS: tuple[Function, ...] = (
         memory_mb=1769,  # one full vCPU: the PromQL evaluation is CPU-bound
         timeout_s=55,
         capabilities=("database", "events:put", "states:start", "scheduler:toggle"),
-        reserved_concurrency=1,
     ),
     # --- auto-remediation ---
     Function(

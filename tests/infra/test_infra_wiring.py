@@ -129,7 +129,9 @@ def test_every_function_is_python312_arm64_with_the_layer_and_nothing_else(built
         assert props["MemorySize"] == spec.memory_mb
         assert props["Timeout"] == spec.timeout_s
         assert len(props["Layers"]) == 1
-        assert props.get("ReservedConcurrentExecutions") == spec.reserved_concurrency
+        # Reserved concurrency fails to deploy on accounts with a low Lambda quota (the
+        # unreserved pool may not drop below 10); jobs serialize with an advisory lock.
+        assert "ReservedConcurrentExecutions" not in props
         assert "DeadLetterConfig" in props
         assert "VpcConfig" in props
 
