@@ -11,7 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-MetricsBackend = Literal["postgres", "timestream"]
+# One backend today (samples in Aurora, partitioned by day); services.metrics.MetricStore is
+# the port another would implement.
+MetricsBackend = Literal["postgres"]
 # default: the cheapest stage that works (NAT instance, no interface endpoints, Aurora pauses);
 # production: NAT gateway per AZ, interface endpoints, Aurora never below 0.5 ACU.
 Profile = Literal["default", "production"]
@@ -49,8 +51,6 @@ class StageConfig:
     alarm_email: str = ""
     log_retention_days: int = 30
     event_archive_days: int = 30
-    metrics_memory_retention_hours: int = 24
-    metrics_magnetic_retention_days: int = 395
     profile: Profile = "default"
     aurora_min_acu: float = 0.0
     aurora_max_acu: float = 4.0
@@ -97,10 +97,14 @@ def load(get: Callable[[str], Any], env: dict[str, str] | None = None) -> StageC
     if not _REGION_RE.match(region):
         raise ConfigError(f"context 'region'={region!r} is not an AWS region name (e.g. us-east-1)")
     backend = _text(get, "metricsBackend") or "postgres"
-    if backend not in ("postgres", "timestream"):
+    if backend == "timestream":
         raise ConfigError(
-            f"context 'metricsBackend'={backend!r} is unknown: use 'postgres' or 'timestream'"
+            "context 'metricsBackend' 'timestream' was removed: it provisioned a table nothing "
+            "used and Timestream for LiveAnalytics is closed to new customers; the default "
+            "postgres store keeps metrics in Aurora (drop the key)"
         )
+    if backend != "postgres":
+        raise ConfigError(f"context 'metricsBackend'={backend!r} is unknown: use 'postgres'")
     issuer = _text(get, "oidcIssuer")
     if issuer and not issuer.startswith("https://"):
         raise ConfigError(f"context 'oidcIssuer'={issuer!r} must be an https:// URL")
@@ -146,7 +150,7 @@ def load(get: Callable[[str], Any], env: dict[str, str] | None = None) -> StageC
         stage=stage,
         account=account,
         region=region,
-        metrics_backend="timestream" if backend == "timestream" else "postgres",
+        metrics_backend="postgres",
         oidc_issuer=issuer,
         oidc_audience=_text(get, "oidcAudience") or "orchestrix",
         tenant_claim=_text(get, "tenantClaim") or "tenant_id",
@@ -154,8 +158,6 @@ def load(get: Callable[[str], Any], env: dict[str, str] | None = None) -> StageC
         alarm_email=email,
         log_retention_days=log_days,
         event_archive_days=_int(get, "eventArchiveDays", 30, 0, 3650),
-        metrics_memory_retention_hours=_int(get, "metricsMemoryRetentionHours", 24, 1, 8766),
-        metrics_magnetic_retention_days=_int(get, "metricsRetentionDays", 395, 1, 73000),
         profile="production" if production else "default",
         aurora_min_acu=min_acu,
         aurora_max_acu=max_acu,

@@ -28,8 +28,6 @@ Capability = Literal[
     "ses:send",
     "sns:publish",
     "bedrock:invoke",
-    "timestream:write",
-    "timestream:query",
     "remediation:act",  # the allow-listed remediation actions of workflow `aws` steps
     "kms:secrets",  # GenerateDataKey/Decrypt on alias/orchestrix-<stage>-secrets (channel secrets)
 ]

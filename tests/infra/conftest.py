@@ -40,7 +40,6 @@ FEATURE_FLAGS = {
 }
 ALL_CAPABILITIES: tuple[wiring.Capability, ...] = typing.get_args(wiring.Capability)
 FULL_CONTEXT = {
-    "metricsBackend": "timestream",
     "oidcIssuer": "https://idp.example.com/realms/acme",
     "alarmEmail": "ops@example.com",
     "sesFromAddress": "alerts@example.com",

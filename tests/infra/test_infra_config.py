@@ -47,7 +47,11 @@ def test_account_and_region_fall_back_to_the_cli_environment() -> None:
         ({}, "context 'stage' is required"),
         ({"stage": ""}, "context 'stage' is required"),
         ({"stage": "Acme Corp"}, "'stage'='Acme Corp' must be 1-20 chars"),
-        ({"stage": "acme", "metricsBackend": "influx"}, "'metricsBackend'='influx' is unknown"),
+        ({"stage": "acme", "metricsBackend": "influx"}, "'influx' is unknown: use 'postgres'"),
+        (
+            {"stage": "acme", "metricsBackend": "timestream"},
+            "'metricsBackend' 'timestream' was removed: it provisioned a table nothing used",
+        ),
         ({"stage": "acme", "auroraMinAcu": "0.3"}, "'auroraMinAcu'=0.3 must be 0-256"),
         ({"stage": "acme", "auroraMaxAcu": "lots"}, "'auroraMaxAcu'='lots' must be a number"),
         ({"stage": "acme", "auroraMinAcu": "8", "auroraMaxAcu": "4"}, "must be >= 1 and >="),
