@@ -26,6 +26,10 @@ def _cloudwatch(event: dict[str, Any]) -> dict[str, Any]:
             extra={"alarm_name": name, "stage": stage},
         )
         return {"ignored": f"alarm name is not orchestrix.{stage}.<tenant>.<name>"}
+    if tenant not in bootstrap.tenant_ids():
+        # A name is no proof of a tenant: an alarm must not bring a new tenant into being.
+        logger.warning("alarm names an unknown tenant: ignored", extra={"tenant_id": tenant})
+        return {"ignored": "the alarm names no existing tenant"}
     principal = Principal(
         tenant, "system:cloudwatch", scopes=frozenset({Scope.ALERTS_WRITE}), kind="system"
     )

@@ -62,11 +62,19 @@ def alerts(api: Client, tenant: str) -> list[dict[str, Any]]:
     return list(api.get("/api/v1/alerts", token(tenant, "viewer")).json["items"])
 
 
+def create_tenant(api: Client, tenant: str) -> None:
+    """Tenants come into being on their first write (here: an API key)."""
+    created = api.post("/api/v1/api-keys", token(tenant), {"name": "k", "scopes": ["alerts:write"]})
+    assert created.status == 201, created.body
+
+
 def test_alarm_named_for_this_stage_and_tenant_lands_in_that_tenant(
     api: Client, tenant: str
 ) -> None:
     other = f"cw-{uuid.uuid4().hex[:10]}"
     stage = bootstrap.settings().stage
+    create_tenant(api, tenant)
+    create_tenant(api, other)
 
     delivered = deliver(api, alarm_event(f"orchestrix.{stage}.{tenant}.cpu-high"))
 
@@ -90,6 +98,7 @@ def test_alarm_without_this_stages_marker_is_not_taken_in(
     api: Client, tenant: str, name: str
 ) -> None:
     stage = bootstrap.settings().stage
+    create_tenant(api, tenant)
     event = alarm_event(name.format(stage=stage, tenant=tenant))
 
     assert deliver(api, event) == []  # the rule does not match
@@ -107,3 +116,15 @@ def test_alarm_naming_an_invalid_tenant_is_dropped(api: Client, bad_tenant: str)
     reply = api.gateway.host.invoke("alert_intake", event)
 
     assert reply == {"ignored": f"alarm name is not orchestrix.{stage}.<tenant>.<name>"}
+
+
+def test_alarm_naming_a_tenant_that_does_not_exist_creates_nothing(
+    api: Client, tenant: str
+) -> None:
+    stage = bootstrap.settings().stage
+
+    delivered = deliver(api, alarm_event(f"orchestrix.{stage}.{tenant}.cpu-high"))
+
+    assert delivered == [("alert_intake", {"ignored": "the alarm names no existing tenant"})]
+    assert tenant not in bootstrap.tenant_ids()
+    assert alerts(api, tenant) == []
