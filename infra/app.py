@@ -1,4 +1,4 @@
-"""CDK entry point: `cdk synth -c stage=<name> [-c metricsBackend=timestream ...]`."""
+"""CDK entry point: `cdk synth -c stage=<name> [-c profile=production ...]`."""
 
 from __future__ import annotations
 

@@ -11,7 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-MetricsBackend = Literal["postgres", "timestream"]
+# One backend today (samples in Aurora, partitioned by day); services.metrics.MetricStore is
+# the port another would implement.
+MetricsBackend = Literal["postgres"]
 # default: the cheapest stage that works (NAT instance, no interface endpoints, Aurora pauses);
 # production: NAT gateway per AZ, interface endpoints, Aurora never below 0.5 ACU.
 Profile = Literal["default", "production"]
@@ -19,7 +21,13 @@ Profile = Literal["default", "production"]
 # CloudWatch Logs accepts only these retention periods (days).
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
                       1827, 2192, 2557, 2922, 3288, 3653)  # fmt: skip
-_STAGE_RE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+# No '-' in a stage name: every physical name is `orchestrix-<stage>-<resource>` and IAM
+# grants use the pattern `orchestrix-<stage>-*`. With hyphens allowed, stage `dev`'s pattern
+# `orchestrix-dev-*` would also match stage `dev-x`'s `orchestrix-dev-x-api`. Without them the
+# first '-' after the prefix always ends the stage, so no stage's pattern reaches another's
+# names; and every name stays valid for Lambda, Step Functions, Scheduler, EventBridge, logs,
+# Secrets Manager, IAM and KMS aliases (all accept [a-z0-9-]).
+_STAGE_RE = re.compile(r"^[a-z][a-z0-9]{0,19}$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
@@ -43,8 +51,6 @@ class StageConfig:
     alarm_email: str = ""
     log_retention_days: int = 30
     event_archive_days: int = 30
-    metrics_memory_retention_hours: int = 24
-    metrics_magnetic_retention_days: int = 395
     profile: Profile = "default"
     aurora_min_acu: float = 0.0
     aurora_max_acu: float = 4.0
@@ -85,7 +91,8 @@ def load(get: Callable[[str], Any], env: dict[str, str] | None = None) -> StageC
         raise ConfigError("context 'stage' is required: cdk synth -c stage=<name> (e.g. dev, acme)")
     if not _STAGE_RE.match(stage):
         raise ConfigError(
-            f"context 'stage'={stage!r} must be 1-20 chars: lowercase letter, then a-z, 0-9 or '-'"
+            f"context 'stage'={stage!r} must be 1-20 chars: a lowercase letter, then a-z or 0-9, "
+            "no '-' (e.g. acmeprod)"
         )
     account = _text(get, "account") or env.get("CDK_DEFAULT_ACCOUNT") or None
     if account is not None and not _ACCOUNT_RE.match(account):
@@ -94,10 +101,14 @@ def load(get: Callable[[str], Any], env: dict[str, str] | None = None) -> StageC
     if not _REGION_RE.match(region):
         raise ConfigError(f"context 'region'={region!r} is not an AWS region name (e.g. us-east-1)")
     backend = _text(get, "metricsBackend") or "postgres"
-    if backend not in ("postgres", "timestream"):
+    if backend == "timestream":
         raise ConfigError(
-            f"context 'metricsBackend'={backend!r} is unknown: use 'postgres' or 'timestream'"
+            "context 'metricsBackend' 'timestream' was removed: it provisioned a table nothing "
+            "used and Timestream for LiveAnalytics is closed to new customers; the default "
+            "postgres store keeps metrics in Aurora (drop the key)"
         )
+    if backend != "postgres":
+        raise ConfigError(f"context 'metricsBackend'={backend!r} is unknown: use 'postgres'")
     issuer = _text(get, "oidcIssuer")
     if issuer and not issuer.startswith("https://"):
         raise ConfigError(f"context 'oidcIssuer'={issuer!r} must be an https:// URL")
@@ -143,7 +154,7 @@ def load(get: Callable[[str], Any], env: dict[str, str] | None = None) -> StageC
         stage=stage,
         account=account,
         region=region,
-        metrics_backend="timestream" if backend == "timestream" else "postgres",
+        metrics_backend="postgres",
         oidc_issuer=issuer,
         oidc_audience=_text(get, "oidcAudience") or "orchestrix",
         tenant_claim=_text(get, "tenantClaim") or "tenant_id",
@@ -151,8 +162,6 @@ def load(get: Callable[[str], Any], env: dict[str, str] | None = None) -> StageC
         alarm_email=email,
         log_retention_days=log_days,
         event_archive_days=_int(get, "eventArchiveDays", 30, 0, 3650),
-        metrics_memory_retention_hours=_int(get, "metricsMemoryRetentionHours", 24, 1, 8766),
-        metrics_magnetic_retention_days=_int(get, "metricsRetentionDays", 395, 1, 73000),
         profile="production" if production else "default",
         aurora_min_acu=min_acu,
         aurora_max_acu=max_acu,

@@ -5,6 +5,7 @@ from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 
+from orchestrix import bootstrap
 from orchestrix.adapters.http.resolver import handle, new_resolver
 from orchestrix.adapters.http.routes import alertmanager_api, integrations
 from orchestrix.adapters.postgres.alerting_components import alert_service
@@ -16,10 +17,19 @@ app = new_resolver([integrations.router, alertmanager_api.router], docs=False)
 
 
 def _cloudwatch(event: dict[str, Any]) -> dict[str, Any]:
-    tenant, signal = cloudwatch_alarm(event)
+    stage = bootstrap.settings().stage
+    tenant, signal = cloudwatch_alarm(event, stage)
     if not tenant:
-        logger.warning("alarm without orchestrix-tenant=<id> in its description: ignored")
-        return {"ignored": "no orchestrix-tenant=<id> in the alarm description"}
+        name = signal.labels.get("alarm_name", signal.labels.get("alertname"))
+        logger.warning(
+            "alarm not named orchestrix.<stage>.<tenant>.<name> for this stage: ignored",
+            extra={"alarm_name": name, "stage": stage},
+        )
+        return {"ignored": f"alarm name is not orchestrix.{stage}.<tenant>.<name>"}
+    if tenant not in bootstrap.tenant_ids():
+        # A name is no proof of a tenant: an alarm must not bring a new tenant into being.
+        logger.warning("alarm names an unknown tenant: ignored", extra={"tenant_id": tenant})
+        return {"ignored": "the alarm names no existing tenant"}
     principal = Principal(
         tenant, "system:cloudwatch", scopes=frozenset({Scope.ALERTS_WRITE}), kind="system"
     )

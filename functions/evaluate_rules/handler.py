@@ -8,6 +8,7 @@ from orchestrix.adapters.postgres.alerting_components import (
     evaluation_service,
     rule_schedule_service,
 )
+from orchestrix.adapters.postgres.job_lock import job_lock
 from orchestrix.observability import logger
 
 
@@ -23,6 +24,17 @@ def _scheduled_time(event: dict[str, Any]) -> datetime:
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     at = _scheduled_time(event)
+    # One evaluation at a time across containers: a run still going when the next minute's
+    # starts would evaluate the same groups twice. The late one skips; the due groups are
+    # picked up by the next tick (each group keeps its own last-evaluated time).
+    with job_lock().hold("evaluate_rules") as taken:
+        if not taken:
+            logger.warning("previous rule evaluation still running: this tick skipped")
+            return {"at": at.isoformat(), "skipped": "another evaluation holds the lock"}
+        return _evaluate(at)
+
+
+def _evaluate(at: datetime) -> dict[str, Any]:
     service = evaluation_service()
     summary: dict[str, Any] = {"at": at.isoformat(), "tenants": 0, "rules": 0, "errors": 0}
     for tenant_id in bootstrap.tenant_ids():

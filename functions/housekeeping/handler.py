@@ -4,12 +4,23 @@ from typing import Any
 
 from orchestrix import bootstrap
 from orchestrix.adapters.postgres.alerting_components import rule_schedule_service
+from orchestrix.adapters.postgres.job_lock import job_lock
 from orchestrix.domain.identity import system_principal
 from orchestrix.observability import logger
 
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    # One run at a time (a retry of a slow run, an operator's manual invoke): a second one
+    # skips rather than dropping the same partitions concurrently.
+    with job_lock().hold("housekeeping") as taken:
+        if not taken:
+            logger.warning("housekeeping already running: this run skipped")
+            return {"skipped": "another housekeeping run holds the lock"}
+        return _housekeep()
+
+
+def _housekeep() -> dict[str, Any]:
     purged = 0
     for tenant_id in bootstrap.tenant_ids():
         actor = system_principal(tenant_id, "housekeeping").actor

@@ -70,6 +70,13 @@ class Events(Construct):
         arn = f"arn:{stack.partition}:lambda:{stack.region}:{stack.account}"
         return f"{arn}:function:{self._config.prefix}-"
 
+    @property
+    def state_machine_arn_prefix(self) -> str:
+        """ARN prefix of this stage's state machines (declared and per-workflow ones)."""
+        stack = cdk.Stack.of(self)
+        arn = f"arn:{stack.partition}:states:{stack.region}:{stack.account}"
+        return f"{arn}:stateMachine:{self._config.prefix}-"
+
     def _build_scheduler_role(self) -> iam.Role:
         """The role one-time escalation schedules (created at run time) invoke functions with."""
         role = iam.Role(
@@ -119,7 +126,9 @@ class Events(Construct):
             rule_name=f"{self._config.prefix}-{rule.name}",
             description=rule.description or None,
             event_bus=bus,
-            event_pattern=event_pattern(rule.pattern),
+            event_pattern=event_pattern(
+                rule.pattern_for(self._config.stage, self.state_machine_arn_prefix)
+            ),
             targets=[
                 events_targets.LambdaFunction(
                     fn,

@@ -19,7 +19,6 @@ from infra.config import StageConfig
 from infra.constructs.database import Database
 from infra.constructs.events import Events
 from infra.constructs.layer import REPO_ROOT
-from infra.constructs.metrics import Metrics
 from infra.constructs.network import Network
 from infra.constructs.notifications import Notifications
 from infra.constructs.secrets import Secrets
@@ -42,7 +41,6 @@ class Platform:
     database: Database
     events: Events
     workflows: Workflows
-    metrics: Metrics
     notifications: Notifications
     secrets: Secrets
 
@@ -113,9 +111,6 @@ class Functions(Construct):
             "LOG_LEVEL": config.log_level,
             "POWERTOOLS_METRICS_NAMESPACE": "Orchestrix",
         }
-        if p.metrics.enabled:
-            env["TIMESTREAM_DATABASE"] = p.metrics.database_name
-            env["TIMESTREAM_TABLE"] = p.metrics.table_name
         if config.public_url:
             env["PUBLIC_URL"] = config.public_url
         return env
@@ -159,7 +154,6 @@ class Functions(Construct):
             vpc=network.vpc,
             vpc_subnets=network.function_subnets(spec),
             security_groups=[self._platform.database.client_security_group],
-            reserved_concurrent_executions=spec.reserved_concurrency,
             # Async invocations keep Lambda's default of two retries, then go to the queue;
             # setting it explicitly would add an EventInvokeConfig resource per function.
             dead_letter_queue=self.dead_letter_queue,
@@ -290,12 +284,6 @@ class Functions(Construct):
             "A cross-region inference profile routes to the same model in any of its regions.",
         )
 
-    def _grant_timestream_write(self, fn: lambda_.Function) -> None:
-        self._platform.metrics.grant(fn, write=True)
-
-    def _grant_timestream_query(self, fn: lambda_.Function) -> None:
-        self._platform.metrics.grant(fn, write=False)
-
     def _grant_kms_secrets(self, fn: lambda_.Function) -> None:
         self._platform.secrets.grant_secret_box(fn)
 
@@ -319,8 +307,6 @@ class Functions(Construct):
         "ses:send": _grant_ses_send,
         "sns:publish": _grant_sns_publish,
         "bedrock:invoke": _grant_bedrock_invoke,
-        "timestream:write": _grant_timestream_write,
-        "timestream:query": _grant_timestream_query,
         "remediation:act": _grant_remediation_act,
         "kms:secrets": _grant_kms_secrets,
     }

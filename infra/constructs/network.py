@@ -38,9 +38,9 @@ CAPABILITY_ENDPOINTS: dict[str, tuple[str, _Svc]] = {
     "bedrock:invoke": ("BedrockRuntime", _Svc.BEDROCK_RUNTIME),
     "kms:secrets": ("Kms", _Svc.KMS),
 }
-# Capabilities whose APIs have no plain interface endpoint (Timestream uses cell-specific
-# endpoints found by discovery; remediation calls arbitrary services): they need egress.
-EGRESS_CAPABILITIES = frozenset({"timestream:write", "timestream:query", "remediation:act"})
+# Capabilities whose APIs have no plain interface endpoint (remediation calls arbitrary
+# services): they need egress.
+EGRESS_CAPABILITIES = frozenset({"remediation:act"})
 
 ISOLATED = "isolated"
 EGRESS = "egress"

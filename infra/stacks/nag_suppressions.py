@@ -34,19 +34,6 @@ def _stage_choices(stack: OrchestrixStack) -> None:
             "AwsSolutions-RDS10",
             "This stage was synthesized with -c deletionProtection=false (a throwaway stage).",
         )
-    if stack.metrics.enabled:
-        acknowledge(
-            stack.metrics,
-            "AwsSolutions-TS3",
-            "Encrypted at rest with the AWS-owned key; Timestream is an opt-in backend and a "
-            "customer-managed key would add per-request KMS cost to every remote write.",
-        )
-        acknowledge(
-            stack.metrics,
-            "CloudFormation-Validate::W3697",
-            "Timestream for LiveAnalytics is in maintenance mode; it is only deployed for "
-            "existing customers who choose -c metricsBackend=timestream.",
-        )
 
 
 def _functions(stack: OrchestrixStack) -> None:

@@ -15,7 +15,6 @@ from infra.constructs.database import Database
 from infra.constructs.events import Events
 from infra.constructs.functions import Functions, Platform
 from infra.constructs.layer import REPO_ROOT, OrchestrixLayer
-from infra.constructs.metrics import Metrics
 from infra.constructs.migrations import Migrations
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.network import Network
@@ -81,7 +80,6 @@ class OrchestrixStack(cdk.Stack):
         self.database = Database(self, "Database", config=config, vpc=self.network.vpc)
         self.events = Events(self, "Events", config=config)
         self.workflows = Workflows(self, "Workflows", config=config, retention=retention)
-        self.metrics = Metrics(self, "Metrics", config=config)
         self.notifications = Notifications(self, "Notifications", config=config)
         self.secrets = Secrets(self, "Secrets", config=config)
         self.layer = OrchestrixLayer(self, "Layer", repo_root=repo_root)
@@ -94,7 +92,6 @@ class OrchestrixStack(cdk.Stack):
                 self.database,
                 self.events,
                 self.workflows,
-                self.metrics,
                 self.notifications,
                 self.secrets,
             ),

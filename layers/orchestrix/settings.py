@@ -32,8 +32,6 @@ class Settings:
     role_claims: tuple[str, ...] = ("realm_access.roles", "cognito:groups", "roles")
     metrics_backend: str = "postgres"
     metrics_retention_days: int = 15
-    timestream_database: str | None = None
-    timestream_table: str | None = None
     notify_topic_arn: str | None = None
     ses_from_address: str | None = None
     egress_allow: tuple[str, ...] = field(default_factory=tuple)
@@ -74,8 +72,6 @@ class Settings:
             role_claims=_list(e.get("ROLE_CLAIMS", "realm_access.roles,cognito:groups,roles")),
             metrics_backend=e.get("METRICS_BACKEND", "postgres"),
             metrics_retention_days=int(e.get("METRICS_RETENTION_DAYS", "15")),
-            timestream_database=e.get("TIMESTREAM_DATABASE") or None,
-            timestream_table=e.get("TIMESTREAM_TABLE") or None,
             notify_topic_arn=e.get("NOTIFY_TOPIC_ARN") or None,
             ses_from_address=e.get("SES_FROM_ADDRESS") or None,
             egress_allow=_list(e.get("EGRESS_ALLOW", "")),

@@ -28,8 +28,6 @@ Capability = Literal[
     "ses:send",
     "sns:publish",
     "bedrock:invoke",
-    "timestream:write",
-    "timestream:query",
     "remediation:act",  # the allow-listed remediation actions of workflow `aws` steps
     "kms:secrets",  # GenerateDataKey/Decrypt on alias/orchestrix-<stage>-secrets (channel secrets)
 ]
@@ -44,8 +42,6 @@ class Function:
     capabilities: tuple[Capability, ...] = ("database",)
     # Calls tenant-supplied URLs (webhooks, http steps): deployed in subnets with egress.
     internet: bool = False
-    # Caps concurrent executions where they would exhaust database connections.
-    reserved_concurrency: int | None = None
 
     @property
     def source_dir(self) -> str:
@@ -77,6 +73,18 @@ class Schedule:
     while_rules_exist: bool = False
 
 
+# Placeholders in EventRule patterns, filled per stage by `EventRule.pattern_for`: rules on
+# the account's default bus see every stage's (and everyone else's) events, so each names
+# what belongs to its own stage. The CDK fills them with the stage and CloudFormation tokens,
+# the local runtime with its settings and the emulator's ARNs.
+STAGE = "<stage>"
+STATE_MACHINE_ARN_PREFIX = "<state-machine-arn-prefix>"  # arn:…:stateMachine:orchestrix-<stage>-
+# A CloudWatch alarm reaches a tenant only when its name is `orchestrix.<stage>.<tenant>.<name>`:
+# alarm state change events carry no tags, and the name is the one field whose author is
+# whoever may create alarms in the account, on purpose. Stage and tenant ids contain no '.'.
+ALARM_NAME_PREFIX = f"orchestrix.{STAGE}."
+
+
 @dataclass(frozen=True)
 class EventRule:
     name: str
@@ -84,6 +92,24 @@ class EventRule:
     function: str
     bus: Literal["default", "orchestrix"] = "default"
     description: str = ""
+
+    def pattern_for(self, stage: str, state_machine_arn_prefix: str) -> dict[str, Any]:
+        """The pattern with STAGE and STATE_MACHINE_ARN_PREFIX filled in."""
+        values = {STAGE: stage, STATE_MACHINE_ARN_PREFIX: state_machine_arn_prefix}
+
+        def fill(value: Any) -> Any:
+            if isinstance(value, str):
+                for placeholder, text in values.items():
+                    value = value.replace(placeholder, text)
+                return value
+            if isinstance(value, dict):
+                return {key: fill(item) for key, item in value.items()}
+            if isinstance(value, list):
+                return [fill(item) for item in value]
+            return value
+
+        filled: dict[str, Any] = fill(self.pattern)
+        return filled
 
 
 @dataclass(frozen=True)
@@ -109,7 +135,6 @@ FUNCTIONS: tuple[Function, ...] = (
         "migrate",
         "Applies the SQL migrations; run by a CDK Trigger on every deploy, before the API",
         timeout_s=300,
-        reserved_concurrency=1,
     ),
     # metrics
     Function("metrics_write", "Prometheus remote write and metric imports", memory_mb=1024),
@@ -119,7 +144,6 @@ FUNCTIONS: tuple[Function, ...] = (
         "Daily clean-up: purges API keys revoked or expired more than 30 days ago",
         timeout_s=120,
         capabilities=("database", "scheduler:toggle"),
-        reserved_concurrency=1,
     ),
     # --- workflows ---
     Function(
@@ -205,7 +229,6 @@ FUNCTIONS: tuple[Function, ...] = (
         memory_mb=1769,  # one full vCPU: the PromQL evaluation is CPU-bound
         timeout_s=55,
         capabilities=("database", "events:put", "states:start", "scheduler:toggle"),
-        reserved_concurrency=1,
     ),
     # --- auto-remediation ---
     Function(
@@ -343,10 +366,14 @@ EVENT_RULES: tuple[EventRule, ...] = (
         {
             "source": ["aws.states"],
             "detail-type": ["Step Functions Execution Status Change"],
-            "detail": {"status": ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]},
+            "detail": {
+                "status": ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"],
+                # only this stage's machines, not every state machine in the account
+                "stateMachineArn": [{"prefix": STATE_MACHINE_ARN_PREFIX}],
+            },
         },
         "execution_tracker",
-        description="Keep workflow executions current; the tracker ignores other machines",
+        description="Keep this stage's workflow executions current",
     ),
     # --- incidents and escalation ---
     EventRule(
@@ -359,9 +386,13 @@ EVENT_RULES: tuple[EventRule, ...] = (
     # --- alerting ---
     EventRule(
         "cloudwatch-alarms",
-        {"source": ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm State Change"]},
+        {
+            "source": ["aws.cloudwatch"],
+            "detail-type": ["CloudWatch Alarm State Change"],
+            "detail": {"alarmName": [{"prefix": ALARM_NAME_PREFIX}]},
+        },
         "alert_intake",
-        description="CloudWatch alarms become alerts (tenant from the alarm description)",
+        description="Alarms named orchestrix.<stage>.<tenant>.<name> become the tenant's alerts",
     ),
 )
 

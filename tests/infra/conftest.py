@@ -40,7 +40,6 @@ FEATURE_FLAGS = {
 }
 ALL_CAPABILITIES: tuple[wiring.Capability, ...] = typing.get_args(wiring.Capability)
 FULL_CONTEXT = {
-    "metricsBackend": "timestream",
     "oidcIssuer": "https://idp.example.com/realms/acme",
     "alarmEmail": "ops@example.com",
     "sesFromAddress": "alerts@example.com",
@@ -66,7 +65,11 @@ FULL_TABLES = Tables(
     rules=(
         wiring.EventRule(
             "alarm-intake",
-            {"source": ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm State Change"]},
+            {
+                "source": ["aws.cloudwatch"],
+                "detail-type": ["CloudWatch Alarm State Change"],
+                "detail": {"alarmName": [{"prefix": wiring.ALARM_NAME_PREFIX}]},
+            },
             STEP_FUNCTION,
         ),
         wiring.EventRule(

@@ -17,8 +17,6 @@ IGNORED = {
     "Role GetAtt already orders them; redundant, not wrong, and not ours to change.",
     "W3010": "A stack synthesized for an explicit account gets its AZ names from CDK's "
     "availability-zones lookup (cdk.context.json); literal AZs are how CDK pins subnets.",
-    "W3697": "Timestream for LiveAnalytics is in maintenance mode; it is only synthesized for "
-    "existing customers who choose -c metricsBackend=timestream (cdk-nag acknowledges it too).",
 }
 
 

@@ -47,7 +47,11 @@ def test_account_and_region_fall_back_to_the_cli_environment() -> None:
         ({}, "context 'stage' is required"),
         ({"stage": ""}, "context 'stage' is required"),
         ({"stage": "Acme Corp"}, "'stage'='Acme Corp' must be 1-20 chars"),
-        ({"stage": "acme", "metricsBackend": "influx"}, "'metricsBackend'='influx' is unknown"),
+        ({"stage": "acme", "metricsBackend": "influx"}, "'influx' is unknown: use 'postgres'"),
+        (
+            {"stage": "acme", "metricsBackend": "timestream"},
+            "'metricsBackend' 'timestream' was removed: it provisioned a table nothing used",
+        ),
         ({"stage": "acme", "auroraMinAcu": "0.3"}, "'auroraMinAcu'=0.3 must be 0-256"),
         ({"stage": "acme", "auroraMaxAcu": "lots"}, "'auroraMaxAcu'='lots' must be a number"),
         ({"stage": "acme", "auroraMinAcu": "8", "auroraMaxAcu": "4"}, "must be >= 1 and >="),
@@ -134,3 +138,23 @@ def test_synth_with_empty_stage_exits_with_one_line_and_no_traceback() -> None:
         "orchestrix: context 'stage' is required: cdk synth -c stage=<name> (e.g. dev, acme)"
     ]
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("stage", ["dev-", "a--b", "Dev", "dev-x", "-dev", "1dev"])
+def test_stage_names_with_hyphens_or_capitals_are_refused(stage: str) -> None:
+    # `orchestrix-dev-*` (stage dev's IAM patterns) would match `orchestrix-dev-x-api`.
+    with pytest.raises(ConfigError) as raised:
+        load(context(stage=stage))
+
+    assert str(raised.value) == (
+        f"context 'stage'={stage!r} must be 1-20 chars: a lowercase letter, then a-z or 0-9, "
+        "no '-' (e.g. acmeprod)"
+    )
+
+
+@pytest.mark.parametrize("stage", ["dev", "acmeprod", "local", "a1", "x" * 20])
+def test_plain_stage_names_and_the_local_runtimes_are_accepted(stage: str) -> None:
+    from orchestrix.settings import Settings
+
+    assert load(context(stage=stage)).prefix == f"orchestrix-{stage}"
+    assert load(context(stage=Settings.from_env({}).stage)).stage == "local"

@@ -163,3 +163,34 @@ def test_rule_functions_may_switch_the_evaluation_schedule_and_nothing_else(
     assert any(json.dumps(s["Resource"]) == json.dumps(schedule["Target"]["RoleArn"])
                for s in passes)  # fmt: skip
     assert schedule.get("State", "ENABLED") == "ENABLED"  # the first run settles it
+
+
+def test_default_bus_rules_take_only_this_stages_alarms_and_executions(dev: Built) -> None:
+    patterns = {
+        r["Properties"]["EventPattern"]["source"][0]: r["Properties"]["EventPattern"]
+        for r in dev.of_type("AWS::Events::Rule").values()
+        if "EventBusName" not in r["Properties"]
+    }
+
+    # Any alarm of the account used to reach alert intake, any state machine the tracker.
+    assert patterns["aws.cloudwatch"]["detail"] == {"alarmName": [{"prefix": "orchestrix.dev."}]}
+    assert patterns["aws.states"]["detail"]["stateMachineArn"] == [
+        {
+            "prefix": {
+                "Fn::Join": [
+                    "",
+                    [
+                        "arn:aws:states:us-east-1:",
+                        {"Ref": "AWS::AccountId"},
+                        ":stateMachine:orchestrix-dev-",
+                    ],
+                ]
+            }
+        }
+    ]
+    # The state machines of the stage (declared and per-workflow) all carry that prefix.
+    names = [
+        m["Properties"]["StateMachineName"]
+        for m in dev.of_type("AWS::StepFunctions::StateMachine").values()
+    ]
+    assert names and all(name.startswith("orchestrix-dev-") for name in names)

@@ -189,18 +189,14 @@ def test_events_bus_archive_schedule_group_and_escalation_role(dev: Built) -> No
     )
 
 
-def test_timestream_exists_only_for_the_timestream_backend(dev: Built, full: Built) -> None:
-    assert dev.of_type("AWS::Timestream::Table") == {}
-    full.template.has_resource_properties(
-        "AWS::Timestream::Table",
-        {
-            "DatabaseName": "orchestrix-full",
-            "RetentionProperties": {
-                "MemoryStoreRetentionPeriodInHours": "24",
-                "MagneticStoreRetentionPeriodInDays": "395",
-            },
-        },
-    )
+def test_no_stage_provisions_or_grants_timestream(dev: Built, full: Built) -> None:
+    # The removed `metricsBackend=timestream` made a table no code used (and Timestream for
+    # LiveAnalytics takes no new customers); even a function with every capability gets no
+    # Timestream action.
+    for built in (dev, full):
+        text = json.dumps(built.templates)
+        assert not any(r["Type"].startswith("AWS::Timestream::") for r in built.resources.values())
+        assert "timestream" not in text.lower()
 
 
 def test_notifications_topic_secret_and_optional_ses_identity(dev: Built, full: Built) -> None:
@@ -311,7 +307,7 @@ def test_each_capability_grants_only_its_actions_on_stage_resources(full: Built)
 
     assert {"events:PutEvents", "scheduler:CreateSchedule", "states:StartExecution",
             "states:SendTaskSuccess", "sns:Publish", "ses:SendEmail", "bedrock:InvokeModel",
-            "timestream:WriteRecords", "timestream:Select", "ecs:UpdateService",
+            "ecs:UpdateService",
             "kms:GenerateDataKey", "kms:Decrypt",
             "iam:PassRole"} <= actions_of(statements)  # fmt: skip
     assert "schedule/orchestrix-full/*" in text

@@ -97,7 +97,9 @@ def test_every_event_rule_has_its_pattern_bus_and_target_and_nothing_else(built:
     assert set(rules) == {f"{built.config.prefix}-{r.name}" for r in built.tables.rules}
     for rule in built.tables.rules:
         props = rules[f"{built.config.prefix}-{rule.name}"]
-        assert props["EventPattern"] == rule.pattern
+        assert props["EventPattern"] == built.stack.resolve(
+            rule.pattern_for(built.config.stage, built.stack.events.state_machine_arn_prefix)
+        )
         if rule.bus == "orchestrix":
             assert props["EventBusName"] == {"Ref": bus}
         else:
@@ -127,7 +129,9 @@ def test_every_function_is_python312_arm64_with_the_layer_and_nothing_else(built
         assert props["MemorySize"] == spec.memory_mb
         assert props["Timeout"] == spec.timeout_s
         assert len(props["Layers"]) == 1
-        assert props.get("ReservedConcurrentExecutions") == spec.reserved_concurrency
+        # Reserved concurrency fails to deploy on accounts with a low Lambda quota (the
+        # unreserved pool may not drop below 10); jobs serialize with an advisory lock.
+        assert "ReservedConcurrentExecutions" not in props
         assert "DeadLetterConfig" in props
         assert "VpcConfig" in props
 
@@ -143,13 +147,10 @@ SETTINGS = {
 
 
 def test_every_function_gets_the_runtime_settings_contract(built: Built) -> None:
-    timestream = built.config.metrics_backend == "timestream"
-
     for logical in function_logical_ids(built).values():
         env = built.resources[logical]["Properties"]["Environment"]["Variables"]
         assert set(env) >= SETTINGS
-        assert ("TIMESTREAM_DATABASE" in env) is timestream
-        assert ("TIMESTREAM_TABLE" in env) is timestream
+        assert not any(name.startswith("TIMESTREAM_") for name in env)
         assert env["ORCHESTRIX_STAGE"] == built.config.stage
         assert env["POWERTOOLS_METRICS_NAMESPACE"] == "Orchestrix"
         assert env["METRICS_BACKEND"] == built.config.metrics_backend

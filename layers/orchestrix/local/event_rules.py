@@ -47,16 +47,23 @@ class LocalEventDispatcher:
         self,
         invoke: Callable[[str, dict[str, Any]], Any],
         rules: tuple[wiring.EventRule, ...] = wiring.EVENT_RULES,
+        *,
+        stage: str = "local",
+        state_machine_arn_prefix: str = "",
     ) -> None:
+        """`state_machine_arn_prefix`: arn:…:stateMachine:orchestrix-<stage>- as the emulator
+        names the stage's machines (see `wiring.STATE_MACHINE_ARN_PREFIX`)."""
         self._invoke = invoke
-        self._rules = rules
+        self._rules = tuple(
+            (rule, rule.pattern_for(stage, state_machine_arn_prefix)) for rule in rules
+        )
 
     def dispatch(self, bus: str, event: dict[str, Any]) -> list[str]:
         """Deliver `event` (EventBridge envelope) to every matching rule's function."""
         delivered = []
-        for rule in self._rules:
+        for rule, pattern in self._rules:
             on_this_bus = (rule.bus == "orchestrix") == bus.startswith("orchestrix")
-            if on_this_bus and matches(rule.pattern, event):
+            if on_this_bus and matches(pattern, event):
                 self._invoke(rule.function, event)
                 delivered.append(rule.function)
         return delivered

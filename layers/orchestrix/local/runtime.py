@@ -91,7 +91,13 @@ class LocalRuntime:
         )
         settings = Settings.from_env()
         host = FunctionHost()
-        events = LocalEventDispatcher(host.invoke)
+        events = LocalEventDispatcher(
+            host.invoke,
+            stage=settings.stage,
+            state_machine_arn_prefix=workflow_functions.state_machine_arn_prefix(
+                settings.state_machine_prefix
+            ),
+        )
         switches = ScheduleSwitches(self.clock)  # rule evaluation runs only while rules exist
         bootstrap.configure(
             settings=settings,

@@ -58,6 +58,13 @@ def _bound(invoke: Invoke, name: str) -> Callable[[Any, Any], Any]:
     return run
 
 
+def state_machine_arn_prefix(prefix: str) -> str:
+    """ARN prefix of the stage's machines in the emulator (moto's default account)."""
+    from orchestrix.adapters.aws.state_machines import stage_prefix
+
+    return f"arn:aws:states:{REGION}:123456789012:stateMachine:{stage_prefix(prefix)}-"
+
+
 def create_state_machines(prefix: str, statemachines_dir: Path | None = None) -> list[str]:
     """Create every `wiring.STATE_MACHINES` entry in moto as the CDK deploys it: the ASL file
     with each `${Placeholder}` replaced by its function's ARN. Through the Step Functions API,

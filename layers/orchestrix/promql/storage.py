@@ -1,7 +1,7 @@
 """Where the engine reads series from.
 
 Contract of a :class:`Queryable` (implemented by :class:`MemoryStorage` here and by the
-PostgreSQL and Timestream metric stores):
+PostgreSQL metric store):
 
 - ``select(matchers, start_ms, end_ms)`` yields every series whose label set satisfies *all*
   matchers and that has at least one sample with ``start_ms <= t <= end_ms``. Each yielded

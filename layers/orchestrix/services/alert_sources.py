@@ -11,8 +11,10 @@ import json
 from datetime import datetime
 from typing import Any
 
+from orchestrix import wiring
 from orchestrix.domain.alerting.alerts import AlertSignal
 from orchestrix.domain.errors import FieldError, ValidationFailed
+from orchestrix.domain.identity import TENANT_ID_PATTERN
 
 MAX_ALERTS = 1000
 # Alertmanager and Prometheus send this for "no end time".
@@ -164,22 +166,22 @@ def _pd_key(labels: dict[str, str]) -> str:
     return fingerprint(labels)
 
 
-def cloudwatch_alarm(event: dict[str, Any]) -> tuple[str | None, AlertSignal]:
-    """(tenant from the alarm description's `orchestrix-tenant=<id>`, signal)."""
+def cloudwatch_alarm(event: dict[str, Any], stage: str) -> tuple[str | None, AlertSignal]:
+    """(tenant, signal) for an alarm named `orchestrix.<stage>.<tenant>.<name>`
+    (`wiring.ALARM_NAME_PREFIX`); tenant None when the name carries no valid marker for this
+    stage — the EventBridge rule filters on the prefix, this re-checks it and the tenant id."""
     detail = event.get("detail") or {}
     name = detail.get("alarmName")
     state = (detail.get("state") or {}).get("value")
-    if not name or state not in ("ALARM", "OK", "INSUFFICIENT_DATA"):
+    if not isinstance(name, str) or not name or state not in ("ALARM", "OK", "INSUFFICIENT_DATA"):
         raise _fail(("detail",), "not a CloudWatch Alarm State Change event")
+    tenant, short_name = _alarm_marker(name, stage)
     config = detail.get("configuration") or {}
     description = str(config.get("description") or "")
-    tenant = None
-    for token in description.replace(",", " ").split():
-        if token.startswith("orchestrix-tenant="):
-            tenant = token.split("=", 1)[1]
     at = _time(event.get("time"), ("time",)) or datetime.fromisoformat("1970-01-01T00:00:00+00:00")
     labels = {
-        "alertname": str(name),
+        "alertname": short_name,
+        "alarm_name": name,
         "account": str(event.get("account") or ""),
         "region": str(event.get("region") or ""),
     }
@@ -196,6 +198,18 @@ def cloudwatch_alarm(event: dict[str, Any]) -> tuple[str | None, AlertSignal]:
         payload={"state": state},
     )
     return tenant, signal
+
+
+def _alarm_marker(name: str, stage: str) -> tuple[str | None, str]:
+    """(tenant, the rest of the name) of `orchestrix.<stage>.<tenant>.<rest>`; (None, name)
+    when the name is not marked for this stage or the tenant id is not a valid one."""
+    prefix = wiring.ALARM_NAME_PREFIX.replace(wiring.STAGE, stage)
+    tenant, dot, rest = name.removeprefix(prefix).partition(".")
+    if not name.startswith(prefix) or not dot or not rest:
+        return None, name
+    if not TENANT_ID_PATTERN.fullmatch(tenant):
+        return None, name
+    return tenant, rest
 
 
 def _path(doc: Any, path: str) -> Any:

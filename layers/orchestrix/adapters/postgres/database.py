@@ -72,9 +72,10 @@ class Database:
         self.dsn = dsn
         self._login = login
         self._app_role = app_role
-        connection_class = type(
+        connection_class: type[_RetryLoginConnection] = type(
             "OrchestrixConnection", (_RetryLoginConnection,), {"login_source": login}
         )
+        self._connection_class = connection_class
         self.pool = ConnectionPool(
             dsn,
             connection_class=connection_class,
@@ -116,6 +117,16 @@ class Database:
             self.open()
         with self.pool.connection() as conn:
             yield conn
+
+    @contextmanager
+    def dedicated_connection(self) -> Iterator[psycopg.Connection[TupleRow]]:
+        """A connection outside the pool, autocommit, closed after the block (session-level
+        state such as advisory locks ends with it)."""
+        conn = self._connection_class.connect(self.dsn, autocommit=True)
+        try:
+            yield conn
+        finally:
+            conn.close()
 
     def ping(self, timeout: float = 3.0) -> None:
         """Raise if the database cannot answer within `timeout` seconds."""
