@@ -60,6 +60,8 @@ def test_status_endpoints_answer_in_prometheus_shape(api, tenants):
         runtime.json["data"]
     )
     assert all(isinstance(v, str) for v in flags.json["data"].values())
+    assert flags.json["data"]["query.max-samples"] == str(bootstrap.settings().query_max_samples)
+    assert runtime.json["data"]["storageRetention"].endswith("d")
     assert "scrape_configs" in config.json["data"]["yaml"]
 
 

@@ -18,6 +18,7 @@ import promql_parser as pp
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from orchestrix import bootstrap
 from orchestrix.adapters.http.context import current_principal
 from orchestrix.adapters.http.routes import prometheus_params as p
 from orchestrix.adapters.http.routes.metrics import metrics_service
@@ -92,14 +93,22 @@ def runtimeinfo() -> Response[str]:
             "GOMAXPROCS": 1,
             "GOGC": "",
             "GODEBUG": "",
-            "storageRetention": "set by the stage's metrics retention",
+            "storageRetention": f"{bootstrap.settings().metrics_retention_days}d",
         }
     )
 
 
 def flags() -> Response[str]:
     current_principal(router)
-    return _success({"query.lookback-delta": "5m", "query.max-samples": "5000000"})
+    limits = bootstrap.settings()
+    return _success(
+        {
+            "query.lookback-delta": "5m",
+            "query.max-samples": str(limits.query_max_samples),
+            "query.timeout": f"{limits.query_timeout_s:g}s",
+            "storage.tsdb.retention.time": f"{limits.metrics_retention_days}d",
+        }
+    )
 
 
 def config() -> Response[str]:
