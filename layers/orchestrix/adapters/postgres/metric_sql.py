@@ -95,7 +95,9 @@ WHERE (metric_metadata.type, metric_metadata.help, metric_metadata.unit)
 # A series "has a sample in [start, end]" (Prometheus' rule for /series, /labels and label
 # values). metric_series' bounds are only a superset, so the chunks decide: one starting or
 # ending inside the window holds a sample there; only a chunk straddling the whole window
-# (a window shorter than a day) has its timestamps looked at. `s` is the metric_series row.
+# (a window shorter than a day) has its timestamps looked at: they are sorted, so
+# width_bucket's binary search counts those <= x, and more <= end than < start means one in
+# between. `s` is the metric_series row.
 HAS_SAMPLE_IN_WINDOW = """
 EXISTS (
   SELECT 1 FROM metric_samples AS c
@@ -103,8 +105,8 @@ EXISTS (
     AND c.first_ts BETWEEN %(sample_start)s - 86400000 AND %(sample_end)s
     AND c.last_ts >= %(sample_start)s
     AND (c.first_ts >= %(sample_start)s OR c.last_ts <= %(sample_end)s
-         OR EXISTS (SELECT 1 FROM unnest(c.ts) AS u(t)
-                    WHERE u.t BETWEEN %(sample_start)s AND %(sample_end)s))
+         OR width_bucket(%(sample_end)s::bigint, c.ts)
+            > width_bucket(%(sample_start)s::bigint - 1, c.ts))
 )"""
 
 # Samples come back as one row per series, timestamps and values as big-endian byte strings
