@@ -33,8 +33,4 @@ def routers() -> list[Router]:
 
     found += [alert_rules.router, alerts.router, silences.router, integrations.router]
     found.append(alertmanager_api.router)
-    # the Prometheus API's status, rules, alerts, exemplars and format_query endpoints
-    from orchestrix.adapters.http.routes import prometheus_status
-
-    found.append(prometheus_status.router)
     return found
