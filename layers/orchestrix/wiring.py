@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+_GET: tuple[HttpMethod, ...] = ("GET",)
+_GET_POST: tuple[HttpMethod, ...] = ("GET", "POST")
 
 # What a function may do beyond reading the database; the functions construct turns each
 # capability into a least-privilege IAM statement.
@@ -259,6 +261,22 @@ ROUTES: tuple[Route, ...] = (
         for prefix in ("/api/v1/metrics", "/prometheus/api/v1")
         for path in ("query", "query_range", "labels", "label/{name}/values", "series", "metadata")
         for method in ("GET", "POST")
+    ),
+    *(
+        Route(method, f"{prefix}/{path}", "metrics_query")
+        for prefix in ("/api/v1/metrics", "/prometheus/api/v1")
+        for path, methods in (
+            ("status/buildinfo", _GET),
+            ("status/runtimeinfo", _GET),
+            ("status/flags", _GET),
+            ("status/config", _GET),
+            ("status/tsdb", _GET),
+            ("query_exemplars", _GET_POST),
+            ("format_query", _GET_POST),
+            ("rules", _GET),
+            ("alerts", _GET),
+        )
+        for method in methods
     ),
     # --- workflows ---
     Route("GET", "/api/v1/workflows", "workflows"),

@@ -2,7 +2,8 @@
 
 ``format_result`` returns the ``data`` object (``{"resultType": ..., "result": ...}``) as
 plain Python values; ``render_json`` writes the exact bytes Prometheus would (timestamps as
-seconds with up to three decimals, sample values as strings).
+seconds with up to three decimals, sample values as strings: a scalar in Go's 'f' format,
+vector and matrix values as util/jsonutil.MarshalValue does, 'e' below 1e-6 and from 1e21).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 from .engine import QueryResult
 from .errors import PromQLError
-from .gomath import format_float
+from .gomath import format_float, format_sample_value
 from .values import Labels, RangeSeries, Sample, Scalar, String
 
 
@@ -36,14 +37,14 @@ def format_result(result: QueryResult) -> dict[str, Any]:
         body = [
             {
                 "metric": _metric(s.labels),
-                "values": [[timestamp(t), format_float(v)] for t, v in s.points],
+                "values": [[timestamp(t), format_sample_value(v)] for t, v in s.points],
             }
             for s in value
             if isinstance(s, RangeSeries)
         ]
     else:
         body = [
-            {"metric": _metric(s.labels), "value": [timestamp(s.t), format_float(s.v)]}
+            {"metric": _metric(s.labels), "value": [timestamp(s.t), format_sample_value(s.v)]}
             for s in value
             if isinstance(s, Sample)
         ]

@@ -177,3 +177,28 @@ def format_float(v: float) -> str:
     if "." in r:
         r = r.rstrip("0").rstrip(".")
     return r
+
+
+def format_float_e(v: float) -> str:
+    """Go's strconv.FormatFloat(v, 'e', -1, 64): shortest digits, a two-digit exponent."""
+    if v != v:
+        return "NaN"
+    if math.isinf(v):
+        return "+Inf" if v > 0 else "-Inf"
+    from decimal import Decimal
+
+    sign, digits, exponent = Decimal(repr(v)).as_tuple()
+    assert isinstance(exponent, int)
+    text = "".join(map(str, digits)).rstrip("0") or "0"
+    power = exponent + len(digits) - 1 if text != "0" else 0
+    mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
+    return f"{'-' if sign else ''}{mantissa}e{'-' if power < 0 else '+'}{abs(power):02d}"
+
+
+def format_sample_value(v: float) -> str:
+    """A sample value as Prometheus' JSON API writes it (util/jsonutil.MarshalValue):
+    'f' format, but 'e' below 1e-6 and from 1e21 on (`1e-07`, `1e+21`)."""
+    magnitude = abs(v)
+    if magnitude != 0 and (magnitude < 1e-6 or magnitude >= 1e21):
+        return format_float_e(v)
+    return format_float(v)

@@ -17,6 +17,7 @@ from orchestrix.domain.regex import RegexError, compile_re2
 from . import ast
 from .errors import BadQuery
 from .gostr import unquote
+from .positions import line_col, locate
 from .storage import LabelMatcher, MatchOp
 
 _MATCH_OPS = {0: MatchOp.EQUAL, 1: MatchOp.NOT_EQUAL, 2: MatchOp.REGEX, 3: MatchOp.NOT_REGEX}
@@ -55,7 +56,8 @@ def parse(query: str) -> ast.Node:
     except BaseException as exc:  # the Rust extension may panic (PanicException)
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
-        raise ParseError(f"1:1: parse error: {_reason(str(exc))}") from None
+        index, message = locate(query, str(exc))
+        raise ParseError(f"{line_col(query, index)}: parse error: {_reason(message)}") from None
     try:
         return _Converter(query).convert(tree)
     except RecursionError:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from orchestrix.domain.identity import Principal, Role, Scope
+from orchestrix.domain.metrics_status import TsdbStats
 from orchestrix.promql import BadQuery, Engine, LabelMatcher, Queryable, QueryResult, ast
 from orchestrix.promql.parse import ParseError, parse
 from orchestrix.promql.values import Labels
@@ -41,6 +42,8 @@ class MetricReader(Queryable, Protocol):
     ) -> list[Labels]: ...
 
     def metadata(self, family: str | None = None, limit: int = ...) -> list[MetricMetadata]: ...
+
+    def tsdb_stats(self, limit: int) -> TsdbStats: ...
 
 
 class MetricStore(Protocol):
@@ -141,3 +144,10 @@ class MetricsService:
     ) -> list[MetricMetadata]:
         reader = self._reader(principal)
         return reader.metadata(family) if limit is None else reader.metadata(family, limit)
+
+    def tsdb_stats(self, principal: Principal, limit: int) -> TsdbStats:
+        return self._reader(principal).tsdb_stats(limit)
+
+    def check_query(self, query: str) -> ast.Node:
+        """The query's tree, or Prometheus' invalid `query` parameter error."""
+        return _parsed(query)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from orchestrix.domain.alerting.evaluation import ActiveState
 from orchestrix.domain.alerting.rules import SEVERITIES, AlertRule
 from orchestrix.domain.errors import FieldError, NotFound, ValidationFailed
 from orchestrix.domain.identity import Principal, Role
@@ -62,6 +63,10 @@ def _check_references(
         errors += reference_errors(d, repos.references, ("body",) if many is None else (*many, i))
     if errors:
         raise ValidationFailed(errors)
+
+
+# Each enabled rule with its active alerts.
+Loaded = list[tuple[AlertRule, list[ActiveState]]]
 
 
 class RuleService:
@@ -183,3 +188,16 @@ class RuleService:
         principal.require_role(Role.VIEWER)
         with self._uow(principal.tenant_id, principal.actor) as uow:
             return self._repos(uow).rules.list(page)
+
+    def loaded(self, principal: Principal) -> Loaded:
+        """The enabled rules (the ones evaluated) with their pending and firing alerts, in
+        group order: what Prometheus' `/api/v1/rules` and `/api/v1/alerts` show."""
+        principal.require_role(Role.VIEWER)
+        with self._uow(principal.tenant_id, principal.actor) as uow:
+            repo = self._repos(uow).rules
+            rules = repo.all(enabled_only=True)
+            states = repo.states([rule.id for rule in rules])
+        return [
+            (rule, sorted(states.get(rule.id, {}).values(), key=lambda a: a.fingerprint))
+            for rule in rules
+        ]

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from orchestrix.promql import Engine, MemoryStorage, format_result, render_json
-from orchestrix.promql.gomath import format_float
+from orchestrix.promql.gomath import format_float, format_float_e
 from orchestrix.promql.values import labels_of
 
 
@@ -80,3 +80,46 @@ def test_annotations_are_rendered_as_infos(engine: Engine) -> None:
         "PromQL info: metric might not be a counter, name does not end in "
         '_total/_sum/_count/_bucket: "up" (1:6)'
     ]
+
+
+# Vector and matrix values as Prometheus' util/jsonutil.MarshalValue writes them: Go's 'f'
+# format, switching to 'e' below 1e-6 and from 1e21 on (checked against Prometheus 2.42).
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (1e-7, "1e-07"),
+        (-2.5e-9, "-2.5e-09"),
+        (1e-6, "0.000001"),
+        (1.5e-5, "0.000015"),
+        (0.1, "0.1"),
+        (100000.0, "100000"),
+        (1e20, "100000000000000000000"),
+        (1e21, "1e+21"),
+        (1.2345678901234569e23, "1.2345678901234569e+23"),
+        (5e-324, "5e-324"),
+        (0.0, "0"),
+        (math.nan, "NaN"),
+        (math.inf, "+Inf"),
+        (-math.inf, "-Inf"),
+    ],
+)
+def test_vector_values_switch_to_e_format_like_prometheus(value: float, text: str) -> None:
+    result = Engine(MemoryStorage()).instant(f"vector({value!r})", 1000)
+
+    [sample] = json.loads(render_json(result))["data"]["result"]
+    assert sample["value"] == [1, text]
+    assert format_result(result)["result"][0]["value"][1] == text
+
+
+def test_scalar_values_keep_the_f_format(engine: Engine) -> None:
+    result = engine.instant("1e-7", 1000)
+
+    assert json.loads(render_json(result))["data"]["result"] == [1, "0.0000001"]
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(130.0, "1.3e+02"), (0.0, "0e+00"), (1e-7, "1e-07"), (-12345.678, "-1.2345678e+04")],
+)
+def test_alert_values_use_go_e_format(value: float, text: str) -> None:
+    assert format_float_e(value) == text

@@ -92,6 +92,23 @@ SET type = excluded.type, help = excluded.help, unit = excluded.unit, updated_at
 WHERE (metric_metadata.type, metric_metadata.help, metric_metadata.unit)
       IS DISTINCT FROM (excluded.type, excluded.help, excluded.unit)
 """
+# A series "has a sample in [start, end]" (Prometheus' rule for /series, /labels and label
+# values). metric_series' bounds are only a superset, so the chunks decide: one starting or
+# ending inside the window holds a sample there; only a chunk straddling the whole window
+# (a window shorter than a day) has its timestamps looked at: they are sorted, so
+# width_bucket's binary search counts those <= x, and more <= end than < start means one in
+# between. `s` is the metric_series row.
+HAS_SAMPLE_IN_WINDOW = """
+EXISTS (
+  SELECT 1 FROM metric_samples AS c
+  WHERE c.tenant_id = s.tenant_id AND c.fingerprint = s.fingerprint
+    AND c.first_ts BETWEEN %(sample_start)s - 86400000 AND %(sample_end)s
+    AND c.last_ts >= %(sample_start)s
+    AND (c.first_ts >= %(sample_start)s OR c.last_ts <= %(sample_end)s
+         OR width_bucket(%(sample_end)s::bigint, c.ts)
+            > width_bucket(%(sample_start)s::bigint - 1, c.ts))
+)"""
+
 # Samples come back as one row per series, timestamps and values as big-endian byte strings
 # (int8send/float8send): bit-exact (staleness NaNs survive) and decoded at C speed. Chunks
 # never cross midnight, so `first_ts >= start - 1 day` prunes partitions and rows.
@@ -111,20 +128,23 @@ WHERE tenant_id = %(tenant)s AND (%(family)s::text IS NULL OR family = %(family)
 ORDER BY family
 LIMIT %(limit)s
 """
-SELECT_LABEL_NAMES = """
-SELECT DISTINCT k FROM metric_series, jsonb_object_keys(labels) AS k
-WHERE tenant_id = %(tenant)s AND first_ts <= %(end)s AND last_ts >= %(start)s
+# The listing calls without match[]: the series bounds prefilter, the chunks decide.
+SELECT_LABEL_NAMES = f"""
+SELECT DISTINCT k FROM metric_series AS s, jsonb_object_keys(s.labels) AS k
+WHERE s.tenant_id = %(tenant)s AND s.first_ts <= %(end)s AND s.last_ts >= %(start)s
+  AND {HAS_SAMPLE_IN_WINDOW}
 ORDER BY k
 """
-SELECT_METRIC_NAMES = """
-SELECT DISTINCT metric_name FROM metric_series
-WHERE tenant_id = %(tenant)s AND first_ts <= %(end)s AND last_ts >= %(start)s
-ORDER BY metric_name
+SELECT_METRIC_NAMES = f"""
+SELECT DISTINCT s.metric_name FROM metric_series AS s
+WHERE s.tenant_id = %(tenant)s AND s.first_ts <= %(end)s AND s.last_ts >= %(start)s
+  AND {HAS_SAMPLE_IN_WINDOW}
+ORDER BY s.metric_name
 """
-SELECT_LABEL_VALUES = """
-SELECT DISTINCT labels ->> %(name)s AS v FROM metric_series
-WHERE tenant_id = %(tenant)s AND first_ts <= %(end)s AND last_ts >= %(start)s
-  AND labels ? %(name)s
+SELECT_LABEL_VALUES = f"""
+SELECT DISTINCT s.labels ->> %(name)s AS v FROM metric_series AS s
+WHERE s.tenant_id = %(tenant)s AND s.first_ts <= %(end)s AND s.last_ts >= %(start)s
+  AND s.labels ? %(name)s AND {HAS_SAMPLE_IN_WINDOW}
 ORDER BY v
 """
 
@@ -257,3 +277,29 @@ def pushdown(matchers: Sequence[LabelMatcher]) -> tuple[str, dict[str, Any]]:
             alternatives.append(f"labels @> %({key}_{position})s::jsonb")
         conditions.append("(" + " OR ".join(alternatives) + ")")
     return "".join(f" AND {c}" for c in conditions), params
+
+
+# `/api/v1/status/tsdb`: counts over the tenant's series (row-level security applies too).
+TSDB_HEAD = """
+SELECT (SELECT count(*) FROM metric_series WHERE tenant_id = %(tenant)s),
+       (SELECT count(*) FROM (SELECT DISTINCT e.key, e.value
+                              FROM metric_series, jsonb_each_text(labels) AS e
+                              WHERE tenant_id = %(tenant)s) AS pairs),
+       count(*), min(first_ts), max(last_ts)
+FROM metric_samples WHERE tenant_id = %(tenant)s
+"""
+TSDB_BY_METRIC_NAME = """
+SELECT metric_name, count(*) AS n FROM metric_series WHERE tenant_id = %(tenant)s
+GROUP BY metric_name ORDER BY n DESC, metric_name LIMIT %(limit)s
+"""
+TSDB_VALUES_BY_LABEL = """
+SELECT p.key, count(*), sum(length(p.value))
+FROM (SELECT DISTINCT e.key, e.value FROM metric_series, jsonb_each_text(labels) AS e
+      WHERE tenant_id = %(tenant)s) AS p
+GROUP BY p.key
+"""
+TSDB_BY_LABEL_PAIR = """
+SELECT e.key || '=' || e.value, count(*) AS n
+FROM metric_series, jsonb_each_text(labels) AS e WHERE tenant_id = %(tenant)s
+GROUP BY e.key, e.value ORDER BY n DESC, e.key, e.value LIMIT %(limit)s
+"""

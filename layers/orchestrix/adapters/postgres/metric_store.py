@@ -29,6 +29,7 @@ from orchestrix.adapters.postgres import metric_chunks
 from orchestrix.adapters.postgres import metric_sql as sql
 from orchestrix.adapters.postgres.database import Database
 from orchestrix.domain.errors import ServiceUnavailable
+from orchestrix.domain.metrics_status import TsdbStats
 from orchestrix.promql.storage import LabelMatcher, matches_all
 from orchestrix.promql.values import Labels, Series
 
@@ -285,19 +286,34 @@ class PostgresMetricReader:
             finally:
                 conn.rollback()
 
+    def _window(self, start_ms: int, end_ms: int) -> dict[str, Any]:
+        return {
+            "tenant": self.tenant_id,
+            "start": start_ms - sql.SERIES_TOUCH_MS,  # the bounds' slack (metric_sql.py)
+            "end": end_ms,
+            "sample_start": start_ms,
+            "sample_end": end_ms,
+        }
+
     def _candidates(
         self,
         conn: psycopg.Connection[Any],
         matchers: Sequence[LabelMatcher],
         start_ms: int,
         end_ms: int,
+        *,
+        exact: bool = False,
     ) -> list[StoredSeries]:
+        """Series the matchers select whose bounds meet the window; with `exact`, only those
+        with a sample inside it (the listing calls; `select` reads the samples anyway)."""
         where, params = sql.pushdown(matchers)
         query = (
-            "SELECT fingerprint, labels FROM metric_series WHERE tenant_id = %(tenant)s"
+            "SELECT fingerprint, labels FROM metric_series AS s WHERE tenant_id = %(tenant)s"
             " AND first_ts <= %(end)s AND last_ts >= %(start)s" + where
         )
-        params.update(tenant=self.tenant_id, start=start_ms - sql.SERIES_TOUCH_MS, end=end_ms)
+        if exact:
+            query += " AND " + sql.HAS_SAMPLE_IN_WINDOW
+        params.update(self._window(start_ms, end_ms))
         found = []
         for fp, labels in conn.execute(query, params):
             pairs: Labels = tuple(sorted(labels.items()))
@@ -335,7 +351,9 @@ class PostgresMetricReader:
         found: set[Labels] = set()
         with self._conn() as conn:
             for matchers in selectors:
-                found.update(s.labels for s in self._candidates(conn, matchers, start_ms, end_ms))
+                found.update(
+                    s.labels for s in self._candidates(conn, matchers, start_ms, end_ms, exact=True)
+                )
         return sorted(found)
 
     def label_names(
@@ -343,15 +361,10 @@ class PostgresMetricReader:
     ) -> list[str]:
         with self._conn() as conn:
             if not matchers:
-                bounds = {
-                    "tenant": self.tenant_id,
-                    "start": start_ms - sql.SERIES_TOUCH_MS,
-                    "end": end_ms,
-                }
+                bounds = self._window(start_ms, end_ms)
                 return [str(r[0]) for r in conn.execute(sql.SELECT_LABEL_NAMES, bounds)]
-            names = {
-                n for s in self._candidates(conn, matchers, start_ms, end_ms) for n, _ in s.labels
-            }
+            found = self._candidates(conn, matchers, start_ms, end_ms, exact=True)
+            names = {n for s in found for n, _ in s.labels}
         return sorted(names)
 
     def label_values(
@@ -359,17 +372,37 @@ class PostgresMetricReader:
     ) -> list[str]:
         with self._conn() as conn:
             if not matchers:
-                bounds = {
-                    "tenant": self.tenant_id,
-                    "start": start_ms - sql.SERIES_TOUCH_MS,
-                    "end": end_ms,
-                    "name": name,
-                }
+                bounds = {**self._window(start_ms, end_ms), "name": name}
                 query = sql.SELECT_METRIC_NAMES if name == "__name__" else sql.SELECT_LABEL_VALUES
                 return [str(r[0]) for r in conn.execute(query, bounds)]
-            candidates = self._candidates(conn, matchers, start_ms, end_ms)
+            candidates = self._candidates(conn, matchers, start_ms, end_ms, exact=True)
         values = {v for s in candidates for n, v in s.labels if n == name}
         return sorted(values)
+
+    def tsdb_stats(self, limit: int) -> TsdbStats:
+        """`/api/v1/status/tsdb` over everything the tenant has stored."""
+        params = {"tenant": self.tenant_id, "limit": limit}
+        with self._conn() as conn:
+            head = conn.execute(sql.TSDB_HEAD, params).fetchone()
+            by_name = conn.execute(sql.TSDB_BY_METRIC_NAME, params).fetchall()
+            by_label = conn.execute(sql.TSDB_VALUES_BY_LABEL, params).fetchall()
+            by_pair = conn.execute(sql.TSDB_BY_LABEL_PAIR, params).fetchall()
+        series, pairs, chunks, min_time, max_time = head or (0, 0, 0, None, None)
+
+        def top(rows: list[tuple[str, int]]) -> list[tuple[str, int]]:
+            return sorted(rows, key=lambda r: (-r[1], r[0]))[:limit]
+
+        return TsdbStats(
+            num_series=int(series),
+            num_label_pairs=int(pairs),
+            chunk_count=int(chunks),
+            min_time_ms=None if min_time is None else int(min_time),
+            max_time_ms=None if max_time is None else int(max_time),
+            series_count_by_metric_name=[(str(n), int(c)) for n, c in by_name],
+            label_value_count_by_label_name=top([(str(k), int(c)) for k, c, _ in by_label]),
+            memory_in_bytes_by_label_name=top([(str(k), int(b)) for k, _, b in by_label]),
+            series_count_by_label_value_pair=[(str(p), int(c)) for p, c in by_pair],
+        )
 
     def metadata(self, family: str | None = None, limit: int = 10_000) -> list[MetricMetadata]:
         with self._conn() as conn:

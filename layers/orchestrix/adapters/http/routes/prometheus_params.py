@@ -7,10 +7,13 @@ durations (`1h30m`, `15s`, `500ms`); `match[]` holds series selectors. Every ref
 
 from __future__ import annotations
 
+import base64
 import math
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl
 
 from orchestrix.promql import BadQuery, LabelMatcher
 from orchestrix.promql.ast import VectorSel
@@ -139,3 +142,19 @@ def selectors(params: Params) -> list[list[LabelMatcher]]:
         else:
             out.append(list(node.matchers))
     return out
+
+
+def from_event(event: Any) -> dict[str, list[str]]:
+    """The request's parameters: the query string, plus a POST's form body."""
+    params: dict[str, list[str]] = {
+        k: list(v) for k, v in (event.multi_value_query_string_parameters or {}).items()
+    }
+    content_type = next(
+        (str(v) for k, v in (event.headers or {}).items() if k.lower() == "content-type"), ""
+    )
+    raw = event.raw_event.get("body")
+    if event.http_method == "POST" and raw and "x-www-form-urlencoded" in content_type:
+        text = base64.b64decode(raw).decode() if event.is_base64_encoded else str(raw)
+        for name, value in parse_qsl(text, keep_blank_values=True):
+            params.setdefault(name, []).append(value)
+    return params
