@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
@@ -101,6 +102,7 @@ class OrchestrixStack(cdk.Stack):
             repo_root=repo_root,
         )
         fns = self.functions.by_name
+        self._fence_admin_function()
         self.events.connect(
             fns, self.functions.dead_letter_queue, rules=tables.rules, schedules=tables.schedules
         )
@@ -142,6 +144,21 @@ class OrchestrixStack(cdk.Stack):
             apply_suppressions(self)
             cdk.Validations.of(self).add_plugins(AwsSolutionsChecks(self))
 
+    def _fence_admin_function(self) -> None:
+        """The admin function mints keys for any tenant: only IAM principals the operator
+        grants may invoke it. The scheduler and workflow roles may invoke
+        `orchestrix-<stage>-*` (their targets are made at run time), so they are denied it."""
+        admin = self.functions.by_name.get(wiring.ADMIN_FUNCTION)
+        if admin is None:
+            return
+        deny = iam.PolicyStatement(
+            effect=iam.Effect.DENY,
+            actions=["lambda:InvokeFunction"],
+            resources=[admin.function_arn, f"{admin.function_arn}:*"],
+        )
+        for role in (self.events.scheduler_role, self.workflows.role):
+            role.add_to_policy(deny)
+
     def _build_outputs(self) -> None:
         config = self.config
         outputs = {
@@ -156,6 +173,9 @@ class OrchestrixStack(cdk.Stack):
             "AlarmTopicArn": self.monitoring.topic.topic_arn,
             "DatabaseSecretArn": self.database.secret.secret_arn,
         }
+        admin = self.functions.by_name.get(wiring.ADMIN_FUNCTION)
+        if admin is not None:  # `orchestrix api-key create --stage` invokes it (first key)
+            outputs["AdminFunctionName"] = admin.function_name
         if self.monitoring.dashboard is not None:
             outputs["DashboardName"] = self.monitoring.dashboard.dashboard_name
         if config.domain_name:

@@ -100,6 +100,13 @@ def test_tsdb_counts_only_the_callers_series(api, tenants):
     assert limited["seriesCountByMetricName"] == [{"name": "up", "value": 2}]
 
 
+def test_tsdb_limit_beyond_int64_is_bad_data_not_a_500(api, tenants):
+    reply = get(api, tenants[0], "/status/tsdb", limit=2**63)
+
+    assert reply.status == 400
+    assert reply.json["error"] == f'invalid parameter "limit": cannot parse "{2**63}"'
+
+
 def test_tsdb_limit_must_be_positive(api, tenants):
     reply = get(api, tenants[0], "/status/tsdb", limit=0)
 

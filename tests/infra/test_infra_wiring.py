@@ -3,12 +3,15 @@ machine and function is there, and nothing else."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from conftest import Built
 
 from infra.constructs.api import PROBLEM_JSON
+from orchestrix import wiring
+from orchestrix.local.stage_admin import admin_function_name
 
 pytestmark = pytest.mark.xdist_group("cdk")
 
@@ -223,3 +226,40 @@ def test_api_invoke_permission_is_one_per_function_not_one_per_route(dev: Built)
     backing = {r.function for r in dev.tables.routes} | {"authorizer"}
 
     assert len(permissions) == len(backing)
+
+
+def test_admin_function_is_reachable_by_iam_only_and_named_in_the_outputs(dev: Built) -> None:
+    functions = function_logical_ids(dev)
+    admin = functions[wiring.ADMIN_FUNCTION]
+
+    # no route, rule, schedule or resource policy reaches it
+    assert wiring.ADMIN_FUNCTION not in {r.function for r in wiring.ROUTES}
+    assert wiring.ADMIN_FUNCTION not in {r.function for r in wiring.EVENT_RULES}
+    assert wiring.ADMIN_FUNCTION not in {s.function for s in wiring.SCHEDULES}
+    assert not [
+        p for p in dev.of_type("AWS::Lambda::Permission").values()
+        if p["Properties"]["FunctionName"] == {"Fn::GetAtt": [admin, "Arn"]}
+    ]  # fmt: skip
+    # the roles that may invoke orchestrix-dev-* by wildcard are denied it explicitly
+    policies = dev.of_type("AWS::IAM::Policy").values()
+    denied = {
+        role["Ref"]
+        for policy in policies
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Effect"] == "Deny" and admin in json.dumps(statement)
+        for role in policy["Properties"]["Roles"]
+    }
+    wildcard_invokers = {
+        role["Ref"]
+        for policy in policies
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Effect"] == "Allow" and "function:orchestrix-dev-*" in json.dumps(statement)
+        for role in policy["Properties"]["Roles"]
+    }
+    assert len(wildcard_invokers) >= 2
+    assert wildcard_invokers <= denied
+    # and the CLI finds it under the name the stack gives it
+    assert dev.templates["stage"]["Outputs"]["AdminFunctionName"]["Value"] == {"Ref": admin}
+    assert dev.of_type("AWS::Lambda::Function")[admin]["Properties"]["FunctionName"] == (
+        admin_function_name("dev")
+    )

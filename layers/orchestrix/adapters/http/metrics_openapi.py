@@ -71,6 +71,18 @@ _PARAMETERS: dict[str, tuple[dict[str, Any], bool, str]] = {
         "Most entries to return; negative means all",
     ),
     "metric": ({"type": "string"}, False, "Only this metric family"),
+    # Prometheus lower-cases it first: `ALERT` is as good as `alert`; others are bad_data.
+    "type": ({"type": "string"}, False, "Only this kind of rule: alert or record (any case)"),
+    "rule_name[]": (
+        {"type": "array", "items": {"type": "string"}, "description": "Rule names"},
+        False,
+        "Only rules with these names",
+    ),
+    "rule_group[]": (
+        {"type": "array", "items": {"type": "string"}, "description": "Rule group names"},
+        False,
+        "Only rules of these groups",
+    ),
 }
 _QUERY_PARAMETERS = {
     "query": ("query", "time", "timeout"),
@@ -79,6 +91,15 @@ _QUERY_PARAMETERS = {
     "label/{name}/values": ("start", "end", "match[]"),
     "series": ("start", "end", "match[]"),
     "metadata": ("limit", "metric"),
+    "query_exemplars": ("query", "start", "end"),
+    "format_query": ("query",),
+    "rules": ("type", "rule_name[]", "rule_group[]"),
+    "alerts": (),
+    "status/buildinfo": (),
+    "status/runtimeinfo": (),
+    "status/flags": (),
+    "status/config": (),
+    "status/tsdb": ("limit",),
 }
 _SUMMARIES = {
     "query": "Instant query",
@@ -87,6 +108,15 @@ _SUMMARIES = {
     "label/{name}/values": "Values of one label",
     "series": "Series matching selectors",
     "metadata": "Metric metadata (TYPE, HELP, UNIT)",
+    "query_exemplars": "Exemplars (none are stored: always empty)",
+    "format_query": "The expression, pretty-printed",
+    "rules": "The tenant's alerting rules and their alerts, as Prometheus lists them",
+    "alerts": "Pending and firing alerts of the tenant's rules",
+    "status/buildinfo": "Build information (Prometheus-compatible version)",
+    "status/runtimeinfo": "Runtime information",
+    "status/flags": "Effective settings, as Prometheus flags",
+    "status/config": "The configuration (no scrape configuration: metrics are pushed)",
+    "status/tsdb": "Series cardinality of the tenant",
 }
 _QUERY_ERRORS = {
     "400": ("Bad parameters or PromQL (errorType bad_data)", _ERROR),

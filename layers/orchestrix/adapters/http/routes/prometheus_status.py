@@ -124,6 +124,8 @@ def _limit(params: p.Params, default: int) -> int:
         limit = int(text)
     except ValueError:
         raise BadQuery(f'invalid parameter "limit": cannot parse "{text}"') from None
+    if limit >= 2**63:  # Go's strconv.Atoi refuses it: so does Prometheus
+        raise BadQuery(f'invalid parameter "limit": cannot parse "{text}"')
     if limit <= 0:
         raise BadQuery("limit must be a positive number")
     return limit
