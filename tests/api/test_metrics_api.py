@@ -161,6 +161,18 @@ def test_key_without_metrics_scope_and_user_token_cannot_write(api, tenants):
     assert "metrics:write" in by_key.json["detail"]
 
 
+def test_caller_without_the_scope_is_refused_before_the_body_is_read(api, tenants):
+    # A malformed body from someone who may not write is a 403, not a 400 about the body.
+    a, _ = tenants
+    alerts_key = ingest_key(api, a, ("alerts:write",))
+
+    garbage = api.post(WRITE, basic(alerts_key), raw=b"not snappy", headers=PROTOBUF)
+    bad_import = api.post(IMPORT, token(a), raw=b"m 1 32503680000000\n",
+                          headers={"Content-Type": "text/plain"})  # fmt: skip
+
+    assert (garbage.status, bad_import.status) == (403, 403)
+
+
 def test_import_takes_the_text_format_with_timestamps(api, tenants):
     a, _ = tenants
     key = ingest_key(api, a)

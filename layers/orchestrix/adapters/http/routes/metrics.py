@@ -22,6 +22,7 @@ from orchestrix.adapters.http.problems import problem
 from orchestrix.adapters.http.resolver import new_resolver
 from orchestrix.adapters.metrics import MetricsIngestError, RemoteWriteDecoder, parse_exposition
 from orchestrix.adapters.metrics.limits import timestamp_bounds
+from orchestrix.domain.identity import Scope
 from orchestrix.services.metrics import MetricsService
 
 router = Router()
@@ -64,6 +65,7 @@ def _header(name: str) -> str | None:
 )
 def remote_write() -> Response[None]:
     principal = current_principal(router)
+    principal.require_scope(Scope.METRICS_WRITE)  # before any decoding work for the caller
     batch = _decoder.decode(
         _body(),
         content_type=_header("Content-Type"),
@@ -82,6 +84,7 @@ def remote_write() -> Response[None]:
 )
 def import_metrics() -> Response[None]:
     principal = current_principal(router)
+    principal.require_scope(Scope.METRICS_WRITE)  # before any parsing work for the caller
     now_ms = _now_ms()
     batch = parse_exposition(
         _body(),
