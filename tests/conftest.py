@@ -31,6 +31,13 @@ def pg_root_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         warnings.simplefilter("ignore")
         from pgserver import get_server
 
+        from orchestrix.local.postgres import forget_dead_handles, forget_stale_postmaster
+
+        # A run killed earlier (timeout, Ctrl-C twice) left its pid listed as a holder: the
+        # last live session would then never stop the server. Forget the dead first.
+        if (shared / "pg").is_dir():
+            forget_dead_handles(shared / "pg")
+            forget_stale_postmaster(shared / "pg")
         server = get_server(shared / "pg", cleanup_mode="stop")
     yield server.get_uri()
     server.cleanup()
