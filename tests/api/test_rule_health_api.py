@@ -216,6 +216,27 @@ def test_rules_past_the_tenant_tick_budget_are_skipped_with_a_reason(
     assert "evaluation budget of 15s per tick" in healths["Second"][1]
 
 
+def test_rules_the_budget_left_out_go_first_next_time(api: Client, tenant: str) -> None:
+    # given a tick where only First fitted the budget
+    t0 = minute()
+    import_metrics(api, tenant, f'temp{{room="a"}} 30 {int(t0.timestamp() * 1000)}\n')
+    first = create(api, tenant, {"name": "First", "expr": "temp > 20", "group": "g"})
+    second = create(api, tenant, {"name": "Second", "expr": "temp > 25", "group": "g"})
+    seconds = itertools.count(0, 10)
+    service(EvaluationBudget(tick_s=15), lambda: float(next(seconds))).tick(tenant, t0)
+
+    # when the next tick has the same budget
+    later = itertools.count(0, 10)
+    report = service(EvaluationBudget(tick_s=15), lambda: float(next(later))).tick(
+        tenant, t0 + timedelta(minutes=1)
+    )
+
+    # then Second, left out before, ran, and First waits its turn instead of Second starving
+    assert report.rules_evaluated == 1
+    assert rule(api, tenant, second["id"])["health"] == "ok"
+    assert rule(api, tenant, first["id"])["health"] == "err"
+
+
 def test_recovered_rule_goes_back_to_ok_with_an_event(
     api: Client, tenant: str, events: RecordedEvents
 ) -> None:
