@@ -25,9 +25,9 @@ from infra.constructs.secrets import Secrets
 from infra.constructs.workflows import Workflows
 from infra.nag import acknowledge_wildcards
 from orchestrix import wiring
-from orchestrix.domain.workflow.aws_actions import REMEDIATION_TAG, STEP_IAM_ACTIONS
+from orchestrix.domain.workflow.aws_actions import STEP_IAM_ACTIONS, TENANT_TAG
 
-# What a workflow `aws` step may do, on resources the tenant tagged as remediable only: the
+# What a workflow `aws` step may do, on resources tagged for the step's own tenant only: the
 # step allow-list's own table, so the grant and the validator cannot drift apart.
 REMEDIATION_ACTIONS = STEP_IAM_ACTIONS
 _GEO_PROFILE = re.compile(r"^(us|eu|apac|us-gov|jp|au|ca|global)\.(.+)$")
@@ -288,14 +288,50 @@ class Functions(Construct):
         self._platform.secrets.grant_secret_box(fn)
 
     def _grant_remediation_act(self, fn: lambda_.Function) -> None:
-        self._allow(
-            fn,
-            list(REMEDIATION_ACTIONS),
+        """The function itself gets no remediation action: it assumes a role per step with
+        the session tag `orchestrix:tenant=<stage>/<tenant>`, and that role may act only on
+        resources whose same tag has the same value, so one tenant's runbook cannot touch
+        another tenant's resources (nor any untagged one)."""
+        assert fn.role is not None
+        stage_tenants = f"{self._config.stage}/*"
+        role = iam.Role(
+            self,
+            f"{fn.node.id}RemediationRole",
+            description=f"Runs {self._config.prefix} workflow aws steps as one tenant",
+            assumed_by=iam.SessionTagsPrincipal(fn.role).with_conditions(
+                {
+                    # every session names a tenant of this stage, and carries no other tag
+                    "StringLike": {f"aws:RequestTag/{TENANT_TAG}": stage_tenants},
+                    "ForAllValues:StringEquals": {"aws:TagKeys": [TENANT_TAG]},
+                }
+            ),
+            max_session_duration=cdk.Duration.hours(1),
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=list(REMEDIATION_ACTIONS),
+                resources=["*"],
+                conditions={
+                    "StringEquals": {
+                        f"aws:ResourceTag/{TENANT_TAG}": f"${{aws:PrincipalTag/{TENANT_TAG}}}"
+                    }
+                },
+            )
+        )
+        acknowledge_wildcards(
+            role,
             ["*"],
             "Remediation targets are the tenant's own resources, unknown at deploy time; the "
-            f"actions are allow-listed and only apply to resources tagged {REMEDIATION_TAG}=true.",
-            conditions={"StringEquals": {f"aws:ResourceTag/{REMEDIATION_TAG}": "true"}},
+            f"actions are allow-listed and apply only where the resource's {TENANT_TAG} tag "
+            "equals the session's (the tenant the step runs for).",
         )
+        self._allow(
+            fn,
+            ["sts:AssumeRole", "sts:TagSession"],
+            [role.role_arn],
+            "The function's own remediation role.",
+        )
+        fn.add_environment("REMEDIATION_ROLE_ARN", role.role_arn)
 
     _grants: dict[str, Callable[[Functions, lambda_.Function], None]] = {
         "database": _grant_database,

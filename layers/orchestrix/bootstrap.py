@@ -308,7 +308,21 @@ def workflow_step_tools() -> StepTools:
     from orchestrix.adapters.aws.workflow_tools import step_tools
 
     s = settings()
-    return step_tools(boto3_client, egress=egress_policy(), ses_from=s.ses_from_address)
+    tenant_clients = None
+    if s.remediation_role_arn:
+        import boto3
+
+        from orchestrix.adapters.aws.tenant_role import TenantRoleClients
+
+        tenant_clients = TenantRoleClients(
+            s.remediation_role_arn, s.stage, boto3_client("sts"), boto3.client
+        )
+    return step_tools(
+        boto3_client,
+        egress=egress_policy(),
+        ses_from=s.ses_from_address,
+        tenant_clients=tenant_clients,
+    )
 
 
 @cache

@@ -45,6 +45,8 @@ class Settings:
     rule_query_timeout_s: float = 5.0
     rule_tick_budget_s: float = 15.0
     aws_endpoint_url: str | None = None  # the local AWS emulator; tenant egress may not reach it
+    # The role `aws` steps assume per tenant (session tag orchestrix:tenant); unset locally.
+    remediation_role_arn: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -83,4 +85,5 @@ class Settings:
             rule_query_timeout_s=float(e.get("RULE_QUERY_TIMEOUT_S", "5")),
             rule_tick_budget_s=float(e.get("RULE_TICK_BUDGET_S", "15")),
             aws_endpoint_url=e.get("AWS_ENDPOINT_URL") or None,
+            remediation_role_arn=e.get("REMEDIATION_ROLE_ARN") or None,
         )

@@ -307,13 +307,13 @@ def test_each_capability_grants_only_its_actions_on_stage_resources(full: Built)
 
     assert {"events:PutEvents", "scheduler:CreateSchedule", "states:StartExecution",
             "states:SendTaskSuccess", "sns:Publish", "ses:SendEmail", "bedrock:InvokeModel",
-            "ecs:UpdateService",
+            "sts:AssumeRole", "sts:TagSession",
             "kms:GenerateDataKey", "kms:Decrypt",
             "iam:PassRole"} <= actions_of(statements)  # fmt: skip
     assert "schedule/orchestrix-full/*" in text
     assert "stateMachine:orchestrix-full-*" in text
     assert "inference-profile/us.anthropic.claude-3-5-haiku-20241022-v1:0" in text
-    assert "aws:ResourceTag/orchestrix:remediable" in text
+    assert "RemediationRole" in text  # remediation actions only through the tenant role
     pass_roles = [s for s in statements if s["Action"] == "iam:PassRole"]
     assert {s["Condition"]["StringEquals"]["iam:PassedToService"] for s in pass_roles} == {  # type: ignore[index]
         "scheduler.amazonaws.com",

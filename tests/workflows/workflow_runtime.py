@@ -52,7 +52,10 @@ class LocalHttp:
             return [json.loads(body) for _, p, body in self.received if p == path]
 
 
-def boto3_caller(service: str, operation: str, params: Mapping[str, Any]) -> Mapping[str, Any]:
+def boto3_caller(
+    tenant_id: str, service: str, operation: str, params: Mapping[str, Any]
+) -> Mapping[str, Any]:
+    """The emulator checks no IAM: every tenant acts with the test's own clients."""
     from botocore import xform_name
 
     client = boto3.client(service, region_name=REGION)  # type: ignore[call-overload]

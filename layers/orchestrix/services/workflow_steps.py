@@ -44,7 +44,8 @@ MAX_BODY_CHARS: Final = 32_768  # step outputs travel in the execution state (25
 _STEP: Final[TypeAdapter[AnyStep]] = TypeAdapter(Step)
 
 # (service, operation such as "UpdateService", params) -> the API response
-AwsCaller = Callable[[str, str, Mapping[str, Any]], Mapping[str, Any]]
+# (tenant id, service, operation, params): the tenant decides which credentials act.
+AwsCaller = Callable[[str, str, str, Mapping[str, Any]], Mapping[str, Any]]
 # (recipient(s), subject, message) -> None; raise to signal failure
 EmailSender = Callable[[list[str], str, str], None]
 SmsSender = Callable[[str, str], None]
@@ -182,10 +183,13 @@ def run_aws_step(spec: AwsStep, context: Mapping[str, Any], aws: AwsCaller) -> d
     # left the allow-list still compile to state machines that send it.
     if spec.action not in ALLOWED_AWS_ACTIONS:
         raise AwsActionNotAllowed(f"aws action {spec.action!r} is not allowed")
+    tenant_id = (context.get("meta") or {}).get("tenant_id")
+    if not tenant_id:
+        raise StepFailed("the execution carries no tenant: aws steps cannot run")
     service, operation = spec.action.split(":", 1)
     params = render_value(spec.params, context, strict=True)
     try:
-        response = aws(service, operation, params)
+        response = aws(str(tenant_id), service, operation, params)
     except StepFailed:
         raise
     except Exception as exc:  # the adapter's own errors, e.g. botocore ClientError

@@ -12,6 +12,7 @@ from orchestrix.domain.workflow.errors import (
     AwsActionNotAllowed,
     HttpStatusError,
     NotifyFailed,
+    StepFailed,
     TemplateError,
 )
 from orchestrix.domain.workflow.http import OutboundRequest, OutboundResponse
@@ -23,6 +24,7 @@ CONTEXT: dict[str, Any] = {
     "inputs": {"service": "api.example", "count": 3},
     "steps": {"check": {"status": 503}},
     "alert": None,
+    "meta": {"tenant_id": "acme", "execution_id": "exe_1"},
 }
 
 
@@ -157,10 +159,10 @@ def test_email_goes_through_the_injected_sender() -> None:
 
 
 def test_aws_step_calls_the_action_with_rendered_typed_params() -> None:
-    calls: list[tuple[str, str, Any]] = []
+    calls: list[tuple[str, str, str, Any]] = []
 
-    def aws(service: str, operation: str, params: Any) -> dict[str, Any]:
-        calls.append((service, operation, params))
+    def aws(tenant: str, service: str, operation: str, params: Any) -> dict[str, Any]:
+        calls.append((tenant, service, operation, params))
         return {"ResponseMetadata": {"RequestId": "r"}, "Activities": []}
 
     step = {
@@ -177,6 +179,7 @@ def test_aws_step_calls_the_action_with_rendered_typed_params() -> None:
 
     assert calls == [
         (
+            "acme",  # the execution's tenant: its credentials act
             "autoscaling",
             "SetDesiredCapacity",
             {"AutoScalingGroupName": "api.example", "DesiredCapacity": 3},
@@ -186,7 +189,7 @@ def test_aws_step_calls_the_action_with_rendered_typed_params() -> None:
 
 
 def test_aws_error_becomes_aws_action_failed() -> None:
-    def aws(service: str, operation: str, params: Any) -> dict[str, Any]:
+    def aws(tenant: str, service: str, operation: str, params: Any) -> dict[str, Any]:
         raise RuntimeError("ServiceNotFoundException: no such service")
 
     step = {"id": "r", "type": "aws", "action": "ecs:UpdateService", "params": {}}
@@ -203,7 +206,7 @@ def test_aws_step_saved_before_the_allow_list_shrank_is_refused_at_run_time(acti
     # given a step event as a state machine compiled from an old definition sends it
     called: list[str] = []
 
-    def aws(service: str, operation: str, params: Any) -> dict[str, Any]:
+    def aws(tenant: str, service: str, operation: str, params: Any) -> dict[str, Any]:
         called.append(f"{service}:{operation}")
         return {}
 
@@ -225,8 +228,44 @@ def test_step_tools_refuse_an_action_outside_the_table_before_building_a_client(
     assert tools.aws is not None
 
     with pytest.raises(AwsActionNotAllowed):
-        tools.aws("lambda", "Invoke", {"FunctionName": "orchestrix-dev-api"})
+        tools.aws("acme", "lambda", "Invoke", {"FunctionName": "orchestrix-dev-api"})
     assert clients == []
+
+
+def test_aws_step_acts_with_the_clients_of_the_executions_tenant() -> None:
+    from orchestrix.adapters.aws.workflow_tools import step_tools
+
+    class Ecs:
+        def update_service(self, **params: Any) -> dict[str, Any]:
+            return {"service": params}
+
+    asked: list[tuple[str, str]] = []
+
+    def tenant_clients(tenant: str, service: str) -> Ecs:
+        asked.append((tenant, service))
+        return Ecs()
+
+    tools = step_tools(
+        lambda service: pytest.fail("the function's own client must not act"),
+        egress=PUBLIC,
+        ses_from=None,
+        tenant_clients=tenant_clients,
+    )
+    step = {"id": "s", "type": "aws", "action": "ecs:UpdateService", "params": {"service": "web"}}
+
+    output = run_step(event(step), tools)
+
+    assert asked == [("acme", "ecs")]
+    assert output["response"] == {"service": {"service": "web"}}
+
+
+def test_aws_step_without_a_tenant_in_the_execution_is_refused() -> None:
+    step = {"id": "s", "type": "aws", "action": "ecs:UpdateService", "params": {}}
+    context = {k: v for k, v in CONTEXT.items() if k != "meta"}
+
+    with pytest.raises(StepFailed, match="carries no tenant"):
+        run_step(event(step, context), StepTools(egress=PUBLIC, http_client=FakeHttp(),
+                                                 aws=lambda *a: pytest.fail("called")))  # fmt: skip
 
 
 def test_condition_and_approval_steps_evaluate_and_render() -> None:

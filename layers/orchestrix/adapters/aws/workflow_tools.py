@@ -15,13 +15,26 @@ from orchestrix.domain.workflow.errors import AwsActionNotAllowed, NotifyFailed
 from orchestrix.services.workflow_steps import StepTools
 
 ClientFactory = Callable[[str], Any]
+TenantClientFactory = Callable[[str, str], Any]  # (tenant id, service) -> boto3 client
 
 
-def step_tools(clients: ClientFactory, *, egress: EgressPolicy, ses_from: str | None) -> StepTools:
-    def aws(service: str, operation: str, params: Mapping[str, Any]) -> Mapping[str, Any]:
+def step_tools(
+    clients: ClientFactory,
+    *,
+    egress: EgressPolicy,
+    ses_from: str | None,
+    tenant_clients: TenantClientFactory | None = None,
+) -> StepTools:
+    """`tenant_clients` act as the tenant (the remediation role in AWS); without it (the
+    local emulator, which checks no IAM) steps use the function's own clients."""
+
+    def aws(
+        tenant_id: str, service: str, operation: str, params: Mapping[str, Any]
+    ) -> Mapping[str, Any]:
         if f"{service}:{operation}" not in AWS_STEP_ACTIONS:  # the last gate before boto3
             raise AwsActionNotAllowed(f"aws action {service}:{operation} is not allowed")
-        result: Mapping[str, Any] = getattr(clients(service), xform_name(operation))(**params)
+        client = tenant_clients(tenant_id, service) if tenant_clients else clients(service)
+        result: Mapping[str, Any] = getattr(client, xform_name(operation))(**params)
         return result
 
     def send_email(to: list[str], subject: str, message: str) -> None:

@@ -1,9 +1,11 @@
 """The one table of what a workflow `aws` step may do, and the IAM action each one needs.
 
 The workflow validator refuses any other action at save, the step Lambda refuses it again at
-run time (a definition saved before the table shrank), and the CDK grants the step function
-exactly these IAM actions, on resources tagged `orchestrix:remediable=true` only
-(`infra/constructs/functions.py`); `tests/infra` asserts the synthesized role matches.
+run time (a definition saved before the table shrank), and the CDK grants exactly these IAM
+actions to a remediation role the step function assumes per step with the session tag
+`orchestrix:tenant=<stage>/<tenant>`, on resources carrying the same tag value only
+(`infra/constructs/functions.py`): one tenant's workflow cannot act on another tenant's
+resources. `tests/infra` asserts the synthesized roles match.
 
 Deliberately absent: anything that reaches Orchestrix itself — `lambda:Invoke` (a forged API
 Gateway event to the `api` function acts as any tenant), Lambda configuration, Step Functions,
@@ -33,5 +35,11 @@ AWS_STEP_ACTIONS: Final[Mapping[str, str]] = MappingProxyType(
 ALLOWED_AWS_ACTIONS: Final[tuple[str, ...]] = tuple(sorted(AWS_STEP_ACTIONS))
 # The IAM actions the step function is granted, one per allowed step action.
 STEP_IAM_ACTIONS: Final[tuple[str, ...]] = tuple(sorted(set(AWS_STEP_ACTIONS.values())))
-# The tag a resource must carry for a step to act on it (an IAM condition in AWS).
-REMEDIATION_TAG: Final = "orchestrix:remediable"
+# The tag a resource must carry for a tenant's steps to act on it: its value names the stage
+# and the tenant (`tenant_tag_value`), compared in AWS with the same tag of the assumed
+# remediation session. Neither a stage nor a tenant id can contain "/".
+TENANT_TAG: Final = "orchestrix:tenant"
+
+
+def tenant_tag_value(stage: str, tenant_id: str) -> str:
+    return f"{stage}/{tenant_id}"
