@@ -233,3 +233,14 @@ def test_alerts_are_the_tenants_active_ones(api, tenants, pending_alert):
     assert mine[0]["annotations"] == {"summary": "backlog"}
     assert mine[0]["activeAt"].endswith("Z")
     assert theirs == {"status": "success", "data": {"alerts": []}}
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [("/rules", "rule_name[]"), ("/format_query", "query"), ("/status/tsdb", "limit")],
+)
+def test_nul_in_a_parameter_is_bad_data_like_on_the_query_routes(api, tenants, path, name):
+    reply = get(api, tenants[0], path, **{name: "a\x00"})
+
+    assert reply.status == 400
+    assert reply.json["error"] == f'invalid parameter "{name}": NUL characters are not allowed'

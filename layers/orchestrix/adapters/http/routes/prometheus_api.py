@@ -8,13 +8,11 @@ GET takes parameters in the query string, POST also as a form body.
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import re
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -25,7 +23,7 @@ from orchestrix.adapters.http.context import current_principal, request_id_of
 from orchestrix.adapters.http.routes import prometheus_params as p
 from orchestrix.adapters.http.routes.metrics import metrics_service
 from orchestrix.domain.errors import DomainError
-from orchestrix.promql import BadQuery, PromQLError, render_json
+from orchestrix.promql import PromQLError, render_json
 
 log = logging.getLogger(__name__)
 
@@ -54,23 +52,7 @@ def _error(error_type: str, message: str, status: int | None = None) -> Response
 
 
 def _params() -> dict[str, list[str]]:
-    event = router.current_event
-    params: dict[str, list[str]] = {
-        k: list(v) for k, v in (event.multi_value_query_string_parameters or {}).items()
-    }
-    content_type = next(
-        (str(v) for k, v in (event.headers or {}).items() if k.lower() == "content-type"), ""
-    )
-    raw = event.raw_event.get("body")
-    if event.http_method == "POST" and raw and "x-www-form-urlencoded" in content_type:
-        text = base64.b64decode(raw).decode() if event.is_base64_encoded else str(raw)
-        for name, value in parse_qsl(text, keep_blank_values=True):
-            params.setdefault(name, []).append(value)
-    for name, values in params.items():
-        # PostgreSQL text cannot hold NUL: refused here for every route and parameter.
-        if any("\x00" in value for value in values):
-            raise BadQuery(f'invalid parameter "{name}": NUL characters are not allowed')
-    return params
+    return p.from_event(router.current_event)
 
 
 def _now_ms() -> int:

@@ -157,4 +157,8 @@ def from_event(event: Any) -> dict[str, list[str]]:
         text = base64.b64decode(raw).decode() if event.is_base64_encoded else str(raw)
         for name, value in parse_qsl(text, keep_blank_values=True):
             params.setdefault(name, []).append(value)
+    for name, values in params.items():
+        # PostgreSQL text cannot hold NUL: refused here for every route and parameter.
+        if any("\x00" in value for value in values):
+            raise BadQuery(f'invalid parameter "{name}": NUL characters are not allowed')
     return params
