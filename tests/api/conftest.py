@@ -4,6 +4,7 @@ PostgreSQL — everything but the socket."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -89,6 +90,18 @@ def client(database_url: str, api_home: Path) -> Iterator[Client]:
     # revoked key must still be refused at once, by the handler's own check.
     yield Client(Gateway(FunctionHost()))
     bootstrap.database().close()
+
+
+@pytest.fixture(scope="module")
+def api(client: Client) -> Client:
+    return client
+
+
+@pytest.fixture
+def tenants() -> tuple[str, str]:
+    """Two fresh tenants: the one acting and the one that must see none of it."""
+    suffix = uuid.uuid4().hex[:8]
+    return f"a-{suffix}", f"b-{suffix}"
 
 
 def token(tenant: str, role: str = "admin", subject: str | None = None) -> str:

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from tests.api.conftest import token
 
 PROBLEM = "application/problem+json"
 KEYS = "/api/v1/api-keys"
-
-
-@pytest.fixture
-def tenants() -> tuple[str, str]:
-    suffix = uuid.uuid4().hex[:8]
-    return f"a-{suffix}", f"b-{suffix}"
 
 
 def _create(client, tenant: str, **overrides):  # type: ignore[no-untyped-def]

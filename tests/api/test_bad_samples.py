@@ -26,19 +26,6 @@ YEAR_1900_MS = -2_208_988_800_000
 GOOD = ({"__name__": "good_total", "job": "a"}, [(T0 * 1000, 1.0), (T0 * 1000 + 15_000, 2.0)])
 
 
-@pytest.fixture(scope="module")
-def api(client: Client) -> Client:
-    return client
-
-
-@pytest.fixture
-def tenants() -> tuple[str, str]:
-    import uuid
-
-    suffix = uuid.uuid4().hex[:8]
-    return f"a-{suffix}", f"b-{suffix}"
-
-
 def stored(api: Client, tenant: str, metric: str) -> list[object]:
     reply = api.get(
         f"/api/v1/metrics/series?{urlencode({'match[]': metric, 'start': 0, 'end': 4e9})}",

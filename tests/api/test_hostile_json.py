@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from tests.api.conftest import Client, token
+from tests.api.conftest import token
 from tests.api.test_metrics_api import PROBLEM, basic, ingest_key
 
 DEEP_ARRAY = b"[" * 10_000 + b"]" * 10_000
@@ -27,11 +27,6 @@ INTAKE_ROUTES = [
     "/api/v1/integrations/events",
     "/api/v1/integrations/webhook",
 ]
-
-
-@pytest.fixture(scope="module")
-def api(client: Client) -> Client:
-    return client
 
 
 @pytest.fixture(scope="module")

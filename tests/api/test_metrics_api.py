@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import uuid
 from urllib.parse import quote, urlencode
 
 import pytest
@@ -18,17 +17,6 @@ API = "/api/v1/metrics"
 GRAFANA_API = "/prometheus/api/v1"
 T0 = 1_790_000_000  # seconds
 PROTOBUF = {"Content-Type": "application/x-protobuf", "Content-Encoding": "snappy"}
-
-
-@pytest.fixture(scope="module")
-def api(client: Client) -> Client:
-    return client
-
-
-@pytest.fixture
-def tenants() -> tuple[str, str]:
-    suffix = uuid.uuid4().hex[:8]
-    return f"a-{suffix}", f"b-{suffix}"
 
 
 def ingest_key(api: Client, tenant: str, scopes: tuple[str, ...] = ("metrics:write",)) -> str:

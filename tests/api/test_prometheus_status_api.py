@@ -18,11 +18,6 @@ from tests.api.test_alerting_api import import_metrics, minute
 PREFIXES = ("/api/v1/metrics", "/prometheus/api/v1")
 
 
-@pytest.fixture(scope="module")
-def api(client: Client) -> Client:
-    return client
-
-
 @pytest.fixture
 def tenants() -> tuple[str, str]:
     suffix = uuid.uuid4().hex[:8]

@@ -25,11 +25,6 @@ PROTOBUF = {"Content-Type": "application/x-protobuf", "Content-Encoding": "snapp
 VICTIM = "a" * 26
 
 
-@pytest.fixture(scope="module")
-def api(client: Client) -> Client:
-    return client
-
-
 @pytest.fixture
 def tenant(api: Client) -> str:
     name = f"ql-{uuid.uuid4().hex[:8]}"

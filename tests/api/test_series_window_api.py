@@ -17,11 +17,6 @@ DAY0 = 1_789_948_800  # a UTC midnight: every sample below is on this one day
 T0 = DAY0 + HOUR
 
 
-@pytest.fixture(scope="module")
-def api(client: Client) -> Client:
-    return client
-
-
 @pytest.fixture
 def tenant(api: Client) -> str:
     """One batch: `stopped` has samples for 10 min only, `alive` for 5 h, `gappy` at the

@@ -3,7 +3,6 @@ versions and deletion (runs on moto's Step Functions engine)."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
@@ -15,12 +14,6 @@ pytestmark = pytest.mark.xdist_group("moto-sfn")
 api = workflow_api.api  # the fixture
 WF = "/api/v1/workflows"
 EX = "/api/v1/executions"
-
-
-@pytest.fixture
-def tenants() -> tuple[str, str]:
-    suffix = uuid.uuid4().hex[:8]
-    return f"a-{suffix}", f"b-{suffix}"
 
 
 def waiting(name: str = "ask-first") -> dict[str, Any]:
