@@ -194,15 +194,7 @@ class _Converter:
         return len(text)
 
     def _string_end(self, start: int) -> int:
-        quote, i, text = self.text[start], start + 1, self.text
-        while i < len(text):
-            if text[i] == "\\" and quote != "`":
-                i += 2
-                continue
-            if text[i] == quote:
-                return i + 1
-            i += 1
-        return len(text)
+        return _string_end(self.text, start)
 
     def _skip_group(self) -> None:
         """Skip ``(...)`` if it is next."""
