@@ -33,8 +33,13 @@ from orchestrix.adapters.postgres.database import Database
 from orchestrix.local.aws import free_port
 from orchestrix.local.functions import FunctionHost
 from orchestrix.local.gateway import Gateway, GatewayServer
-from tests.api.conftest import Client, api_home, client  # noqa: F401
-from tests.api.test_metrics_api import api, ingest_key  # noqa: F401
+from tests.api.conftest import (  # noqa: F401
+    Client,
+    api,  # noqa: F401
+    api_home,
+    client,
+)
+from tests.api.test_metrics_api import ingest_key
 
 pytestmark = [pytest.mark.compat, pytest.mark.xdist_group("compat")]
 PROMETHEUS = shutil.which("prometheus")

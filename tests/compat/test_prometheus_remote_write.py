@@ -21,8 +21,14 @@ import pytest
 
 from orchestrix.local.aws import free_port
 from orchestrix.local.gateway import GatewayServer
-from tests.api.conftest import Client, api_home, client, token  # noqa: F401
-from tests.api.test_metrics_api import api, ingest_key  # noqa: F401
+from tests.api.conftest import (  # noqa: F401
+    Client,
+    api,  # noqa: F401
+    api_home,
+    client,
+    token,
+)
+from tests.api.test_metrics_api import ingest_key
 
 pytestmark = [pytest.mark.compat, pytest.mark.xdist_group("compat")]
 PROMETHEUS = shutil.which("prometheus")

@@ -10,6 +10,7 @@ deployed API's gateway responses.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
 import socket
@@ -252,6 +253,10 @@ def _to_http(response: dict[str, Any]) -> tuple[int, list[tuple[str, str]], byte
     return int(response.get("statusCode", 200)), headers, body
 
 
+class _TooLarge(Exception):
+    pass
+
+
 class _RequestHandler(BaseHTTPRequestHandler):
     server: GatewayServer
     protocol_version = "HTTP/1.1"
@@ -262,17 +267,61 @@ class _RequestHandler(BaseHTTPRequestHandler):
         # delayed ACKs add ~40 ms to every keep-alive response.
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
+    def _read_body(self) -> bytes:
+        """The request body, chunked or sized. Broken framing (ValueError) or a body over the
+        limit (_TooLarge) closes the connection: the rest of the stream cannot be trusted."""
+        try:
+            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                return self._read_chunked()
+            length = int(self.headers.get("Content-Length") or 0)
+            if length < 0:
+                raise ValueError("negative Content-Length")
+            if length > MAX_PAYLOAD:
+                raise _TooLarge
+            return self.rfile.read(length) if length else b""
+        except (ValueError, _TooLarge):
+            self.close_connection = True  # the unread rest must not become the next request
+            raise
+
+    def _read_chunked(self) -> bytes:
+        # Clients that stream a body (requests with a generator, curl -T -) send it chunked;
+        # left unread, its chunks would be parsed as the next request on the connection.
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            size = int(self.rfile.readline(1024).split(b";", 1)[0].strip() or b"x", 16)
+            if size == 0:
+                while self.rfile.readline(65536).strip():  # trailers, up to the blank line
+                    pass
+                return b"".join(chunks)
+            total += size
+            if total > MAX_PAYLOAD:
+                raise _TooLarge
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline(8)  # the CRLF after each chunk
+
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        status, headers, payload = self.server.gateway.dispatch(
-            self.command, self.path, list(self.headers.items()), body
-        )
+        try:
+            body = self._read_body()
+        except _TooLarge:
+            status, headers, payload = _problem(
+                413, f"request body exceeds {MAX_PAYLOAD} bytes", str(uuid.uuid4())
+            )
+        except ValueError:
+            status, headers, payload = _problem(
+                400, "malformed Content-Length or chunked body", str(uuid.uuid4())
+            )
+        else:
+            status, headers, payload = self.server.gateway.dispatch(
+                self.command, self.path, list(self.headers.items()), body
+            )
         self.send_response(status)
         for name, value in headers:
             if name.lower() not in ("content-length", "connection"):
                 self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(payload)
 
@@ -280,6 +329,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def do_HEAD(self) -> None:
         # Routes are declared per method; like API Gateway, an undeclared HEAD is not found.
+        with contextlib.suppress(ValueError, _TooLarge):
+            self._read_body()  # a body sent with HEAD must not be parsed as the next request
         status, headers, _ = self.server.gateway.dispatch(
             "HEAD", self.path, list(self.headers.items()), b""
         )

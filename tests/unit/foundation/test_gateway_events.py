@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 from orchestrix import wiring
@@ -80,3 +81,38 @@ def test_local_route_with_a_malformed_body_is_a_400_problem() -> None:
         assert status == 400, out
         assert ("Content-Type", "application/problem+json") in headers
     assert seen == []
+
+
+def test_chunked_bodies_are_read_whole_and_keep_alive_stays_in_step() -> None:
+    # A client streaming its body sends it chunked; left unread, the chunks were parsed as the
+    # next request and the client read an HTML error page as its next response.
+    import http.client
+    import threading
+
+    from orchestrix.local.gateway import GatewayServer
+
+    host = Recorder()
+    server = GatewayServer(Gateway(host, routes=ROUTES), 0)  # type: ignore[arg-type]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=10)
+        headers = {"Authorization": "Bearer x", "Content-Type": "application/json"}
+        conn.request("POST", "/api/v1/things/t-1", body=iter([b'{"a":', b" 1}"]),
+                     headers=headers, encode_chunked=True)  # fmt: skip
+        first = conn.getresponse()
+        first.read()
+        conn.request("POST", "/api/v1/things/t-2", body=b"{}", headers=headers)
+        second = conn.getresponse()
+        second.read()
+        conn.request("POST", "/api/v1/things/t-3", body=b"zz\r\n",
+                     headers={**headers, "Transfer-Encoding": "chunked"})  # fmt: skip
+        broken = conn.getresponse()
+        broken.read()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert (first.status, second.status) == (204, 204)
+    assert json.loads(host.events[0]["body"]) == {"a": 1}
+    assert [e["pathParameters"]["thing_id"] for e in host.events] == ["t-1", "t-2"]
+    assert broken.status == 400 and broken.getheader("Connection") == "close"
