@@ -6,11 +6,11 @@ rule in `health: err` with a `rule.evaluation_failed` event; slow rules are cut 
 per-rule query timeout and the per-tenant tick budget instead of delaying everyone.
 """
 
+# ruff: noqa: F811  (test parameters named after the imported api/events fixtures)
 from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -21,23 +21,16 @@ from orchestrix.adapters.postgres.alerting_components import evaluation_service,
 from orchestrix.adapters.postgres.alerting_components import repos as alerting_repos
 from orchestrix.services.rule_evaluation import EvaluationBudget, EvaluationService
 from tests.api.conftest import Client, token
-from tests.api.test_alerting_api import RecordedEvents, import_metrics, minute
+from tests.api.test_alerting_api import (  # noqa: F401  (fixtures)
+    RecordedEvents,
+    api,
+    events,
+    import_metrics,
+    minute,
+)
 
 PROBLEM = "application/problem+json"
 RULES = "/api/v1/alert-rules"
-
-
-@pytest.fixture(scope="module")
-def events() -> Iterator[RecordedEvents]:
-    recorded = RecordedEvents()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(bootstrap, "event_publisher", lambda: recorded)
-        yield recorded
-
-
-@pytest.fixture(scope="module")
-def api(client: Client, events: RecordedEvents) -> Client:
-    return client
 
 
 @pytest.fixture

@@ -102,3 +102,18 @@ def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     yield server
     if server.process.poll() is None:
         stop_dev(server)
+
+
+def wait_for_execution(
+    dev: DevServer, token: str, execution_id: str, status: str
+) -> dict[str, Any]:
+    """Poll an execution until it shows `status` (30 s at most)."""
+    deadline = time.monotonic() + 30
+    shown: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        code, _, shown = dev.request("GET", f"/api/v1/executions/{execution_id}", token)
+        assert code == 200, shown
+        if shown["status"] == status:
+            return shown
+        time.sleep(0.1)
+    raise AssertionError(f"not {status} after 30 s: {shown}")

@@ -3,13 +3,10 @@ memory: state machines come back from the database, approval waits are started a
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
 import pytest
 
 from orchestrix.local.aws import free_port
-from tests.e2e.conftest import DevServer, start_dev, stop_dev
+from tests.e2e.conftest import DevServer, start_dev, stop_dev, wait_for_execution
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -24,18 +21,6 @@ LONG_WAIT = {
     "name": "long-wait",
     "steps": [{"id": "pause", "type": "wait", "seconds": 3600}, {"id": "done", "type": "succeed"}],
 }
-
-
-def _wait(dev: DevServer, token: str, execution_id: str, status: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 30
-    shown: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        code, _, shown = dev.request("GET", f"/api/v1/executions/{execution_id}", token)
-        assert code == 200, shown
-        if shown["status"] == status:
-            return shown
-        time.sleep(0.1)
-    raise AssertionError(f"not {status} after 30 s: {shown}")
 
 
 def _execute(dev: DevServer, token: str, workflow_id: str) -> str:
@@ -56,7 +41,7 @@ def test_workflows_and_approval_waits_survive_a_clean_restart(tmp_path):
         code, _, waiting = first.request("POST", "/api/v1/workflows", editor, LONG_WAIT)
         assert code == 201, waiting
         asked = _execute(first, responder, approval["id"])
-        _wait(first, responder, asked, "waiting_approval")
+        wait_for_execution(first, responder, asked, "waiting_approval")
         paused = _execute(first, responder, waiting["id"])
         assert first.request("GET", f"/api/v1/executions/{paused}", responder)[2]["status"] == (
             "running"
@@ -68,22 +53,22 @@ def test_workflows_and_approval_waits_survive_a_clean_restart(tmp_path):
     try:
         # then the workflow runs again (its state machine is back) ...
         again = _execute(second, responder, approval["id"])
-        _wait(second, responder, again, "waiting_approval")
+        wait_for_execution(second, responder, again, "waiting_approval")
         code, _, _ = second.request("POST", f"/api/v1/executions/{again}/approve", responder, {})
         assert code == 200
-        _wait(second, responder, again, "succeeded")
+        wait_for_execution(second, responder, again, "succeeded")
         # ... the execution that waited before the restart still waits, and the same
         # approve call completes it
-        shown = _wait(second, responder, asked, "waiting_approval")
+        shown = wait_for_execution(second, responder, asked, "waiting_approval")
         assert shown["approval"]["step_id"] == "ask"
         code, _, decided = second.request(
             "POST", f"/api/v1/executions/{asked}/approve", responder, {"reason": "after restart"}
         )
         assert code == 200, decided
-        done = _wait(second, responder, asked, "succeeded")
+        done = wait_for_execution(second, responder, asked, "succeeded")
         assert [s["id"] for s in done["steps"]] == ["ask", "done"]
         # ... the one interrupted in its wait failed, saying why
-        failed = _wait(second, responder, paused, "failed")
+        failed = wait_for_execution(second, responder, paused, "failed")
         assert failed["error"] == "RuntimeRestarted"
         assert "local runtime stopped" in failed["cause"]
         # ... and the restart of the approval wait is on the console and in the audit log

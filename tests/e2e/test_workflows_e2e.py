@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.e2e.conftest import DevServer
+from tests.e2e.conftest import DevServer, wait_for_execution
 
 pytestmark = pytest.mark.e2e
 
@@ -44,18 +43,6 @@ def service() -> Iterator[tuple[str, list[bytes]]]:
     server.shutdown()
     server.server_close()
     thread.join()
-
-
-def _wait(dev: DevServer, token: str, execution_id: str, status: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 30
-    shown: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        code, _, shown = dev.request("GET", f"/api/v1/executions/{execution_id}", token)
-        assert code == 200, shown
-        if shown["status"] == status:
-            return shown
-        time.sleep(0.1)
-    raise AssertionError(f"not {status} after 30 s: {shown}")
 
 
 def test_restart_workflow_runs_end_to_end_on_the_dev_server(
@@ -122,10 +109,10 @@ def test_restart_workflow_runs_end_to_end_on_the_dev_server(
         {"input": {"service": host}},
     )
     assert code == 201, started
-    _wait(dev, responder, started["id"], "waiting_approval")
+    wait_for_execution(dev, responder, started["id"], "waiting_approval")
     code, _, _ = dev.request("POST", f"/api/v1/executions/{started['id']}/approve", responder, {})
     assert code == 200
-    done = _wait(dev, responder, started["id"], "succeeded")
+    done = wait_for_execution(dev, responder, started["id"], "succeeded")
 
     # then every step succeeded and the receiver got the message once
     assert [s["id"] for s in done["steps"]] == [

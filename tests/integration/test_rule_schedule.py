@@ -8,7 +8,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from orchestrix.adapters.aws.scheduler import EventBridgeRecurringSchedule
 from orchestrix.adapters.postgres.alerting_components import repos
@@ -16,6 +15,7 @@ from orchestrix.domain.identity import Principal, Role
 from orchestrix.services.rule_schedule import RuleScheduleService
 from orchestrix.services.rule_service import RuleService
 from orchestrix.services.rule_validation import RuleDraft
+from tests.api.conftest import in_process_aws
 
 GROUP = "orchestrix-it"
 NAME = f"{GROUP}-evaluate-rules"
@@ -27,15 +27,8 @@ TARGET = {
 
 
 @pytest.fixture
-def scheduler(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    for name, value in (
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-        ("AWS_ACCESS_KEY_ID", "x"),
-        ("AWS_SECRET_ACCESS_KEY", "x"),
-    ):
-        monkeypatch.setenv(name, value)
-    with mock_aws():
+def scheduler() -> Iterator[Any]:
+    with in_process_aws():
         client = boto3.client("scheduler")
         client.create_schedule_group(Name=GROUP)
         # As the stack creates it: enabled, every minute

@@ -14,7 +14,6 @@ from typing import Any
 import boto3
 import psycopg
 import pytest
-from moto import mock_aws
 
 from orchestrix import bootstrap
 from orchestrix.adapters.clock import AdjustableClock
@@ -23,6 +22,7 @@ from orchestrix.adapters.postgres.database import Database
 from orchestrix.adapters.postgres.unit_of_work import PostgresUnitOfWork
 from orchestrix.adapters.secrets import DatabaseSecret
 from orchestrix.settings import Settings
+from tests.api.conftest import in_process_aws
 
 USER = "rotated_owner"
 
@@ -67,15 +67,8 @@ class CountingSecrets:
 
 
 @pytest.fixture
-def secrets(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    for name, value in (
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-        ("AWS_ACCESS_KEY_ID", "x"),
-        ("AWS_SECRET_ACCESS_KEY", "x"),
-    ):
-        monkeypatch.setenv(name, value)
-    with mock_aws():
+def secrets() -> Iterator[Any]:
+    with in_process_aws():
         yield boto3.client("secretsmanager")
 
 
