@@ -37,6 +37,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def _evaluate(at: datetime) -> dict[str, Any]:
     service = evaluation_service()
     summary: dict[str, Any] = {"at": at.isoformat(), "tenants": 0, "rules": 0, "errors": 0}
+    rules_exist = False
     for tenant_id in bootstrap.tenant_ids():
         try:
             report = service.tick(tenant_id, at)
@@ -44,12 +45,14 @@ def _evaluate(at: datetime) -> dict[str, Any]:
             logger.exception("rule evaluation failed", extra={"tenant_id": tenant_id})
             summary["errors"] += 1
             continue
+        rules_exist = rules_exist or report.has_rules or report.skipped
         summary["tenants"] += 1
         summary["rules"] += report.rules_evaluated
         summary["errors"] += len(report.rule_errors)
-    if summary["rules"] == 0 and not summary["errors"]:
-        # Nothing was due: if no tenant has an enabled rule at all, switch this schedule off
-        # so that the database can pause (the rule service switches it back on).
+    if not rules_exist and not summary["errors"]:
+        # No tenant has an enabled rule (the ticks just read them all): switch this schedule
+        # off so that the database can pause (the rule service switches it back on); `settle`
+        # looks once more, for a rule saved meanwhile.
         summary["schedule_enabled"] = rule_schedule_service().settle(bootstrap.tenant_ids)
     logger.info("rules evaluated", extra=summary)
     return summary

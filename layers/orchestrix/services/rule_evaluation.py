@@ -62,6 +62,7 @@ class TickReport:
     tenant_id: str
     at: datetime
     skipped: bool = False
+    has_rules: bool = False  # the tenant has an enabled rule, due or not
     rules_evaluated: int = 0
     rule_errors: dict[str, str] = field(default_factory=dict)
     fired: int = 0
@@ -114,7 +115,9 @@ class EvaluationService:
             if not repos.rules.try_lock_evaluation(tenant_id):
                 report.skipped = True
                 return report
-            due = due_rules(repos.rules.all(enabled_only=True), at)
+            enabled = repos.rules.all(enabled_only=True)
+            report.has_rules = bool(enabled)
+            due = due_rules(enabled, at)
             if not due:
                 return report
             states = repos.rules.states([r.id for r in due])

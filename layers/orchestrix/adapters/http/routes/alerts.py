@@ -161,12 +161,13 @@ def create_alert(body: AlertIn) -> Response[AlertOut]:
 
 @router.get("/api/v1/alerts/<alert_id>", tags=["alerts"], summary="One alert and its occurrences")
 def get_alert(alert_id: AlertId) -> AlertDetail:
-    alert, occurrences = alert_service().get(current_principal(router), alert_id)
+    principal = current_principal(router)  # once: an API key is re-checked in the database
+    alert, occurrences = alert_service().get(principal, alert_id)
     recent = [{**o, "at": o["at"].isoformat()} for o in occurrences]
     # auto-remediation: the attempts, newest first
     from orchestrix.adapters.postgres.remediation_components import remediation_service
 
-    attempts = remediation_service().for_alert(current_principal(router), alert_id)
+    attempts = remediation_service().for_alert(principal, alert_id)
     remediations = [
         RemediationOut(
             id=r.id,
