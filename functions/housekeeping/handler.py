@@ -1,10 +1,12 @@
-"""Daily clean-up: purge API keys dead for 30 days, drop metric days past retention."""
+"""Daily clean-up: purge API keys dead for 30 days, drop metric days past retention,
+publish post-mortem action items that went past their due date."""
 
 from typing import Any
 
 from orchestrix import bootstrap
 from orchestrix.adapters.postgres.alerting_components import rule_schedule_service
 from orchestrix.adapters.postgres.job_lock import job_lock
+from orchestrix.adapters.postgres.postmortem_components import postmortem_service
 from orchestrix.domain.identity import system_principal
 from orchestrix.observability import logger
 
@@ -21,10 +23,14 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def _housekeep() -> dict[str, Any]:
-    purged = 0
+    purged = overdue = 0
+    postmortems = postmortem_service()
     for tenant_id in bootstrap.tenant_ids():
         actor = system_principal(tenant_id, "housekeeping").actor
         purged += bootstrap.api_key_service().purge_dead(tenant_id, actor)
+        # Due dates are days: once a day finds every miss within a day of it, and wakes
+        # no paused database more often than the clean-up already does.
+        overdue += postmortems.flag_overdue(tenant_id, actor)
     settings = bootstrap.settings()
     dropped: list[str] = []
     if settings.metrics_backend == "postgres":
@@ -35,9 +41,11 @@ def _housekeep() -> dict[str, Any]:
         )
     # Safety net for the rule evaluation schedule (a failed switch, a redeploy resetting it).
     evaluating = rule_schedule_service().settle(bootstrap.tenant_ids)
-    logger.info("housekeeping done", extra={"purged_api_keys": purged, "dropped": dropped})
+    done = {"purged_api_keys": purged, "dropped": dropped, "overdue_action_items": overdue}
+    logger.info("housekeeping done", extra=done)
     return {
         "purged_api_keys": purged,
+        "overdue_action_items": overdue,
         "dropped_metric_partitions": dropped,
         "rule_evaluation_enabled": evaluating,
     }

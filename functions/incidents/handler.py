@@ -1,14 +1,17 @@
-"""The incidents REST API: incidents, escalation policies, incident settings, reports."""
+"""The incidents REST API: incidents, escalation policies, incident settings, reports,
+post-mortems."""
 
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 
 from orchestrix.adapters.http.resolver import handle, new_resolver
-from orchestrix.adapters.http.routes import escalation_policies, incidents, reports
+from orchestrix.adapters.http.routes import escalation_policies, incidents, postmortems, reports
 from orchestrix.observability import logger, traced
 
-app = new_resolver([incidents.router, escalation_policies.router, reports.router])
+app = new_resolver(
+    [incidents.router, escalation_policies.router, reports.router, postmortems.router]
+)
 
 
 @logger.inject_lambda_context(

@@ -143,9 +143,10 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("metrics_query", "The Prometheus-compatible query API", memory_mb=1024),
     Function(
         "housekeeping",
-        "Daily clean-up: purges API keys revoked or expired more than 30 days ago",
+        "Daily clean-up: purges API keys revoked or expired more than 30 days ago; "
+        "publishes overdue post-mortem action items",
         timeout_s=120,
-        capabilities=("database", "scheduler:toggle"),
+        capabilities=("database", "scheduler:toggle", "events:put"),
     ),
     # --- workflows ---
     Function(
@@ -183,11 +184,12 @@ FUNCTIONS: tuple[Function, ...] = (
     # --- incidents and escalation ---
     Function(
         "incidents",
-        "REST API for incidents, escalation policies, incident settings and reports",
-        # acknowledging/opening pages and cancels pages: it delivers notifications itself
+        "REST API for incidents, escalation policies, incident settings, reports and post-mortems",
+        # acknowledging/opening pages and cancels pages: it delivers notifications itself;
+        # a post-mortem draft asks the stage's language model for its narrative, if any
         capabilities=(
             *("database", "events:put", "scheduler:manage"),
-            *("ses:send", "sns:publish", "kms:secrets"),
+            *("ses:send", "sns:publish", "kms:secrets", "bedrock:invoke"),
         ),
         internet=True,
     ),
@@ -331,6 +333,13 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/v1/incident-settings", "incidents"),
     Route("PUT", "/api/v1/incident-settings", "incidents"),
     Route("GET", "/api/v1/reports/incidents", "incidents"),
+    # --- post-mortems ---
+    Route("POST", "/api/v1/incidents/{incident_id}/postmortem", "incidents"),
+    Route("GET", "/api/v1/incidents/{incident_id}/postmortem", "incidents"),
+    Route("PATCH", "/api/v1/incidents/{incident_id}/postmortem", "incidents"),
+    Route("GET", "/api/v1/incidents/{incident_id}/postmortem.md", "incidents"),
+    Route("GET", "/api/v1/postmortem-template", "incidents"),
+    Route("PUT", "/api/v1/postmortem-template", "incidents"),
     # --- alerting ---
     Route("GET", "/api/v1/alert-rules", "alerts"),
     Route("POST", "/api/v1/alert-rules", "alerts"),
@@ -365,7 +374,8 @@ SCHEDULES: tuple[Schedule, ...] = (
         "housekeeping",
         "rate(1 day)",
         "housekeeping",
-        "Purge long-dead API keys, drop metric days past retention",
+        "Purge long-dead API keys, drop metric days past retention, flag overdue post-mortem "
+        "action items",
     ),
     # --- alerting ---
     Schedule(

@@ -22,6 +22,10 @@ def routers() -> list[Router]:
     from orchestrix.adapters.http.routes import escalation_policies, incidents, reports
 
     found += [incidents.router, escalation_policies.router, reports.router]
+    # post-mortems
+    from orchestrix.adapters.http.routes import postmortems
+
+    found.append(postmortems.router)
     # alerting
     from orchestrix.adapters.http.routes import (
         alert_rules,

@@ -39,6 +39,11 @@ class _Block:
     decl: tuple[str, ...] = ()
 
 
+# The parsed tree's node types, public for callers that check a template against the shape
+# of the data they will give it (post-mortem templates do, when a tenant saves one).
+Action = _Action
+Block = _Block
+
 _ACTION = re.compile(r"\{\{(-\s)?(.*?)(\s-)?\}\}", re.DOTALL)
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -231,9 +236,20 @@ def truthy(v: Any) -> bool:
 class Template:
     """A parsed template; `render(data, variables)` executes it."""
 
-    def __init__(self, name: str, text: str, funcs: dict[str, Callable[..., Any]]) -> None:
+    def __init__(
+        self,
+        name: str,
+        text: str,
+        funcs: dict[str, Callable[..., Any]],
+        *,
+        max_output: int = MAX_OUTPUT,
+        max_steps: int = MAX_STEPS,
+    ) -> None:
+        """`max_output`/`max_steps` bound one render; documents (post-mortems) are larger
+        than an alert annotation and take larger bounds."""
         self.name = name
         self.funcs = funcs
+        self.max_output, self.max_steps = max_output, max_steps
         self.tree = _Parser(name, text, funcs).parse()
 
     def render(self, data: Any, variables: dict[str, Any]) -> str:
@@ -258,14 +274,15 @@ class _Exec:
 
     def emit(self, text: str) -> None:
         self.size += len(text)
-        if self.size > MAX_OUTPUT:
-            raise TemplateError(f"template: {self.tmpl.name}: output exceeds {MAX_OUTPUT} bytes")
+        if self.size > self.tmpl.max_output:
+            limit = self.tmpl.max_output
+            raise TemplateError(f"template: {self.tmpl.name}: output exceeds {limit} bytes")
         self.out.append(text)
 
     def run(self, nodes: list[Any], dot: Any) -> None:
         for node in nodes:
             self.steps += 1
-            if self.steps > MAX_STEPS:
+            if self.steps > self.tmpl.max_steps:
                 raise TemplateError(f"template: {self.tmpl.name}: too many steps")
             if isinstance(node, str):
                 self.emit(node)
@@ -311,11 +328,12 @@ class _Exec:
             if piped is not _MISSING:
                 args.append(piped)
             result = self.tmpl.funcs[head[1]](*args)
-            if isinstance(result, str) and len(result) > MAX_OUTPUT:
+            if isinstance(result, str) and len(result) > self.tmpl.max_output:
                 # checked on every value, not only on output: `$x = printf "%s%s" $x $x`
                 # doubles a variable without printing it
                 raise TemplateError(
-                    f"template: {self.tmpl.name}: {head[1]} result exceeds {MAX_OUTPUT} bytes"
+                    f"template: {self.tmpl.name}: {head[1]} result exceeds "
+                    f"{self.tmpl.max_output} bytes"
                 )
             return result
         if len(operands) > 1 or piped is not _MISSING:

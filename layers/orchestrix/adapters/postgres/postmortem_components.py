@@ -1,0 +1,54 @@
+"""Builds the post-mortem service from bootstrap's components (per call: it is cheap)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+
+from orchestrix import bootstrap
+from orchestrix.adapters.postgres.incident_components import STORES as INCIDENT_STORES
+from orchestrix.ports.language_model import LanguageModel
+from orchestrix.ports.unit_of_work import UnitOfWork
+from orchestrix.services.postmortem_narrative import NarrativeWriter
+from orchestrix.services.postmortem_ports import PostmortemStores
+from orchestrix.services.postmortems import PostmortemService
+
+
+def _conn(uow: UnitOfWork) -> psycopg.Connection[Any]:
+    conn: psycopg.Connection[Any] = uow.conn  # type: ignore[attr-defined]
+    return conn
+
+
+def _postmortems(uow: UnitOfWork) -> Any:
+    from orchestrix.adapters.postgres.postmortems import PostgresPostmortemRepository
+
+    return PostgresPostmortemRepository(_conn(uow), uow.tenant_id)
+
+
+def _evidence(uow: UnitOfWork) -> Any:
+    from orchestrix.adapters.postgres.postmortems import PostgresIncidentEvidence
+
+    return PostgresIncidentEvidence(_conn(uow))
+
+
+STORES = PostmortemStores(postmortems=_postmortems, evidence=_evidence)
+
+
+def language_model() -> LanguageModel | None:
+    """The stage's model when one is configured (bootstrap builds it: Bedrock in AWS), else
+    None and the narrative is the deterministic draft."""
+    build: Callable[[], LanguageModel | None] | None = getattr(bootstrap, "language_model", None)
+    return build() if build is not None else None
+
+
+def postmortem_service() -> PostmortemService:
+    return PostmortemService(
+        bootstrap.unit_of_work,
+        INCIDENT_STORES,
+        STORES,
+        NarrativeWriter(language_model()),
+        bootstrap.event_publisher(),
+        bootstrap.clock(),
+    )
