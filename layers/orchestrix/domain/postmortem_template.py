@@ -21,6 +21,7 @@ from orchestrix.domain.postmortems import (
     NarrativeSource,
     Postmortem,
     PostmortemStatus,
+    display_time,
 )
 
 TEMPLATE_NAME: Final = "postmortem"
@@ -76,13 +77,6 @@ DEFAULT_TEMPLATE: Final = """\
 {{ end }}"""
 
 
-def _fmt(at: str | None) -> str:
-    """Evidence times are ISO 8601; documents show them as `2026-12-04 22:06:56 UTC`."""
-    if not at:
-        return ""
-    return datetime.fromisoformat(at).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
 def _duration(seconds: float | None) -> str:
     return "" if seconds is None else humanize_duration(seconds)
 
@@ -96,8 +90,8 @@ def context(postmortem: Postmortem, owner_names: Mapping[str, str], today: date)
         "Status": postmortem.status.value,
         "Narrative": postmortem.narrative,
         "NarrativeSource": postmortem.narrative_source.value,
-        "DraftedAt": _fmt(postmortem.drafted_at.isoformat()),
-        "PublishedAt": _fmt(
+        "DraftedAt": display_time(postmortem.drafted_at.isoformat()),
+        "PublishedAt": display_time(
             postmortem.published_at.isoformat() if postmortem.published_at else None
         ),
         "Incident": {
@@ -107,17 +101,17 @@ def context(postmortem: Postmortem, owner_names: Mapping[str, str], today: date)
             "Severity": inc["severity"],
             "Status": inc["status"],
             "Service": inc["service"] or "",
-            "TriggeredAt": _fmt(inc["triggered_at"]),
-            "AcknowledgedAt": _fmt(inc["acknowledged_at"]),
+            "TriggeredAt": display_time(inc["triggered_at"]),
+            "AcknowledgedAt": display_time(inc["acknowledged_at"]),
             "AcknowledgedBy": inc["acknowledged_by"] or "",
-            "MitigatedAt": _fmt(inc["mitigated_at"]),
-            "ResolvedAt": _fmt(inc["resolved_at"]),
+            "MitigatedAt": display_time(inc["mitigated_at"]),
+            "ResolvedAt": display_time(inc["resolved_at"]),
             "ResolvedBy": inc["resolved_by"] or "",
             "Roles": dict(inc["roles"]),
         },
         "Impact": {
-            "Start": _fmt(impact["start"]),
-            "End": _fmt(impact["end"]),
+            "Start": display_time(impact["start"]),
+            "End": display_time(impact["end"]),
             "Duration": _duration(impact["duration_seconds"]),
             "DurationSeconds": impact["duration_seconds"] or 0,
             "Ongoing": impact["end"] is None,
@@ -127,11 +121,17 @@ def context(postmortem: Postmortem, owner_names: Mapping[str, str], today: date)
         "MTTASeconds": metrics["mtta_seconds"] or 0,
         "MTTRSeconds": metrics["mttr_seconds"] or 0,
         "Timeline": [
-            {"At": _fmt(e["at"]), "Kind": e["kind"], "Actor": e["actor"], "Message": e["message"]}
+            {
+                "At": display_time(e["at"]),
+                "Kind": e["kind"],
+                "Actor": e["actor"],
+                "Message": e["message"],
+            }
             for e in ev.timeline
         ],
         "Notes": [
-            {"At": _fmt(e["at"]), "Actor": e["actor"], "Text": e["message"]} for e in ev.notes
+            {"At": display_time(e["at"]), "Actor": e["actor"], "Text": e["message"]}
+            for e in ev.notes
         ],
         "Alerts": [
             {
@@ -139,8 +139,8 @@ def context(postmortem: Postmortem, owner_names: Mapping[str, str], today: date)
                 "Name": a["name"],
                 "Severity": a["severity"],
                 "Summary": a["summary"],
-                "StartsAt": _fmt(a["starts_at"]),
-                "ResolvedAt": _fmt(a["resolved_at"]),
+                "StartsAt": display_time(a["starts_at"]),
+                "ResolvedAt": display_time(a["resolved_at"]),
             }
             for a in ev.alerts
         ],
@@ -149,8 +149,8 @@ def context(postmortem: Postmortem, owner_names: Mapping[str, str], today: date)
                 "ID": x["id"],
                 "Workflow": x["workflow_id"],
                 "Status": x["status"],
-                "StartedAt": _fmt(x["started_at"]),
-                "FinishedAt": _fmt(x["finished_at"]),
+                "StartedAt": display_time(x["started_at"]),
+                "FinishedAt": display_time(x["finished_at"]),
                 "Error": x["error"] or "",
             }
             for x in ev.executions

@@ -15,6 +15,13 @@ from typing import Any
 from orchestrix.domain.errors import Conflict
 
 
+def display_time(iso: str | None) -> str:
+    """Evidence times are ISO 8601; documents show them as `2026-12-04 22:06:56 UTC`."""
+    if not iso:
+        return ""
+    return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 class PostmortemStatus(StrEnum):
     DRAFT = "draft"
     IN_REVIEW = "in_review"

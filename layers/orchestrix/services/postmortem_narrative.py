@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from orchestrix.domain.alerting.templates import humanize_duration
-from orchestrix.domain.postmortems import Evidence, NarrativeSource
+from orchestrix.domain.postmortems import Evidence, NarrativeSource, display_time
 from orchestrix.ports.language_model import LanguageModel, LanguageModelError
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ def deterministic(evidence: Evidence) -> str:
     opener = "an alert" if inc["created_by"].startswith("system:") else inc["created_by"]
     lines = [
         f'{inc["severity"]} incident "{inc["title"]}"{service} was opened by {opener} '
-        f"at {inc['triggered_at']}."
+        f"at {display_time(inc['triggered_at'])}."
     ]
     if metrics["mtta_seconds"] is not None:
         by = f" by {inc['acknowledged_by']}" if inc.get("acknowledged_by") else ""
@@ -112,10 +112,12 @@ def deterministic(evidence: Evidence) -> str:
         lines.append(
             f"It was resolved{by} after {humanize_duration(metrics['mttr_seconds'])}; the "
             f"impact lasted {humanize_duration(impact['duration_seconds'])} from "
-            f"{impact['start']}."
+            f"{display_time(impact['start'])}."
         )
     else:
-        lines.append(f"It is not resolved yet; the impact began at {impact['start']}.")
+        lines.append(
+            f"It is not resolved yet; the impact began at {display_time(impact['start'])}."
+        )
     paragraphs = [" ".join(lines)]
     facts = [*_alert_facts(evidence), *_response_facts(evidence)]
     if facts:
