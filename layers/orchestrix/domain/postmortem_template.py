@@ -187,10 +187,13 @@ def render(text: str, data: dict[str, Any]) -> str:
 def check(text: str) -> None:
     """Refuse, with a TemplateError naming the problem, a template that does not parse,
     names a field or variable post-mortem data lacks, or fails to render a sample."""
-    template = Template(TEMPLATE_NAME, text, FUNCS)
     sample = context(_sample(), {"mem_sample": "Ada"}, date(2026, 1, 2))
     shape = _shape(sample)
-    _Checker().nodes(template.tree, shape, {"$": shape})
+    try:
+        template = Template(TEMPLATE_NAME, text, FUNCS)
+        _Checker().nodes(template.tree, shape, {"$": shape})
+    except RecursionError:  # parser and checker recurse per nested block or parenthesis
+        raise TemplateError("template: postmortem: nested too deeply") from None
     render(text, sample)
 
 

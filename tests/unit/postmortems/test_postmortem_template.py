@@ -66,6 +66,8 @@ def test_the_default_template_passes_its_own_check():
         ("{{ $labels.x }}", 'undefined variable "$labels"'),
         ("{{ humanizeDuration .Title }}", "convert"),
         ("{{ if .Title }}", "unexpected EOF"),
+        ("{{ " + "(" * 3000 + ".Title" + ")" * 3000 + " }}", "nested too deeply"),
+        ("{{ if .Title }}" * 3000 + "{{ end }}" * 3000, "nested too deeply"),
     ],
 )
 def test_a_template_naming_what_the_data_lacks_is_refused(template: str, says: str) -> None:
