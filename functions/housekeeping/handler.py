@@ -6,7 +6,7 @@ from typing import Any
 from orchestrix import bootstrap
 from orchestrix.adapters.postgres.alerting_components import rule_schedule_service
 from orchestrix.adapters.postgres.job_lock import job_lock
-from orchestrix.adapters.postgres.postmortem_components import postmortem_service
+from orchestrix.adapters.postgres.postmortem_components import overdue_action_items
 from orchestrix.domain.identity import system_principal
 from orchestrix.observability import logger
 
@@ -24,13 +24,13 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def _housekeep() -> dict[str, Any]:
     purged = overdue = 0
-    postmortems = postmortem_service()
+    overdue_items = overdue_action_items()
     for tenant_id in bootstrap.tenant_ids():
         actor = system_principal(tenant_id, "housekeeping").actor
         purged += bootstrap.api_key_service().purge_dead(tenant_id, actor)
         # Due dates are days: once a day finds every miss within a day of it, and wakes
         # no paused database more often than the clean-up already does.
-        overdue += postmortems.flag_overdue(tenant_id, actor)
+        overdue += overdue_items.flag(tenant_id, actor)
     settings = bootstrap.settings()
     dropped: list[str] = []
     if settings.metrics_backend == "postgres":

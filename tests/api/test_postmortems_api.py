@@ -91,6 +91,16 @@ def declared_incident(api: Client, tenant: str, resolve: bool = True) -> str:
     return str(created["id"])
 
 
+def drafted_with_an_owner(api: Client, tenant: str) -> tuple[str, str, str, str, Any]:
+    """A resolved incident's drafted post-mortem and a member to own its action items:
+    (incident id, post-mortem path, responder token, member id, the draft)."""
+    incident_id = declared_incident(api, tenant)
+    path = f"/api/v1/incidents/{incident_id}/postmortem"
+    responder = token(tenant, "responder")
+    owner = member(api, tenant, "Ada")
+    return incident_id, path, responder, owner, ok(api.post(path, responder), 201)
+
+
 def at(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
@@ -158,11 +168,7 @@ def test_draft_from_a_firing_rule_carries_the_incident_timeline_and_times(
 def test_edit_review_and_publish_with_action_items_every_step_audited(
     client: Client, events: RecordedEvents, tenant: str
 ) -> None:
-    incident_id = declared_incident(client, tenant)
-    path = f"/api/v1/incidents/{incident_id}/postmortem"
-    responder = token(tenant, "responder")
-    ada = member(client, tenant, "Ada")
-    drafted = ok(client.post(path, responder), 201)
+    incident_id, path, responder, ada, drafted = drafted_with_an_owner(client, tenant)
 
     item = {"title": "Page on queue age", "owner_member_id": ada, "due_date": "2030-01-31"}
     patch = {
@@ -328,11 +334,7 @@ def test_overdue_action_item_is_published_once_by_housekeeping(
     client: Client, events: RecordedEvents, tenant: str
 ) -> None:
     # given an open action item due yesterday and one done, both past due
-    incident_id = declared_incident(client, tenant)
-    path = f"/api/v1/incidents/{incident_id}/postmortem"
-    responder = token(tenant, "responder")
-    ada = member(client, tenant, "Ada")
-    ok(client.post(path, responder), 201)
+    incident_id, path, responder, ada, _ = drafted_with_an_owner(client, tenant)
     yesterday = (bootstrap.clock().now() - timedelta(days=1)).date().isoformat()
     items = [
         {"title": "add backoff", "owner_member_id": ada, "due_date": yesterday},

@@ -15,6 +15,7 @@ from orchestrix.domain.identity import Principal, Role
 from orchestrix.domain.incidents import Severity
 from orchestrix.services.incidents import IncidentService, NewIncident
 from orchestrix.services.postmortem_narrative import NarrativeWriter
+from orchestrix.services.postmortem_overdue import OverdueActionItems
 from orchestrix.services.postmortem_ports import ActionItemInput, PostmortemChanges
 from orchestrix.services.postmortems import PostmortemService
 
@@ -96,9 +97,10 @@ def test_two_concurrent_drafts_of_one_incident_are_one_post_mortem(services, uow
 def test_overdue_is_claimed_once_per_due_date(services, uow, tenant, clock):  # type: ignore[no-untyped-def]
     incident_id = with_postmortem(services, uow, tenant)
     _, postmortems = services
+    overdue = OverdueActionItems(uow, STORES, Events(), clock)
     clock.advance(timedelta(days=1))
 
-    published = [postmortems.flag_overdue(tenant, "system:housekeeping") for _ in range(3)]
+    published = [overdue.flag(tenant, "system:housekeeping") for _ in range(3)]
 
     assert published == [1, 0, 0]
     assert postmortems.get(admin(tenant), incident_id).action_items[0].status.value == "open"

@@ -1,9 +1,10 @@
 """Post-mortem markdown templates: the alert templates' language, checked against our data.
 
 Templates are written in the Go text/template subset alert annotations use (`{{ .Title }}`,
-`{{ range .Timeline }}…{{ end }}`, `humanizeDuration`, …), with the same bounds on output
-size and steps. On save a template must parse, name only fields the post-mortem data has
-(so a typo is a 422 then, not a blank in every export later) and render a sample.
+`{{ range .Timeline }}…{{ end }}`, `humanizeDuration`, …) and rendered by the same engine,
+bounded the same way (output size, steps), with a document's larger bounds. On save a
+template must parse, name only fields the post-mortem data has (so a typo is a 422 then,
+not a blank in every export later) and render a sample.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any, Final
 
-from orchestrix.domain.alerting.gotemplate import Action, Block, Template, TemplateError
+from orchestrix.domain.alerting.gotemplate import Template, TemplateError
 from orchestrix.domain.alerting.templates import FUNCS, humanize_duration
 from orchestrix.domain.postmortems import (
     ActionItem,
@@ -23,6 +24,7 @@ from orchestrix.domain.postmortems import (
     PostmortemStatus,
     display_time,
 )
+from orchestrix.domain.template_shape import check_fields
 
 TEMPLATE_NAME: Final = "postmortem"
 # A document is larger than an alert annotation: the engine's bounds, scaled to the largest
@@ -30,6 +32,8 @@ TEMPLATE_NAME: Final = "postmortem"
 MAX_DOCUMENT: Final = 2 * 1024 * 1024
 MAX_RENDER_STEPS: Final = 100_000
 MAX_TEMPLATE: Final = 64 * 1024
+# Maps whose keys are data, not fields: a template may ask for any key.
+_FREE_MAPS: Final = frozenset({"Roles"})
 
 DEFAULT_TEMPLATE: Final = """\
 # {{ .Title }}
@@ -187,18 +191,17 @@ def render(text: str, data: dict[str, Any]) -> str:
 def check(text: str) -> None:
     """Refuse, with a TemplateError naming the problem, a template that does not parse,
     names a field or variable post-mortem data lacks, or fails to render a sample."""
-    sample = context(_sample(), {"mem_sample": "Ada"}, date(2026, 1, 2))
-    shape = _shape(sample)
+    data = context(sample(), {"mem_sample": "Ada"}, date(2026, 1, 2))
     try:
-        template = Template(TEMPLATE_NAME, text, FUNCS)
-        _Checker().nodes(template.tree, shape, {"$": shape})
+        check_fields(Template(TEMPLATE_NAME, text, FUNCS), data, free_maps=_FREE_MAPS)
     except RecursionError:  # parser and checker recurse per nested block or parenthesis
         raise TemplateError("template: postmortem: nested too deeply") from None
-    render(text, sample)
+    render(text, data)
 
 
-def _sample() -> Postmortem:
-    """One of everything, so the shape check sees every list's elements."""
+def sample() -> Postmortem:
+    """A post-mortem with one of everything, so the shape check sees every list's elements
+    (and tests have one to vary)."""
     at = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
     iso = at.isoformat()
     entry = {"id": "tle_1", "at": iso, "kind": "note", "actor": "ada", "message": "m", "data": {}}
@@ -236,90 +239,3 @@ def _sample() -> Postmortem:
         updated_at=at,
         action_items=(item,),
     )
-
-
-# --- the shape check --------------------------------------------------------------------
-# A shape is a dict of field shapes (an object), a one-element list holding the shape of
-# every element, SCALAR, or ANY (not known statically: a function's result, a free map).
-SCALAR: Final = "scalar"
-ANY: Final = "any"
-# Maps whose keys are data, not fields: any key may be asked for.
-_FREE_MAPS: Final = frozenset({"Roles"})
-
-
-def _shape(value: Any, name: str = "") -> Any:
-    if isinstance(value, dict):
-        if name in _FREE_MAPS:
-            return ANY
-        return {k: _shape(v, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_shape(value[0]) if value else ANY]
-    return SCALAR
-
-
-class _Checker:
-    def nodes(self, nodes: list[Any], dot: Any, variables: dict[str, Any]) -> None:
-        for node in nodes:
-            if isinstance(node, Action):
-                shape = self.pipe(node.pipe, dot, variables)
-                if node.decl:
-                    variables[node.decl] = shape
-            elif isinstance(node, Block):
-                self.block(node, dot, variables)
-
-    def block(self, node: Block, dot: Any, variables: dict[str, Any]) -> None:
-        shape = self.pipe(node.pipe, dot, variables)
-        inner = dot
-        if node.kind == "range":
-            if shape == SCALAR:
-                raise TemplateError("range needs a list, e.g. {{ range .Timeline }}")
-            inner = shape[0] if isinstance(shape, list) else ANY
-            if len(node.decl) == 2:
-                variables[node.decl[0]], variables[node.decl[1]] = SCALAR, inner
-            elif node.decl:
-                variables[node.decl[0]] = inner
-        else:
-            if node.decl:
-                variables[node.decl[0]] = shape
-            if node.kind == "with":
-                inner = shape
-        self.nodes(node.body, inner, variables)
-        self.nodes(node.alt, dot, variables)
-
-    def pipe(self, commands: list[Any], dot: Any, variables: dict[str, Any]) -> Any:
-        shape: Any = ANY
-        for operands in commands:
-            head = operands[0]
-            if head[0] == "func":
-                for operand in operands[1:]:
-                    self.operand(operand, dot, variables)
-                shape = ANY
-            else:
-                shape = self.operand(head, dot, variables)
-        return shape
-
-    def operand(self, op: tuple[str, Any], dot: Any, variables: dict[str, Any]) -> Any:
-        kind, val = op
-        if kind == "pipe":
-            return self.pipe(val, dot, variables)
-        if kind == "var":
-            name, *path = val.split(".")
-            if name not in variables:
-                raise TemplateError(f'undefined variable "{name}"')
-            return _resolve(variables[name], path, val)
-        if kind == "field":
-            return _resolve(dot, [p for p in val.split(".") if p], val)
-        return SCALAR  # a literal
-
-
-def _resolve(shape: Any, path: list[str], text: str) -> Any:
-    for part in path:
-        if shape == ANY:
-            return ANY
-        if not isinstance(shape, dict):
-            raise TemplateError(f"{text}: {part} is not a field here (the value has no fields)")
-        if part not in shape:
-            known = ", ".join(sorted(shape))
-            raise TemplateError(f"{text}: unknown field {part}; the fields here are {known}")
-        shape = shape[part]
-    return shape

@@ -3,10 +3,7 @@
 A draft reads the incident's evidence in one transaction, asks for the narrative outside any
 transaction (a model may take seconds) and writes in a second one, holding the incident's
 lock so two drafts of one incident cannot race. Redrafting refreshes the evidence of a
-draft and keeps whatever people wrote. Overdue action items are found by the daily
-housekeeping run and published as `postmortem.action_item.overdue`, once per item and due
-date: the claim is written in the transaction the event is published from, so a failure
-before commit leaves the item for the next run (at least once, and once in practice).
+draft and keeps whatever people wrote. Overdue action items: `postmortem_overdue`.
 """
 
 from __future__ import annotations
@@ -41,9 +38,6 @@ from orchestrix.services.postmortem_ports import (
     PostmortemStores,
     StoredTemplate,
 )
-
-OVERDUE_EVENT = "postmortem.action_item.overdue"
-OVERDUE_BATCH = 1000  # per tenant and run; the rest wait for the next day's run
 
 
 class PostmortemService:
@@ -276,32 +270,6 @@ class PostmortemService:
             )
             uow.commit()
         return saved
-
-    # -- overdue action items (daily housekeeping) ---------------------------------------
-
-    def flag_overdue(self, tenant_id: str, actor: str) -> int:
-        """Publish one event per open action item past its due date; the count published."""
-        today = self._today()
-        with self._uow(tenant_id, actor) as uow:
-            due = self._stores.postmortems(uow).overdue(today, OVERDUE_BATCH)
-        published = 0
-        for item_id in due:
-            with self._uow(tenant_id, actor) as uow:
-                claimed = self._stores.postmortems(uow).claim_overdue(item_id, today)
-                if claimed is None:
-                    continue  # done, moved or claimed since it was listed
-                item = claimed.item
-                detail = {
-                    "postmortem_id": claimed.postmortem_id,
-                    "incident_id": claimed.incident_id,
-                    "action_item": item.snapshot(),
-                    "days_overdue": (today - item.due_date).days,
-                }
-                uow.record(OVERDUE_EVENT, "postmortem_action_item", item.id, None, detail)
-                self._events.publish(tenant_id, OVERDUE_EVENT, detail)
-                uow.commit()
-            published += 1
-        return published
 
     # -- helpers -------------------------------------------------------------------------
 

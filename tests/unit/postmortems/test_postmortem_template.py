@@ -3,6 +3,7 @@ engine's bounds even for the largest evidence a post-mortem keeps."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -15,8 +16,9 @@ from orchestrix.domain.postmortem_template import (
     check,
     context,
     render,
+    sample,
 )
-from orchestrix.domain.postmortems import NarrativeSource, Postmortem, PostmortemStatus
+from orchestrix.domain.postmortems import Evidence, Postmortem
 from orchestrix.services.postmortem_evidence import (
     MAX_ALERTS,
     MAX_EXECUTIONS,
@@ -25,26 +27,11 @@ from orchestrix.services.postmortem_evidence import (
     collect,
 )
 
-from .evidence_examples import ALERTS, EXECUTIONS, T0, entry, evidence, incident
+from .evidence_examples import ALERTS, EXECUTIONS, entry, evidence, incident
 
 
-def postmortem(ev=None) -> Postmortem:  # type: ignore[no-untyped-def]
-    return Postmortem(
-        id="pmt_1",
-        tenant_id="t",
-        incident_id="inc_1",
-        status=PostmortemStatus.DRAFT,
-        title="Post-mortem: Checkout is failing",
-        narrative="It failed.",
-        narrative_source=NarrativeSource.DETERMINISTIC,
-        model_id=None,
-        contributing_factors=("retry storm",),
-        evidence=ev or evidence(),
-        drafted_at=T0,
-        created_at=T0,
-        created_by="ada",
-        updated_at=T0,
-    )
+def postmortem(ev: Evidence | None = None) -> Postmortem:
+    return replace(sample(), evidence=ev or evidence(), action_items=())
 
 
 def test_the_default_template_passes_its_own_check():
@@ -114,6 +101,18 @@ def test_the_largest_evidence_kept_renders_with_the_default_template():
     assert len(ev.timeline) == 104  # 1 MiB of note text
     assert max(len(a["summary"]) for a in ev.alerts) == MAX_FIELD
     assert f"… {ev.truncated['timeline']} later entries left out" in text
+
+
+def test_the_most_entries_kept_render_with_the_default_template_within_its_steps():
+    timeline = [entry(n, TimelineKind.ALERT_LINKED, "linked", n / 60) for n in range(5000)]
+    alerts = [{**ALERTS[0], "id": f"a{n}"} for n in range(MAX_ALERTS)]
+    runs = [{**EXECUTIONS[0], "id": f"x{n}"} for n in range(MAX_EXECUTIONS)]
+
+    ev = collect(incident(), timeline, alerts, runs)
+    text = render(DEFAULT_TEMPLATE, context(postmortem(ev), {}, date(2026, 3, 2)))
+
+    assert len(ev.timeline) == MAX_TIMELINE and ev.truncated == {"timeline": 5000 - MAX_TIMELINE}
+    assert text.count(" **alert_linked** linked ") == MAX_TIMELINE
 
 
 def test_a_template_that_outgrows_the_bound_fails_when_rendered_not_silently():

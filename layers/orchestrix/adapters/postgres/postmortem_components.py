@@ -12,6 +12,7 @@ from orchestrix.adapters.postgres.incident_components import STORES as INCIDENT_
 from orchestrix.ports.language_model import LanguageModel
 from orchestrix.ports.unit_of_work import UnitOfWork
 from orchestrix.services.postmortem_narrative import NarrativeWriter
+from orchestrix.services.postmortem_overdue import OverdueActionItems
 from orchestrix.services.postmortem_ports import PostmortemStores
 from orchestrix.services.postmortems import PostmortemService
 
@@ -51,4 +52,10 @@ def postmortem_service() -> PostmortemService:
         NarrativeWriter(language_model()),
         bootstrap.event_publisher(),
         bootstrap.clock(),
+    )
+
+
+def overdue_action_items() -> OverdueActionItems:
+    return OverdueActionItems(
+        bootstrap.unit_of_work, STORES, bootstrap.event_publisher(), bootstrap.clock()
     )
