@@ -382,11 +382,11 @@ def test_overdue_action_item_is_published_once_by_housekeeping(
 def test_configured_model_writes_the_narrative_and_a_redraft_keeps_what_people_wrote(
     client: Client, events: RecordedEvents, tenant: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from orchestrix.adapters.postgres import postmortem_components
     from tests.unit.postmortems.test_postmortem_narrative import FakeModel
 
+    # the stage's model, as bootstrap gives it when one is configured
     model = FakeModel(reply="The database ran out of connections.")
-    monkeypatch.setattr(postmortem_components, "language_model", lambda: model)
+    monkeypatch.setattr(bootstrap, "language_model", lambda: model, raising=False)
     incident_id = declared_incident(client, tenant)
     path = f"/api/v1/incidents/{incident_id}/postmortem"
     responder = token(tenant, "responder")
