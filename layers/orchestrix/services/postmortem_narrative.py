@@ -60,6 +60,11 @@ class NarrativeWriter:
                 )
             else:
                 text = reply.text.strip()
+                # tokens are what a model costs: logged per draft for the operator's accounting
+                log.info(
+                    "post-mortem narrative by %s: %d input, %d output tokens",
+                    *(reply.model_id, reply.input_tokens, reply.output_tokens),
+                )
                 if text:
                     return Narrative(text[:MAX_NARRATIVE], NarrativeSource.MODEL, reply.model_id)
                 log.warning("post-mortem narrative: empty model answer, deterministic draft used")
