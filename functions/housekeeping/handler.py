@@ -30,7 +30,7 @@ def _housekeep() -> dict[str, Any]:
     if settings.metrics_backend == "postgres":
         # Samples are partitioned by day across tenants: retention is one DROP per old day.
         now_ms = int(bootstrap.clock().now().timestamp() * 1000)
-        dropped = bootstrap.metric_store().drop_partitions_older_than(
+        dropped = bootstrap.postgres_metric_store().drop_partitions_older_than(
             settings.metrics_retention_days, now_ms=now_ms
         )
     # Safety net for the rule evaluation schedule (a failed switch, a redeploy resetting it).
