@@ -111,7 +111,7 @@ def test_remote_write_then_query_through_our_api_reads_the_workspace(
     seed(api, a, at, "api", value=5.0)
 
     # When it queries through Orchestrix's Prometheus API
-    instant = prom(api, a, "query", query="amp_requests_total", time=str(at / 1000))
+    instant = prom(api, a, "query", query="amp_requests_total", time=str(at / 1000), timeout="1.5")
     ranged = prom(
         api, a, "query_range", query="sum(amp_requests_total)",
         start=str((at - 30_000) / 1000), end=str(at / 1000), step="15",
@@ -150,6 +150,7 @@ def test_listing_calls_and_metadata_are_the_tenants_own(amp: StandIn, api: Clien
 
     series = prom(api, a, "series", **{"match[]": '{__name__=~".+"}'}, **window)["data"]
     names = prom(api, a, "labels", **window)["data"]
+    names_ever = prom(api, a, "labels")["data"]  # Prometheus' "no bound" window
     jobs = prom(api, a, "label/job/values", **window)["data"]
     tenants = prom(api, a, "label/orchestrix_tenant/values", **window)["data"]
     metadata_a = prom(api, a, "metadata")["data"]
@@ -157,7 +158,7 @@ def test_listing_calls_and_metadata_are_the_tenants_own(amp: StandIn, api: Clien
 
     assert sorted(s["__name__"] for s in series) == ["amp_requests_total", "amp_up"]
     assert all("orchestrix_tenant" not in s for s in series)
-    assert names == ["__name__", "job", "path"]
+    assert names == names_ever == ["__name__", "job", "path"]
     assert jobs == ["only-a"]
     assert tenants == []
     assert metadata_a == {}
@@ -300,3 +301,84 @@ def test_time_moves_on_and_staleness_is_the_workspaces(amp: StandIn, api: Client
     seed(api, a, at, "stale")
     later = (at + int(timedelta(minutes=6).total_seconds() * 1000)) / 1000
     assert prom(api, a, "query", query="amp_up", time=str(later))["data"]["result"] == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["1/0", "-1/0", "0/0", "vector(1e-7)", '"text"', "scalar(vector(2.5))", "vector(1e22)"],
+)
+def test_answers_carry_the_workspaces_values_unchanged(
+    amp: StandIn, api: Client, query: str
+) -> None:
+    a, _ = tenant_pair()
+    at = now_ms() / 1000
+    ours = prom(api, a, "query", query=query, time=str(at))["data"]["result"]
+    assert ours == amp.raw_query(query, at)
+
+
+def test_a_large_batch_is_forwarded_in_several_requests_and_stored_whole(
+    amp: StandIn, api: Client
+) -> None:
+    # Given a backfill of three series with 6,000 samples each (18,000 in one request)
+    a, _ = tenant_pair()
+    at = now_ms()
+    samples = [(at - i * 50, float(i)) for i in reversed(range(6000))]
+    series = [({"__name__": "amp_backfill", "shard": str(n)}, samples) for n in range(3)]
+    writes_before = sum(f.path == "/api/v1/write" for f in amp.forwarded)
+
+    reply = remote_write(api, a, series)
+
+    # Then it reaches the workspace in more than one remote write, and every sample is there
+    assert reply.status == 204, reply.body
+    assert sum(f.path == "/api/v1/write" for f in amp.forwarded) - writes_before >= 2
+    counts = prom(api, a, "query", query="count_over_time(amp_backfill[10m])", time=str(at / 1000))
+    assert sorted(s["value"][1] for s in counts["data"]["result"]) == ["6000"] * 3
+
+
+def test_tsdb_status_counts_the_tenants_active_series_only(amp: StandIn, api: Client) -> None:
+    a, b = tenant_pair()
+    at = now_ms()
+    seed(api, a, at, "tsdb")
+    seed(api, b, at, "other")
+    status = prom(api, a, "status/tsdb")["data"]
+    assert status["headStats"]["numSeries"] == 2
+    assert sorted(p["name"] for p in status["seriesCountByMetricName"]) == [
+        "amp_requests_total",
+        "amp_up",
+    ]
+
+
+def test_a_sample_the_workspace_refuses_is_a_400_problem_and_an_outage_a_503(
+    amp: StandIn, api: Client
+) -> None:
+    # Given a series the workspace holds a sample of
+    a, _ = tenant_pair()
+    at = now_ms()
+    labels = {"__name__": "amp_ooo", "job": "x"}
+    assert remote_write(api, a, [(labels, [(at, 1.0)])]).status == 204
+
+    # When a sender writes an older sample of it (out of order for the workspace)
+    refused = remote_write(api, a, [(labels, [(at - 60_000, 2.0)])])
+
+    # Then the sender gets a 400 problem (dropped, not retried) saying what the store said
+    assert refused.status == 400, refused.body
+    assert refused.content_type == PROBLEM
+    assert refused.json["detail"].startswith("the metric store refused the batch: ")
+    assert "out of order" in refused.json["detail"]
+
+    # and an unreachable workspace is the stage's outage: 503, which senders retry
+    from orchestrix.local.aws import free_port
+
+    gone = AmpClient(
+        workspace_url(REGION, WORKSPACE, f"http://127.0.0.1:{free_port()}"),
+        REGION,
+        standin_credentials(),
+    )
+    with pytest.raises(ServiceUnavailable, match="unreachable"):
+        gone.remote_write(b"")
+
+
+def standin_credentials():  # type: ignore[no-untyped-def]
+    from botocore.credentials import Credentials
+
+    return Credentials(ACCESS_KEY, SECRET_KEY)

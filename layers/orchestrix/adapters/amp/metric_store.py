@@ -19,7 +19,7 @@ with one range-selector query.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote as url_quote
@@ -47,6 +47,9 @@ from orchestrix.promql import (
 from orchestrix.promql.values import Labels
 
 TENANT_LABEL = "orchestrix_tenant"
+# Samples per forwarded remote write request: Prometheus sends 500-2,000; a large import is
+# split so no request nears the workspace's size limit.
+FORWARD_SAMPLES = 10_000
 
 
 class StoreRefusedError(MetricsIngestError):
@@ -101,22 +104,36 @@ class AmpMetricStore:
     # -- writing ----------------------------------------------------------------------------
     def write(self, tenant_id: str, batch: DecodedBatch) -> AmpWriteResult:
         if batch.values:
-            self._client_write(self._encode(tenant_id, batch))
+            # Every series is checked before anything is sent: a batch is refused whole.
+            bodies = list(self._encode(tenant_id, batch))
+            for body in bodies:
+                self._client_write(body)
         if batch.metadata:
             self._metadata.write(tenant_id, DecodedBatch(metadata=list(batch.metadata)))
         return AmpWriteResult(len(batch.series), len(batch.values))
 
-    def _encode(self, tenant_id: str, batch: DecodedBatch) -> bytes:
+    def _encode(self, tenant_id: str, batch: DecodedBatch) -> Iterator[bytes]:
+        """Remote write bodies of at most ~FORWARD_SAMPLES samples each (a large import
+        must not exceed the workspace's request size); a batch sent again after a partial
+        failure is harmless, as Prometheus ignores a sample it already holds."""
         tenant = (self._label, tenant_id)
-        series = []
+        pending: list[tuple[Labels, list[tuple[int, float]]]] = []
         for index, key in enumerate(batch.series):
             if any(name == self._label for name, _ in key.labels):
                 raise InvalidSeriesError(
                     f'series {index} ({key.metric_name}): label "{self._label}" is reserved '
                     "for the tenant the series is stored under; rename or drop it"
                 ).at("series", index, "labels", self._label)
-            series.append(((*key.labels, tenant), batch.samples(index)))
-        return encode_write_request(series)
+        count = 0
+        for index, key in enumerate(batch.series):
+            samples = batch.samples(index)
+            pending.append(((*key.labels, tenant), samples))
+            count += len(samples)
+            if count >= FORWARD_SAMPLES:
+                yield encode_write_request(pending)
+                pending, count = [], 0
+        if pending:
+            yield encode_write_request(pending)
 
     def _client_write(self, body: bytes) -> None:
         try:
@@ -219,7 +236,7 @@ class AmpMetricReader:
 
     def instant(self, tree: ast.Node, time_ms: int, timeout_s: float) -> QueryResult:
         return self._query(
-            "query", tree, [("time", seconds(time_ms)), ("timeout", f"{timeout_s:g}s")]
+            "query", tree, [("time", seconds(time_ms)), ("timeout", f"{timeout_s:g}")]
         )
 
     def range(
@@ -232,7 +249,7 @@ class AmpMetricReader:
                 ("start", seconds(start_ms)),
                 ("end", seconds(end_ms)),
                 ("step", seconds(step_ms)),
-                ("timeout", f"{timeout_s:g}s"),
+                ("timeout", f"{timeout_s:g}"),
             ],
         )
 
