@@ -26,6 +26,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from orchestrix.local.aws import free_port
+from tests.compat.test_alertmanager_peers import _start, _stop
 
 PROMETHEUS = shutil.which("prometheus")
 WORKSPACE = "ws-standin"
@@ -138,8 +139,7 @@ def amp_standin(work: Path) -> Iterator[StandIn]:
     assert PROMETHEUS is not None
     port = free_port()
     (work / "prometheus.yml").write_text("global:\n  scrape_interval: 1m\nscrape_configs: []\n")
-    log = (work / "prometheus.log").open("wb")
-    process = subprocess.Popen(
+    process = _start(
         [
             PROMETHEUS,
             f"--config.file={work / 'prometheus.yml'}",
@@ -147,8 +147,7 @@ def amp_standin(work: Path) -> Iterator[StandIn]:
             f"--web.listen-address=127.0.0.1:{port}",
             "--web.enable-remote-write-receiver",
         ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
+        work / "prometheus.log",
     )
     server: ThreadingHTTPServer | None = None
     try:
@@ -162,13 +161,7 @@ def amp_standin(work: Path) -> Iterator[StandIn]:
         if server is not None:
             server.shutdown()
             server.server_close()
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+        _stop(process)
 
 
 def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
