@@ -5,6 +5,7 @@ every tenant confined to its own series however the query is crafted."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -382,3 +383,27 @@ def standin_credentials():  # type: ignore[no-untyped-def]
     from botocore.credentials import Credentials
 
     return Credentials(ACCESS_KEY, SECRET_KEY)
+
+
+def test_housekeeping_still_ages_out_samples_stored_in_aurora_before_the_switch(
+    amp: StandIn, api: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given samples a tenant wrote to Aurora 40 days ago, before its stage moved to AMP
+    from orchestrix.adapters.metrics import parse_exposition
+    from orchestrix.promql import LabelMatcher
+    from tests.api.test_job_lock_api import load, run
+
+    a, _ = tenant_pair()
+    old = now_ms() - 40 * 86_400_000
+    batch = parse_exposition(f"amp_before_switch 1 {old}\n", content_type=None, now_ms=now_ms())
+    bootstrap.postgres_metric_store().write(a, batch)
+    monkeypatch.setattr(bootstrap, "event_publisher", RecordedEvents)
+
+    # When the daily housekeeping runs on the amp stage
+    result = run(load("housekeeping"), {})
+
+    # Then that day's partition is dropped, as retention promises
+    day = time.strftime("%Y%m%d", time.gmtime(old / 1000))
+    assert any(name.endswith(day) for name in result["dropped_metric_partitions"]), result
+    name = LabelMatcher.of("__name__", "=", "amp_before_switch")
+    assert bootstrap.postgres_metric_store().reader(a).select([name], 0, now_ms()) == []
