@@ -364,7 +364,9 @@ def amp_metric_store() -> AmpMetricStore:
         raise RuntimeError("METRICS_BACKEND=amp needs AWS credentials (the function's role)")
     url = workspace_url(s.amp_region, s.amp_workspace_id, s.amp_endpoint_url)
     client = AmpClient(url, s.amp_region, credentials, timeout_s=s.query_timeout_s + 3)
-    return AmpMetricStore(client, postgres_metric_store(), _now_ms)
+    return AmpMetricStore(
+        client, postgres_metric_store(), _now_ms, select_timeout_s=s.rule_query_timeout_s
+    )
 
 
 def _now_ms() -> int:

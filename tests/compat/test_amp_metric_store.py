@@ -242,6 +242,9 @@ def test_rule_evaluation_reads_the_workspace_for_its_own_tenant_only(
     # read as raw samples through one confined range selector per rule selector
     selects = [v for f in amp.forwarded for k, v in f.params if k == "query"]
     assert any(q.startswith(f'amp_queue_depth{{orchestrix_tenant="{a}"}}[') for q in selects)
+    # each with the rule query budget as the workspace's own timeout
+    budgets = {dict(f.params).get("timeout") for f in amp.forwarded if f.path == "/api/v1/query"}
+    assert f"{bootstrap.settings().rule_query_timeout_s:g}" in budgets
 
 
 def test_a_series_claiming_the_tenant_label_is_400_naming_it_and_stores_nothing(

@@ -95,11 +95,13 @@ class AmpMetricStore:
         now_ms: Callable[[], int],
         *,
         tenant_label: str = TENANT_LABEL,
+        select_timeout_s: float = 5.0,
     ) -> None:
         self._client = client
         self._metadata = metadata
         self._now_ms = now_ms
         self._label = tenant_label
+        self._select_timeout_s = select_timeout_s
 
     # -- writing ----------------------------------------------------------------------------
     def write(self, tenant_id: str, batch: DecodedBatch) -> AmpWriteResult:
@@ -145,7 +147,14 @@ class AmpMetricStore:
 
     # -- reading ----------------------------------------------------------------------------
     def reader(self, tenant_id: str) -> AmpMetricReader:
-        return AmpMetricReader(self._client, tenant_id, self._label, self._metadata, self._now_ms)
+        return AmpMetricReader(
+            self._client,
+            tenant_id,
+            self._label,
+            self._metadata,
+            self._now_ms,
+            select_timeout_s=self._select_timeout_s,
+        )
 
     def instant(
         self, tenant_id: str, tree: ast.Node, time_ms: int, timeout_s: float
@@ -175,8 +184,11 @@ class AmpMetricReader:
         label: str,
         metadata: PostgresMetricStore,
         now_ms: Callable[[], int],
+        *,
+        select_timeout_s: float = 5.0,
     ) -> None:
         self._client = client
+        self._select_timeout_s = select_timeout_s
         self.tenant_id = tenant_id
         self._label = label
         self._tenant = LabelMatcher.of(label, MatchOp.EQUAL, tenant_id)
@@ -258,7 +270,12 @@ class AmpMetricReader:
         """Raw samples in [start, end]: a range selector one millisecond wider than the window
         (Prometheus 3 leaves a range's start open, 2.x closed), trimmed here."""
         text = f"{self._selector(matchers)}[{end_ms - start_ms + 1}ms]"
-        data = self._call("query", [("query", text), ("time", seconds(end_ms))])
+        # The engine's deadline cannot interrupt a request in flight: the workspace gets a
+        # timeout of its own (rule evaluation's per-query budget).
+        timeout = f"{self._select_timeout_s:g}"
+        data = self._call(
+            "query", [("query", text), ("time", seconds(end_ms)), ("timeout", timeout)]
+        )
         found = []
         for s in (data or {}).get("result") or ():
             points = [(_ms(t), float(v)) for t, v in s.get("values", ())]
