@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
@@ -32,12 +31,13 @@ class Credentials(Protocol):
     def get_frozen_credentials(self) -> Any: ...
 
 
-@dataclass(frozen=True)
 class AmpRefusal(Exception):
     """The workspace answered 4xx: the request can never succeed as sent."""
 
-    status: int
-    message: str
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status = status
+        self.message = message
 
 
 def workspace_url(region: str, workspace_id: str, endpoint_url: str | None = None) -> str:
