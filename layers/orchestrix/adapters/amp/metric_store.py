@@ -217,34 +217,37 @@ class AmpMetricReader:
             raise ServiceUnavailable(f"the metric store failed the query: {message}")
         raise RemoteQueryError(error_type, message)
 
-    def _result(self, reply_data: Any, warnings: Sequence[str] = ()) -> QueryResult:
-        data: Mapping[str, Any] = reply_data if isinstance(reply_data, Mapping) else {}
-        kind = str(data.get("resultType") or "vector")
-        result: Any = data.get("result") or ()
+    def _value(self, kind: str, result: Any) -> Any:
+        """The engine's value for a Prometheus `data.result`, the tenant label removed."""
         hidden = self._label
         if kind == "scalar":
-            return QueryResult(kind, Scalar(_ms(result[0]), float(result[1])))
+            return Scalar(_ms(result[0]), float(result[1]))
         if kind == "string":
-            return QueryResult(kind, String(_ms(result[0]), str(result[1])))
+            return String(_ms(result[0]), str(result[1]))
         if kind == "matrix":
-            matrix = [
+            return [
                 RangeSeries(
                     _labels(s.get("metric", {}), hidden),
                     [(_ms(t), float(v)) for t, v in s.get("values", ())],
                 )
-                for s in result or ()
+                for s in result
             ]
-            return QueryResult(kind, matrix, list(warnings))
-        vector = [
+        return [
             Sample(_labels(s.get("metric", {}), hidden), _ms(s["value"][0]), float(s["value"][1]))
-            for s in result or ()
+            for s in result
         ]
-        return QueryResult("vector", vector, list(warnings))
 
     def _query(self, path: str, tree: ast.Node, params: list[tuple[str, str]]) -> QueryResult:
         reply = self._reply(path, [("query", confine(tree, self._tenant)), *params])
-        warnings = [str(w) for w in reply.get("warnings") or ()]
-        return self._result(reply.get("data"), warnings)
+        data = reply.get("data")
+        data = data if isinstance(data, Mapping) else {}
+        kind = str(data.get("resultType") or "vector")
+        return QueryResult(
+            kind,
+            self._value(kind, data.get("result") or ()),
+            [str(w) for w in reply.get("warnings") or ()],
+            [str(i) for i in reply.get("infos") or ()],
+        )
 
     def instant(self, tree: ast.Node, time_ms: int, timeout_s: float) -> QueryResult:
         return self._query(
