@@ -410,3 +410,27 @@ def test_housekeeping_still_ages_out_samples_stored_in_aurora_before_the_switch(
     assert any(name.endswith(day) for name in result["dropped_metric_partitions"]), result
     name = LabelMatcher.of("__name__", "=", "amp_before_switch")
     assert bootstrap.postgres_metric_store().reader(a).select([name], 0, now_ms()) == []
+
+
+def test_an_import_goes_to_the_workspace_with_its_metadata_kept_apart(
+    amp: StandIn, api: Client
+) -> None:
+    a, _ = tenant_pair()
+    at = now_ms()
+    text = (
+        f'# TYPE amp_imported gauge\n# HELP amp_imported Imported.\namp_imported{{k="v"}} 7 {at}\n'
+    )
+    reply = api.post(
+        "/api/v1/metrics/import",
+        basic(ingest_key(api, a)),
+        raw=text.encode(),
+        headers={"Content-Type": "text/plain; version=0.0.4"},
+    )
+    assert reply.status == 204, reply.body
+
+    found = prom(api, a, "query", query="amp_imported", time=str(at / 1000))["data"]["result"]
+    assert found == [{"metric": {"__name__": "amp_imported", "k": "v"}, "value": [at / 1000, "7"]}]
+    assert amp.raw_query(f'amp_imported{{orchestrix_tenant="{a}"}}', at / 1000) != []
+    assert prom(api, a, "metadata", metric="amp_imported")["data"] == {
+        "amp_imported": [{"type": "gauge", "help": "Imported.", "unit": ""}]
+    }
