@@ -88,6 +88,8 @@ def _ms(t: Any) -> int:
 
 
 class AmpMetricStore:
+    """Keep one per process: its readers share the client's connection pool."""
+
     def __init__(
         self,
         client: AmpClient,
@@ -97,11 +99,11 @@ class AmpMetricStore:
         tenant_label: str = TENANT_LABEL,
         select_timeout_s: float = 5.0,
     ) -> None:
-        self._client = client
-        self._metadata = metadata
-        self._now_ms = now_ms
-        self._label = tenant_label
-        self._select_timeout_s = select_timeout_s
+        self.client = client
+        self.metadata = metadata
+        self.now_ms = now_ms
+        self.tenant_label = tenant_label
+        self.select_timeout_s = select_timeout_s
 
     # -- writing ----------------------------------------------------------------------------
     def write(self, tenant_id: str, batch: DecodedBatch) -> AmpWriteResult:
@@ -111,21 +113,21 @@ class AmpMetricStore:
             for body in bodies:
                 self._client_write(body)
         if batch.metadata:
-            self._metadata.write(tenant_id, DecodedBatch(metadata=list(batch.metadata)))
+            self.metadata.write(tenant_id, DecodedBatch(metadata=list(batch.metadata)))
         return AmpWriteResult(len(batch.series), len(batch.values))
 
     def _encode(self, tenant_id: str, batch: DecodedBatch) -> Iterator[bytes]:
         """Remote write bodies of at most ~FORWARD_SAMPLES samples each (a large import
         must not exceed the workspace's request size); a batch sent again after a partial
         failure is harmless, as Prometheus ignores a sample it already holds."""
-        tenant = (self._label, tenant_id)
+        tenant = (self.tenant_label, tenant_id)
         pending: list[tuple[Labels, list[tuple[int, float]]]] = []
         for index, key in enumerate(batch.series):
-            if any(name == self._label for name, _ in key.labels):
+            if any(name == self.tenant_label for name, _ in key.labels):
                 raise InvalidSeriesError(
-                    f'series {index} ({key.metric_name}): label "{self._label}" is reserved '
+                    f'series {index} ({key.metric_name}): label "{self.tenant_label}" is reserved '
                     "for the tenant the series is stored under; rename or drop it"
-                ).at("series", index, "labels", self._label)
+                ).at("series", index, "labels", self.tenant_label)
         count = 0
         for index, key in enumerate(batch.series):
             samples = batch.samples(index)
@@ -139,7 +141,7 @@ class AmpMetricStore:
 
     def _client_write(self, body: bytes) -> None:
         try:
-            self._client.remote_write(body)
+            self.client.remote_write(body)
         except AmpRefusal as exc:
             error = StoreRefusedError(f"the metric store refused the batch: {exc.message}")
             error.status = exc.status if 400 <= exc.status < 500 else 400
@@ -147,14 +149,7 @@ class AmpMetricStore:
 
     # -- reading ----------------------------------------------------------------------------
     def reader(self, tenant_id: str) -> AmpMetricReader:
-        return AmpMetricReader(
-            self._client,
-            tenant_id,
-            self._label,
-            self._metadata,
-            self._now_ms,
-            select_timeout_s=self._select_timeout_s,
-        )
+        return AmpMetricReader(self, tenant_id)
 
     def instant(
         self, tenant_id: str, tree: ast.Node, time_ms: int, timeout_s: float
@@ -177,23 +172,10 @@ class AmpMetricReader:
     """One tenant's view of the workspace: the engine's `Queryable`, the listing calls and
     whole-query evaluation, every one confined to the tenant's label."""
 
-    def __init__(
-        self,
-        client: AmpClient,
-        tenant_id: str,
-        label: str,
-        metadata: PostgresMetricStore,
-        now_ms: Callable[[], int],
-        *,
-        select_timeout_s: float = 5.0,
-    ) -> None:
-        self._client = client
-        self._select_timeout_s = select_timeout_s
+    def __init__(self, store: AmpMetricStore, tenant_id: str) -> None:
+        self._store = store
         self.tenant_id = tenant_id
-        self._label = label
-        self._tenant = LabelMatcher.of(label, MatchOp.EQUAL, tenant_id)
-        self._metadata = metadata
-        self._now_ms = now_ms
+        self._tenant = LabelMatcher.of(store.tenant_label, MatchOp.EQUAL, tenant_id)
 
     def _selector(self, matchers: Sequence[LabelMatcher]) -> str:
         name = next(
@@ -208,7 +190,7 @@ class AmpMetricReader:
         self, path: str, params: Iterable[tuple[str, str]], *, method: str = "POST"
     ) -> Mapping[str, Any]:
         """The workspace's success reply, or its error raised under its own errorType."""
-        reply = self._client.api(path, list(params), method=method)
+        reply = self._store.client.api(path, list(params), method=method)
         if reply.get("status") == "success":
             return reply
         error_type = str(reply.get("errorType") or "execution")
@@ -219,7 +201,7 @@ class AmpMetricReader:
 
     def _value(self, kind: str, result: Any) -> Any:
         """The engine's value for a Prometheus `data.result`, the tenant label removed."""
-        hidden = self._label
+        hidden = self._store.tenant_label
         if kind == "scalar":
             return Scalar(_ms(result[0]), float(result[1]))
         if kind == "string":
@@ -275,7 +257,7 @@ class AmpMetricReader:
         text = f"{self._selector(matchers)}[{end_ms - start_ms + 1}ms]"
         # The engine's deadline cannot interrupt a request in flight: the workspace gets a
         # timeout of its own (rule evaluation's per-query budget).
-        timeout = f"{self._select_timeout_s:g}"
+        timeout = f"{self._store.select_timeout_s:g}"
         data = self._call(
             "query", [("query", text), ("time", seconds(end_ms)), ("timeout", timeout)]
         )
@@ -286,7 +268,7 @@ class AmpMetricReader:
             if points:
                 found.append(
                     Series(
-                        _labels(s.get("metric", {}), self._label),
+                        _labels(s.get("metric", {}), self._store.tenant_label),
                         [t for t, _ in points],
                         [v for _, v in points],
                     )
@@ -307,31 +289,31 @@ class AmpMetricReader:
         self, selectors: Sequence[Sequence[LabelMatcher]], start_ms: int, end_ms: int
     ) -> list[Labels]:
         data = self._call("series", self._window(selectors, start_ms, end_ms))
-        return sorted({_labels(s, self._label) for s in data or ()})
+        return sorted({_labels(s, self._store.tenant_label) for s in data or ()})
 
     def label_names(
         self, matchers: Sequence[LabelMatcher], start_ms: int, end_ms: int
     ) -> list[str]:
         data = self._call("labels", self._window([matchers], start_ms, end_ms))
-        return sorted(str(n) for n in data or () if n != self._label)
+        return sorted(str(n) for n in data or () if n != self._store.tenant_label)
 
     def label_values(
         self, name: str, matchers: Sequence[LabelMatcher], start_ms: int, end_ms: int
     ) -> list[str]:
-        if name == self._label:
+        if name == self._store.tenant_label:
             return []  # the tenant's own id is no label of its series
         path = f"label/{url_quote(name, safe='')}/values"
         data = self._call(path, self._window([matchers], start_ms, end_ms), method="GET")
         return sorted(str(v) for v in data or ())
 
     def metadata(self, family: str | None = None, limit: int = 10_000) -> list[MetricMetadata]:
-        return self._metadata.reader(self.tenant_id).metadata(family, limit)
+        return self._store.metadata.reader(self.tenant_id).metadata(family, limit)
 
     def tsdb_stats(self, limit: int) -> TsdbStats:
         """The tenant's series active in the last five minutes, by metric name. The
         workspace exposes no TSDB status; the figures it cannot tell stay empty or zero."""
         everything = self._selector([])
-        at = [("time", seconds(self._now_ms()))]
+        at = [("time", seconds(self._store.now_ms()))]
         total = self._call("query", [("query", f"count({everything})"), *at])
         by_name = self._call(
             "query", [("query", f"topk({limit}, count by (__name__) ({everything}))"), *at]
