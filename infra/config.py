@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-# One backend today (samples in Aurora, partitioned by day); services.metrics.MetricStore is
-# the port another would implement.
-MetricsBackend = Literal["postgres"]
+# postgres: samples in Aurora, partitioned by day (the default). amp: samples in an Amazon
+# Managed Service for Prometheus workspace the stage is given (the scale path; same API).
+MetricsBackend = Literal["postgres", "amp"]
 # default: the cheapest stage that works (NAT instance, no interface endpoints, Aurora pauses);
 # production: NAT gateway per AZ, interface endpoints, Aurora never below 0.5 ACU.
 Profile = Literal["default", "production"]
@@ -31,6 +31,10 @@ _STAGE_RE = re.compile(r"^[a-z][a-z0-9]{0,19}$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+_AMP_WORKSPACE_ID_RE = re.compile(r"^ws-[a-z0-9-]{1,64}$")
+_AMP_WORKSPACE_ARN_RE = re.compile(
+    r"^arn:aws[a-z-]*:aps:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):workspace/(?P<id>[^/]+)$"
+)
 _DEFAULT_ROLE_CLAIMS = "realm_access.roles,cognito:groups,roles"
 
 
@@ -44,6 +48,8 @@ class StageConfig:
     account: str | None
     region: str
     metrics_backend: MetricsBackend = "postgres"
+    amp_workspace_id: str = ""  # with metrics_backend "amp" only
+    amp_account: str = ""  # the workspace's account when given by ARN; else the stage's
     oidc_issuer: str = ""
     oidc_audience: str = "orchestrix"
     tenant_claim: str = "tenant_id"
@@ -107,8 +113,11 @@ def load(get: Callable[[str], Any], env: dict[str, str] | None = None) -> StageC
             "used and Timestream for LiveAnalytics is closed to new customers; the default "
             "postgres store keeps metrics in Aurora (drop the key)"
         )
-    if backend != "postgres":
-        raise ConfigError(f"context 'metricsBackend'={backend!r} is unknown: use 'postgres'")
+    if backend not in ("postgres", "amp"):
+        raise ConfigError(
+            f"context 'metricsBackend'={backend!r} is unknown: use 'postgres' or 'amp'"
+        )
+    amp_id, amp_account = _amp_workspace(get, backend, region, account)
     issuer = _text(get, "oidcIssuer")
     if issuer and not issuer.startswith("https://"):
         raise ConfigError(f"context 'oidcIssuer'={issuer!r} must be an https:// URL")
@@ -154,7 +163,9 @@ def load(get: Callable[[str], Any], env: dict[str, str] | None = None) -> StageC
         stage=stage,
         account=account,
         region=region,
-        metrics_backend="postgres",
+        metrics_backend="amp" if backend == "amp" else "postgres",
+        amp_workspace_id=amp_id,
+        amp_account=amp_account,
         oidc_issuer=issuer,
         oidc_audience=_text(get, "oidcAudience") or "orchestrix",
         tenant_claim=_text(get, "tenantClaim") or "tenant_id",
@@ -187,6 +198,49 @@ def load(get: Callable[[str], Any], env: dict[str, str] | None = None) -> StageC
         log_level=log_level,
         public_url=public_url,
     )
+
+
+def _amp_workspace(
+    get: Callable[[str], Any], backend: str, region: str, account: str | None
+) -> tuple[str, str]:
+    """(workspace id, its account or "") of `ampWorkspaceArn` or `ampWorkspaceId`.
+
+    The workspace must be in the stage's region: functions reach it through the stage's
+    `aps-workspaces` interface endpoint (profile production), which serves its own region only.
+    """
+    arn, workspace = _text(get, "ampWorkspaceArn"), _text(get, "ampWorkspaceId")
+    if backend != "amp":
+        if arn or workspace:
+            raise ConfigError("contexts 'ampWorkspaceArn'/'ampWorkspaceId' need metricsBackend=amp")
+        return "", ""
+    if bool(arn) == bool(workspace):
+        raise ConfigError(
+            "metricsBackend=amp needs exactly one of the contexts 'ampWorkspaceArn' "
+            "(arn:aws:aps:<region>:<account>:workspace/ws-...) or 'ampWorkspaceId' (ws-...)"
+        )
+    workspace_account = ""
+    if arn:
+        match = _AMP_WORKSPACE_ARN_RE.match(arn)
+        if match is None:
+            raise ConfigError(
+                f"context 'ampWorkspaceArn'={arn!r} is not an AMP workspace ARN "
+                "(arn:aws:aps:<region>:<account>:workspace/ws-...)"
+            )
+        if match["region"] != region:
+            raise ConfigError(
+                f"context 'ampWorkspaceArn' is in {match['region']}, the stage in {region}: "
+                "the workspace must be in the stage's region"
+            )
+        if account is not None and match["account"] != account:
+            raise ConfigError(
+                f"context 'ampWorkspaceArn' is in account {match['account']}, the stage in "
+                f"{account}: the functions' role can only be granted its own account's workspace"
+            )
+        workspace, workspace_account = match["id"], match["account"]
+    if not _AMP_WORKSPACE_ID_RE.match(workspace):
+        key = "ampWorkspaceArn" if arn else "ampWorkspaceId"
+        raise ConfigError(f"context {key!r}: {workspace!r} is not a workspace id (ws-...)")
+    return workspace, workspace_account
 
 
 def _public_url(get: Callable[[str], Any], domain: str) -> str:

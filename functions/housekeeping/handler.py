@@ -32,13 +32,12 @@ def _housekeep() -> dict[str, Any]:
         # no paused database more often than the clean-up already does.
         overdue += overdue_items.flag(tenant_id, actor)
     settings = bootstrap.settings()
-    dropped: list[str] = []
-    if settings.metrics_backend == "postgres":
-        # Samples are partitioned by day across tenants: retention is one DROP per old day.
-        now_ms = int(bootstrap.clock().now().timestamp() * 1000)
-        dropped = bootstrap.metric_store().drop_partitions_older_than(
-            settings.metrics_retention_days, now_ms=now_ms
-        )
+    # Samples are partitioned by day across tenants: retention is one DROP per old day. Also
+    # with the amp backend, so that samples stored before a stage switched to it age out.
+    now_ms = int(bootstrap.clock().now().timestamp() * 1000)
+    dropped = bootstrap.postgres_metric_store().drop_partitions_older_than(
+        settings.metrics_retention_days, now_ms=now_ms
+    )
     # Safety net for the rule evaluation schedule (a failed switch, a redeploy resetting it).
     evaluating = rule_schedule_service().settle(bootstrap.tenant_ids)
     done = {"purged_api_keys": purged, "dropped": dropped, "overdue_action_items": overdue}

@@ -113,6 +113,9 @@ class Functions(Construct):
         }
         if config.public_url:
             env["PUBLIC_URL"] = config.public_url
+        if config.metrics_backend == "amp":
+            env["AMP_WORKSPACE_ID"] = config.amp_workspace_id
+            env["AMP_REGION"] = config.region
         return env
 
     def _build_function(
@@ -284,6 +287,34 @@ class Functions(Construct):
             "A cross-region inference profile routes to the same model in any of its regions.",
         )
 
+    def _amp_workspace_arn(self) -> str:
+        stack = cdk.Stack.of(self)
+        config = self._config
+        account = config.amp_account or stack.account
+        workspace = config.amp_workspace_id
+        return f"arn:{stack.partition}:aps:{config.region}:{account}:workspace/{workspace}"
+
+    def _grant_metrics_write(self, fn: lambda_.Function) -> None:
+        if self._config.metrics_backend != "amp":
+            return  # samples go to Aurora: the database grant covers them
+        _add_statement(
+            fn,
+            iam.PolicyStatement(actions=["aps:RemoteWrite"], resources=[self._amp_workspace_arn()]),
+        )
+
+    def _grant_metrics_read(self, fn: lambda_.Function) -> None:
+        """Queries and the listing calls. No aps:GetMetricMetadata: metadata stays in Aurora,
+        since AMP keeps it per workspace and could not keep it apart per tenant."""
+        if self._config.metrics_backend != "amp":
+            return
+        _add_statement(
+            fn,
+            iam.PolicyStatement(
+                actions=["aps:QueryMetrics", "aps:GetSeries", "aps:GetLabels"],
+                resources=[self._amp_workspace_arn()],
+            ),
+        )
+
     def _grant_kms_secrets(self, fn: lambda_.Function) -> None:
         self._platform.secrets.grant_secret_box(fn)
 
@@ -345,6 +376,8 @@ class Functions(Construct):
         "bedrock:invoke": _grant_bedrock_invoke,
         "remediation:act": _grant_remediation_act,
         "kms:secrets": _grant_kms_secrets,
+        "metrics:write": _grant_metrics_write,
+        "metrics:read": _grant_metrics_read,
     }
 
 

@@ -37,7 +37,11 @@ CAPABILITY_ENDPOINTS: dict[str, tuple[str, _Svc]] = {
     "ses:send": ("Ses", _Svc.EMAIL),
     "bedrock:invoke": ("BedrockRuntime", _Svc.BEDROCK_RUNTIME),
     "kms:secrets": ("Kms", _Svc.KMS),
+    "metrics:write": ("AmpWorkspaces", _Svc("aps-workspaces")),
+    "metrics:read": ("AmpWorkspaces", _Svc("aps-workspaces")),
 }
+# Capabilities that call AWS only with metricsBackend=amp: no endpoint for a postgres stage.
+AMP_CAPABILITIES = frozenset({"metrics:write", "metrics:read"})
 # Capabilities whose APIs have no plain interface endpoint (remediation calls arbitrary
 # services): they need egress.
 EGRESS_CAPABILITIES = frozenset({"remediation:act"})
@@ -70,7 +74,11 @@ class Network(Construct):
         self.endpoints = config.profile == "production"
         self.nat_instance: ec2.NatInstanceProviderV2 | None = None
         self.vpc = self._build_vpc(config)
-        self.endpoint_names = self._build_endpoints(functions) if self.endpoints else []
+        self.endpoint_names = (
+            self._build_endpoints(functions, amp=config.metrics_backend == "amp")
+            if self.endpoints
+            else []
+        )
         self.nat_instances = self._encrypt_nat_instance_volumes()
         if self.nat_instance is not None:
             # OUTBOUND_ONLY opens nothing inbound: forwarding needs the private subnets' traffic
@@ -139,10 +147,12 @@ class Network(Construct):
             ]
         return instances
 
-    def _build_endpoints(self, functions: tuple[wiring.Function, ...]) -> list[str]:
+    def _build_endpoints(self, functions: tuple[wiring.Function, ...], *, amp: bool) -> list[str]:
         wanted: dict[str, _Svc] = {}
         for fn in functions:
             for capability in fn.capabilities:
+                if capability in AMP_CAPABILITIES and not amp:
+                    continue
                 if capability in CAPABILITY_ENDPOINTS:
                     name, service = CAPABILITY_ENDPOINTS[capability]
                     wanted[name] = service

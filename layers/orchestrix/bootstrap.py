@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from orchestrix.settings import Settings
 
 if TYPE_CHECKING:
+    from orchestrix.adapters.amp.metric_store import AmpMetricStore
     from orchestrix.adapters.auth.credentials import CredentialVerifier, KeyRevocationCheck
     from orchestrix.adapters.auth.oidc import JwtVerifier, SignInDisabled
     from orchestrix.adapters.postgres.database import Database
@@ -60,6 +61,8 @@ def reset() -> None:
         one_time_scheduler,
         metrics_service,
         metric_store,
+        postgres_metric_store,
+        amp_metric_store,
     ):
         fn.cache_clear()
 
@@ -326,10 +329,48 @@ def workflow_step_tools() -> StepTools:
 
 
 @cache
-def metric_store() -> PostgresMetricStore:
+def postgres_metric_store() -> PostgresMetricStore:
+    """Samples in Aurora; with the `amp` backend it still keeps the metric metadata."""
     from orchestrix.adapters.postgres.metric_store import PostgresMetricStore
 
     return PostgresMetricStore(database())
+
+
+@cache
+def metric_store() -> PostgresMetricStore | AmpMetricStore:
+    """The stage's metric store (METRICS_BACKEND): rule evaluation and the metrics API read
+    through the same one."""
+    backend = settings().metrics_backend
+    if backend == "postgres":
+        return postgres_metric_store()
+    if backend == "amp":
+        return amp_metric_store()
+    raise RuntimeError(f"METRICS_BACKEND={backend!r} is unknown: use postgres or amp")
+
+
+@cache
+def amp_metric_store() -> AmpMetricStore:
+    s = settings()
+    if not (s.amp_workspace_id and s.amp_region):
+        raise RuntimeError("METRICS_BACKEND=amp needs AMP_WORKSPACE_ID and AMP_REGION")
+    import botocore.session
+
+    from orchestrix.adapters.amp.client import AmpClient, workspace_url
+    from orchestrix.adapters.amp.metric_store import AmpMetricStore
+
+    # The function role's credentials, refreshed by botocore as they expire.
+    credentials = botocore.session.get_session().get_credentials()
+    if credentials is None:
+        raise RuntimeError("METRICS_BACKEND=amp needs AWS credentials (the function's role)")
+    url = workspace_url(s.amp_region, s.amp_workspace_id, s.amp_endpoint_url)
+    client = AmpClient(url, s.amp_region, credentials, timeout_s=s.query_timeout_s + 3)
+    return AmpMetricStore(
+        client, postgres_metric_store(), _now_ms, select_timeout_s=s.rule_query_timeout_s
+    )
+
+
+def _now_ms() -> int:
+    return int(clock().now().timestamp() * 1000)
 
 
 @cache
@@ -341,4 +382,6 @@ def metrics_service() -> MetricsService:
         metric_store(),
         max_samples=limits.query_max_samples,
         max_timeout_s=limits.query_timeout_s,
+        # A managed Prometheus evaluates whole queries itself, next to its data.
+        evaluator=amp_metric_store() if limits.metrics_backend == "amp" else None,
     )

@@ -30,7 +30,10 @@ class Settings:
     oidc_jwks_url: str | None = None
     tenant_claim: str = "tenant_id"
     role_claims: tuple[str, ...] = ("realm_access.roles", "cognito:groups", "roles")
-    metrics_backend: str = "postgres"
+    metrics_backend: str = "postgres"  # or "amp": series in a managed Prometheus workspace
+    amp_workspace_id: str | None = None
+    amp_region: str | None = None
+    amp_endpoint_url: str | None = None  # a stand-in for the AMP endpoint (tests, local)
     metrics_retention_days: int = 15
     notify_topic_arn: str | None = None
     ses_from_address: str | None = None
@@ -73,6 +76,9 @@ class Settings:
             tenant_claim=e.get("TENANT_CLAIM", "tenant_id"),
             role_claims=_list(e.get("ROLE_CLAIMS", "realm_access.roles,cognito:groups,roles")),
             metrics_backend=e.get("METRICS_BACKEND", "postgres"),
+            amp_workspace_id=e.get("AMP_WORKSPACE_ID") or None,
+            amp_region=e.get("AMP_REGION") or e.get("AWS_REGION") or None,
+            amp_endpoint_url=e.get("AMP_ENDPOINT_URL") or None,
             metrics_retention_days=int(e.get("METRICS_RETENTION_DAYS", "15")),
             notify_topic_arn=e.get("NOTIFY_TOPIC_ARN") or None,
             ses_from_address=e.get("SES_FROM_ADDRESS") or None,

@@ -32,6 +32,10 @@ Capability = Literal[
     "bedrock:invoke",
     "remediation:act",  # the allow-listed remediation actions of workflow `aws` steps
     "kms:secrets",  # GenerateDataKey/Decrypt on alias/orchestrix-<stage>-secrets (channel secrets)
+    # With metricsBackend=amp, the stage's AMP workspace (nothing otherwise): remote write, and
+    # queries plus the listing calls.
+    "metrics:write",
+    "metrics:read",
 ]
 
 
@@ -139,8 +143,18 @@ FUNCTIONS: tuple[Function, ...] = (
         timeout_s=300,
     ),
     # metrics
-    Function("metrics_write", "Prometheus remote write and metric imports", memory_mb=1024),
-    Function("metrics_query", "The Prometheus-compatible query API", memory_mb=1024),
+    Function(
+        "metrics_write",
+        "Prometheus remote write and metric imports",
+        memory_mb=1024,
+        capabilities=("database", "metrics:write"),
+    ),
+    Function(
+        "metrics_query",
+        "The Prometheus-compatible query API",
+        memory_mb=1024,
+        capabilities=("database", "metrics:read"),
+    ),
     Function(
         "housekeeping",
         "Daily clean-up: purges API keys revoked or expired more than 30 days ago; "
@@ -232,14 +246,14 @@ FUNCTIONS: tuple[Function, ...] = (
         "Evaluates every tenant's due alert rule groups once a minute",
         memory_mb=1769,  # one full vCPU: the PromQL evaluation is CPU-bound
         timeout_s=55,
-        capabilities=("database", "events:put", "states:start", "scheduler:toggle"),
+        capabilities=("database", "events:put", "states:start", "scheduler:toggle", "metrics:read"),
     ),
     # --- auto-remediation ---
     Function(
         "remediation",
         "The remediation state machine's steps: start the rule's workflow for an alert, poll "
         "it, re-check the alert, resolve it or hand it to escalation",
-        capabilities=("database", "events:put", "states:start"),
+        capabilities=("database", "events:put", "states:start", "metrics:read"),
     ),
 )
 

@@ -47,7 +47,10 @@ def test_account_and_region_fall_back_to_the_cli_environment() -> None:
         ({}, "context 'stage' is required"),
         ({"stage": ""}, "context 'stage' is required"),
         ({"stage": "Acme Corp"}, "'stage'='Acme Corp' must be 1-20 chars"),
-        ({"stage": "acme", "metricsBackend": "influx"}, "'influx' is unknown: use 'postgres'"),
+        (
+            {"stage": "acme", "metricsBackend": "influx"},
+            "'influx' is unknown: use 'postgres' or 'amp'",
+        ),
         (
             {"stage": "acme", "metricsBackend": "timestream"},
             "'metricsBackend' 'timestream' was removed: it provisioned a table nothing used",

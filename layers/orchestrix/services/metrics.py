@@ -52,6 +52,25 @@ class MetricStore(Protocol):
     def reader(self, tenant_id: str) -> MetricReader: ...
 
 
+class PromQLEvaluator(Protocol):
+    """A store that evaluates PromQL itself (a managed Prometheus): the service hands it the
+    parsed query, confined to one tenant, instead of running the engine over `select`."""
+
+    def instant(
+        self, tenant_id: str, tree: ast.Node, time_ms: int, timeout_s: float
+    ) -> QueryResult: ...
+
+    def range(
+        self,
+        tenant_id: str,
+        tree: ast.Node,
+        start_ms: int,
+        end_ms: int,
+        step_ms: int,
+        timeout_s: float,
+    ) -> QueryResult: ...
+
+
 class MetricsService:
     def __init__(
         self,
@@ -59,10 +78,15 @@ class MetricsService:
         *,
         max_samples: int = MAX_SAMPLES,
         max_timeout_s: float = DEFAULT_TIMEOUT_S,
+        evaluator: PromQLEvaluator | None = None,
     ) -> None:
         self._store = store
         self._max_samples = max_samples
         self._max_timeout_s = max_timeout_s
+        self._evaluator = evaluator
+
+    def _timeout(self, timeout_s: float | None) -> float:
+        return min(timeout_s or self._max_timeout_s, self._max_timeout_s)
 
     def write(self, principal: Principal, batch: DecodedBatch) -> int:
         """Store a batch for the caller's tenant; the number of samples accepted."""
@@ -77,13 +101,19 @@ class MetricsService:
     def _engine(self, principal: Principal, timeout_s: float | None) -> Engine:
         return Engine(
             self._reader(principal),
-            timeout_s=min(timeout_s or self._max_timeout_s, self._max_timeout_s),
+            timeout_s=self._timeout(timeout_s),
             max_samples=self._max_samples,
         )
 
     def query(
         self, principal: Principal, query: str, time_ms: int, timeout_s: float | None = None
     ) -> QueryResult:
+        if self._evaluator is not None:
+            principal.require_role(Role.VIEWER)
+            tree = _parsed(query)
+            return self._evaluator.instant(
+                principal.tenant_id, tree, time_ms, self._timeout(timeout_s)
+            )
         engine = self._engine(principal, timeout_s)
         return engine.instant_tree(_parsed(query), query, time_ms)
 
@@ -96,6 +126,12 @@ class MetricsService:
         step_ms: int,
         timeout_s: float | None = None,
     ) -> QueryResult:
+        if self._evaluator is not None:
+            principal.require_role(Role.VIEWER)
+            tree = _parsed(query)
+            return self._evaluator.range(
+                principal.tenant_id, tree, start_ms, end_ms, step_ms, self._timeout(timeout_s)
+            )
         engine = self._engine(principal, timeout_s)
         return engine.range_tree(_parsed(query), query, start_ms, end_ms, step_ms)
 

@@ -37,7 +37,8 @@ def repos(uow: UnitOfWork) -> AlertingRepos:
 
 
 def metric_reader(tenant_id: str) -> Queryable:
-    """One tenant's metrics, read through the process-wide Postgres metric store."""
+    """One tenant's metrics, read through the stage's process-wide metric store (PostgreSQL,
+    or the managed Prometheus workspace with the `amp` backend)."""
     reader: Queryable = bootstrap.metric_store().reader(tenant_id)
     return reader
 
