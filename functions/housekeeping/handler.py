@@ -1,4 +1,5 @@
-"""Daily clean-up: purge API keys dead for 30 days, drop metric days past retention."""
+"""Daily clean-up: purge API keys dead for 30 days, drop metric and span days past
+retention."""
 
 from typing import Any
 
@@ -33,11 +34,16 @@ def _housekeep() -> dict[str, Any]:
         dropped = bootstrap.metric_store().drop_partitions_older_than(
             settings.metrics_retention_days, now_ms=now_ms
         )
+    # Spans are partitioned by day across tenants too (TRACES_RETENTION_DAYS, default 7).
+    dropped_spans = bootstrap.trace_service().drop_expired()
     # Safety net for the rule evaluation schedule (a failed switch, a redeploy resetting it).
     evaluating = rule_schedule_service().settle(bootstrap.tenant_ids)
-    logger.info("housekeeping done", extra={"purged_api_keys": purged, "dropped": dropped})
+    logger.info(
+        "housekeeping done", extra={"purged_api_keys": purged, "dropped": dropped + dropped_spans}
+    )
     return {
         "purged_api_keys": purged,
         "dropped_metric_partitions": dropped,
+        "dropped_span_partitions": dropped_spans,
         "rule_evaluation_enabled": evaluating,
     }

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from orchestrix.services.api_keys import ApiKeyService
     from orchestrix.services.audit import AuditService
     from orchestrix.services.metrics import MetricsService
+    from orchestrix.services.traces import TraceService
     from orchestrix.services.workflow_executions import ExecutionService
     from orchestrix.services.workflow_recovery import ExecutionRecovery
     from orchestrix.services.workflow_steps import StepTools
@@ -60,6 +61,7 @@ def reset() -> None:
         one_time_scheduler,
         metrics_service,
         metric_store,
+        trace_service,
     ):
         fn.cache_clear()
 
@@ -341,4 +343,19 @@ def metrics_service() -> MetricsService:
         metric_store(),
         max_samples=limits.query_max_samples,
         max_timeout_s=limits.query_timeout_s,
+    )
+
+
+# --- traces ---
+@cache
+def trace_service() -> TraceService:
+    from orchestrix.adapters.postgres.trace_store import PostgresTraceStore
+    from orchestrix.adapters.traces.derived_series import MetricStoreSeries
+    from orchestrix.services.traces import TraceService
+
+    return TraceService(
+        PostgresTraceStore(database()),
+        MetricStoreSeries(metric_store()),
+        clock(),
+        retention_days=settings().traces_retention_days,
     )

@@ -143,7 +143,7 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("metrics_query", "The Prometheus-compatible query API", memory_mb=1024),
     Function(
         "housekeeping",
-        "Daily clean-up: purges API keys revoked or expired more than 30 days ago",
+        "Daily clean-up: purges dead API keys, drops metric and span days past retention",
         timeout_s=120,
         capabilities=("database", "scheduler:toggle"),
     ),
@@ -238,6 +238,12 @@ FUNCTIONS: tuple[Function, ...] = (
         "The remediation state machine's steps: start the rule's workflow for an alert, poll "
         "it, re-check the alert, resolve it or hand it to escalation",
         capabilities=("database", "events:put", "states:start"),
+    ),
+    # --- traces ---
+    Function(
+        "traces",
+        "OTLP/HTTP trace ingest, trace search, service map and the Tempo-compatible API",
+        memory_mb=1024,
     ),
 )
 
@@ -357,6 +363,22 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/v1/integrations/alertmanager", "alert_intake"),
     Route("POST", "/api/v1/integrations/events", "alert_intake"),
     Route("POST", "/api/v1/integrations/webhook", "alert_intake"),
+    # --- traces ---
+    Route("POST", "/v1/traces", "traces"),
+    Route("GET", "/api/v1/traces", "traces"),
+    Route("GET", "/api/v1/traces/service-map", "traces"),
+    Route("GET", "/api/v1/traces/{trace_id}", "traces"),
+    *(
+        Route("GET", f"/tempo/api/{path}", "traces")
+        for path in (
+            "echo",
+            "traces/{trace_id}",
+            "v2/traces/{trace_id}",
+            "search",
+            "search/tags",
+            "search/tag/{tag}/values",
+        )
+    ),
 )
 
 SCHEDULES: tuple[Schedule, ...] = (
