@@ -40,6 +40,13 @@ def _object(value: Any, loc: Loc) -> dict[str, Any]:
     return value
 
 
+def _element(value: Any, loc: Loc) -> dict[str, Any]:
+    """An item of a repeated message field: null is no message (proto3 JSON refuses it)."""
+    if not isinstance(value, dict):
+        raise MalformedOtlpError("must be a JSON object", loc)
+    return value
+
+
 def _list(value: Any, loc: Loc) -> list[Any]:
     if value is None:
         return []
@@ -142,7 +149,7 @@ def _scalar(name: str, raw: Any, loc: Loc) -> Any:
 def _pairs(raw: Any, loc: Loc, depth: int = 0) -> Attributes:
     out: Attributes = []
     for i, pair in enumerate(_list(raw, loc)):
-        pair = _object(pair, (*loc, i))
+        pair = _element(pair, (*loc, i))
         key = _string(pair.get("key"), (*loc, i, "key"))
         out.append({"key": key, "value": _value(pair.get("value"), (*loc, i, "value"), depth + 1)})
     return out
@@ -156,7 +163,7 @@ def _span(
     scope: dict[str, str],
     bounds: tuple[int, int],
 ) -> Span:
-    raw = _object(raw, loc)
+    raw = _element(raw, loc)
     trace_id = check.trace_id(_hex_id(_get(raw, "traceId"), (*loc, "traceId")), (*loc, "traceId"))
     span_id = check.span_id(_hex_id(_get(raw, "spanId"), (*loc, "spanId")), (*loc, "spanId"))
     parent = check.parent_span_id(
@@ -171,7 +178,7 @@ def _span(
     events = []
     for i, event in enumerate(_list(raw.get("events"), (*loc, "events"))):
         eloc = (*loc, "events", i)
-        event = _object(event, eloc)
+        event = _element(event, eloc)
         events.append(
             {
                 "timeUnixNano": str(_uint(_get(event, "timeUnixNano"), (*eloc, "timeUnixNano"))),
@@ -182,7 +189,7 @@ def _span(
     links = []
     for i, link in enumerate(_list(raw.get("links"), (*loc, "links"))):
         lloc = (*loc, "links", i)
-        link = _object(link, lloc)
+        link = _element(link, lloc)
         trace = _hex_id(_get(link, "traceId"), (*lloc, "traceId"))
         span = _hex_id(_get(link, "spanId"), (*lloc, "spanId"))
         links.append(
@@ -221,11 +228,11 @@ def decode(raw: bytes, bounds: tuple[int, int], max_spans: int) -> list[Span]:
         document = json.loads(raw, parse_constant=lambda name: math.nan)
     except (ValueError, RecursionError) as exc:
         raise MalformedOtlpError(f"body is not valid JSON ({exc})") from None
-    request = _object(document, ())
+    request = _element(document, ())
     spans: list[Span] = []
     for r, resource_spans in enumerate(_list(_get(request, "resourceSpans"), ("resourceSpans",))):
         rloc: Loc = ("resourceSpans", r)
-        resource_spans = _object(resource_spans, rloc)
+        resource_spans = _element(resource_spans, rloc)
         resource_obj = _object(resource_spans.get("resource"), (*rloc, "resource"))
         resource = _pairs(resource_obj.get("attributes"), (*rloc, "resource", "attributes"))
         service = service_name(resource)
@@ -233,7 +240,7 @@ def decode(raw: bytes, bounds: tuple[int, int], max_spans: int) -> list[Span]:
             _list(_get(resource_spans, "scopeSpans"), (*rloc, "scopeSpans"))
         ):
             sloc: Loc = (*rloc, "scopeSpans", s)
-            scope_spans = _object(scope_spans, sloc)
+            scope_spans = _element(scope_spans, sloc)
             scope_obj = _object(scope_spans.get("scope"), (*sloc, "scope"))
             scope = {
                 "name": _string(scope_obj.get("name"), (*sloc, "scope", "name")),
