@@ -12,6 +12,7 @@ totals before they become samples.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -39,33 +40,44 @@ def _labels(name: str, pairs: Iterable[tuple[str, str]]) -> Labels:
 
 
 def _observe(
-    out: dict[Labels, float], family: str, pairs: tuple[tuple[str, str], ...], seconds: float
+    out: dict[Labels, float],
+    family: str,
+    pairs: tuple[tuple[str, str], ...],
+    durations_s: list[float],
 ) -> None:
-    out[_labels(f"{family}_count", pairs)] += 1
-    out[_labels(f"{family}_sum", pairs)] += seconds
+    out[_labels(f"{family}_count", pairs)] += len(durations_s)
+    out[_labels(f"{family}_sum", pairs)] += sum(durations_s)
+    durations_s.sort()
     for le, bound in zip(_LE, (*LATENCY_BUCKETS_S, float("inf")), strict=True):
-        key = _labels(f"{family}_bucket", (*pairs, ("le", le)))
         # Every bucket series exists from the first observation on, as a client library's
         # histogram does, so histogram_quantile sees the full set of buckets.
-        out[key] += 1 if seconds <= bound else 0
+        out[_labels(f"{family}_bucket", (*pairs, ("le", le)))] += bisect_right(durations_s, bound)
 
 
 def increments(spans: Iterable[Span], calls: Iterable[ServiceCall]) -> dict[Labels, float]:
     """What one batch of newly stored spans and newly paired calls adds to each counter."""
     out: dict[Labels, float] = defaultdict(float)
+    # Grouped first: label sets are built per group, not per span.
+    groups: dict[tuple[str, str, str, str], list[float]] = defaultdict(list)
     for span in spans:
+        key = (span.service, span.name, span.kind.otlp_name, span.status_code.otlp_name)
+        groups[key].append(span.duration_ns / 1e9)
+    for (service, name, kind, status), durations in groups.items():
         pairs = (
-            ("service", span.service),
-            ("span_name", span.name),
-            ("span_kind", span.kind.otlp_name),
-            ("status_code", span.status_code.otlp_name),
+            ("service", service),
+            ("span_name", name),
+            ("span_kind", kind),
+            ("status_code", status),
         )
-        out[_labels(CALLS, pairs)] += 1
-        _observe(out, LATENCY, pairs, span.duration_ns / 1e9)
+        out[_labels(CALLS, pairs)] += len(durations)
+        _observe(out, LATENCY, pairs, durations)
+    edges: dict[tuple[str, str], list[ServiceCall]] = defaultdict(list)
     for call in calls:
-        ends = (("client", call.client), ("server", call.server))
-        out[_labels(GRAPH_REQUESTS, ends)] += 1
-        out[_labels(GRAPH_FAILED, ends)] += 1 if call.failed else 0
-        _observe(out, GRAPH_SERVER_SECONDS, ends, call.server_duration_ns / 1e9)
-        _observe(out, GRAPH_CLIENT_SECONDS, ends, call.client_duration_ns / 1e9)
+        edges[(call.client, call.server)].append(call)
+    for (client, server), found in edges.items():
+        ends = (("client", client), ("server", server))
+        out[_labels(GRAPH_REQUESTS, ends)] += len(found)
+        out[_labels(GRAPH_FAILED, ends)] += sum(1 for c in found if c.failed)
+        _observe(out, GRAPH_SERVER_SECONDS, ends, [c.server_duration_ns / 1e9 for c in found])
+        _observe(out, GRAPH_CLIENT_SECONDS, ends, [c.client_duration_ns / 1e9 for c in found])
     return dict(out)

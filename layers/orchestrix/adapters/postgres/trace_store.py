@@ -15,10 +15,10 @@ from typing import Any
 
 import psycopg
 
-from orchestrix.adapters.metrics.batch import fingerprint
 from orchestrix.adapters.postgres import trace_sql as sql
 from orchestrix.adapters.postgres.database import Database
 from orchestrix.adapters.postgres.metric_store import WRITE_CONNECT_TIMEOUT_S, _available
+from orchestrix.adapters.traces.derived_series import series_key
 from orchestrix.domain.span_metrics import Labels
 from orchestrix.domain.traces import (
     ServiceCall,
@@ -166,7 +166,7 @@ class PostgresTraceStore:
             return []
         by_fp: dict[int, Labels] = {}
         for labels in increments:
-            by_fp[fingerprint(labels)] = labels
+            by_fp[series_key(labels).fingerprint] = labels
         rows = conn.execute(
             sql.ADD_COUNTERS,
             {

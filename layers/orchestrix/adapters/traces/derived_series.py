@@ -8,10 +8,20 @@ the first batch instead of waiting for a second sample.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from orchestrix.adapters.metrics.batch import DecodedBatch, SeriesKey, fingerprint
+from orchestrix.domain.span_metrics import Labels
 from orchestrix.ports.trace_store import CounterSample
 from orchestrix.services.metrics import MetricStore
+
+
+@lru_cache(maxsize=100_000)
+def series_key(labels: Labels) -> SeriesKey:
+    """The metric series of a derived counter (cached: the same few thousand recur)."""
+    # Prometheus treats an empty label value as no label at all.
+    kept = tuple(pair for pair in labels if pair[1])
+    return SeriesKey(kept, fingerprint(kept))
 
 
 class MetricStoreSeries:
@@ -21,9 +31,7 @@ class MetricStoreSeries:
     def write(self, tenant_id: str, samples: Sequence[CounterSample]) -> None:
         batch = DecodedBatch()
         for sample in samples:
-            # Prometheus treats an empty label value as no label at all.
-            labels = tuple(pair for pair in sample.labels if pair[1])
-            batch.series.append(SeriesKey(labels, fingerprint(labels)))
+            batch.series.append(series_key(sample.labels))
             if sample.new:
                 batch.timestamps_ms.append(sample.timestamp_ms - 1)
                 batch.values.append(0.0)
