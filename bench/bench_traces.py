@@ -10,19 +10,15 @@ by the table owner (no RLS, no conflict check, no metrics): the floor PostgreSQL
 
 from __future__ import annotations
 
-import os
 import random
 import statistics
-import tempfile
 import time
-import warnings
 from datetime import UTC, datetime
-from pathlib import Path
 
 import psycopg
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from orchestrix.adapters.postgres import migrations
+from bench.pg import migrated_database
 from orchestrix.adapters.postgres.database import Database
 from orchestrix.adapters.postgres.metric_store import PostgresMetricStore
 from orchestrix.adapters.postgres.trace_sql import SPAN_COLUMNS
@@ -117,33 +113,16 @@ def _measure(service: TraceService, dsn: str, batch: int, requests: int) -> str:
 
 
 def run() -> str:
-    warnings.simplefilter("ignore")
-    from pgserver import get_server  # type: ignore[attr-defined]
-
-    with tempfile.TemporaryDirectory(prefix="orchestrix-bench-") as tmp:
-        os.environ.setdefault("XDG_RUNTIME_DIR", tmp)
-        server = get_server(Path(tmp) / "pg", cleanup_mode="stop")
-        try:
-            dsn = server.get_uri()
-            with psycopg.connect(dsn, autocommit=True) as conn:
-                conn.execute("CREATE DATABASE bench")
-            dsn = psycopg.conninfo.make_conninfo(dsn, dbname="bench")
-            migrations.apply(dsn)
-            database = Database(dsn, max_size=1)
-            database.open()
-            metrics = PostgresMetricStore(database)
-            service = TraceService(
-                PostgresTraceStore(database), MetricStoreSeries(metrics), _Clock()
-            )
-            rows = [_measure(service, dsn, 512, 20), _measure(service, dsn, 4096, 10)]
-            with psycopg.connect(dsn) as conn:
-                row = conn.execute(
-                    "SELECT count(*) FROM metric_series WHERE tenant_id = 'bench'"
-                ).fetchone()
-            series = int(row[0]) if row else 0
-            database.close()
-        finally:
-            server.cleanup()
+    with migrated_database() as dsn:
+        database = Database(dsn, max_size=1)
+        database.open()
+        metrics = PostgresMetricStore(database)
+        service = TraceService(PostgresTraceStore(database), MetricStoreSeries(metrics), _Clock())
+        rows = [_measure(service, dsn, 512, 20), _measure(service, dsn, 4096, 10)]
+        with psycopg.connect(dsn) as conn:
+            row = conn.execute("SELECT count(*) FROM metric_series WHERE tenant_id = 'bench'")
+            series = int(next(iter(row))[0])
+        database.close()
     lines = [
         "## OTLP span ingest into PostgreSQL vs a bare COPY",
         "",

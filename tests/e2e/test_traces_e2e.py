@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
 
 from opentelemetry.exporter.otlp.proto.http import Compression
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -16,6 +15,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, Spa
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from tests.e2e.conftest import DevServer
+from tests.e2e.test_alerting_e2e import _alerts
 
 ERROR_RATIO = (
     'sum(rate(traces_spanmetrics_calls_total{status_code="STATUS_CODE_ERROR"}[5m]))'
@@ -60,12 +60,6 @@ def _send_spans(dev: DevServer, key: str, service: str) -> tuple[int, Recording]
     assert provider.force_flush()
     provider.shutdown()
     return trace_id, exporter
-
-
-def _firing(dev: DevServer, token: str) -> list[dict[str, Any]]:
-    status, _, body = dev.request("GET", "/api/v1/alerts?status=firing", token)
-    assert status == 200, body
-    return body["items"]  # type: ignore[no-any-return]
 
 
 def test_sdk_spans_come_back_and_a_trace_error_rate_rule_fires(dev: DevServer) -> None:
@@ -113,4 +107,6 @@ def test_sdk_spans_come_back_and_a_trace_error_rate_rule_fires(dev: DevServer) -
     assert ticked.returncode == 0, ticked.stdout + ticked.stderr
 
     # Then only the rule whose threshold the spans cross fires
-    assert [a["labels"]["alertname"] for a in _firing(dev, admin)] == ["CheckoutErrors"]
+    assert [a["labels"]["alertname"] for a in _alerts(dev, admin, "?status=firing")] == [
+        "CheckoutErrors"
+    ]

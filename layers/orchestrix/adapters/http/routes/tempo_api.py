@@ -62,16 +62,26 @@ def echo() -> Response[str]:
     return Response(200, "text/plain", "echo")
 
 
+def _trace(trace_id: str, wrap: str) -> Response[str]:
+    """The trace as Tempo's JSON (`{wrap: [ResourceSpans...]}`, or nested for v2) or, when
+    asked for, as protobuf."""
+    spans = _trace_spans(trace_id)
+    v2 = wrap == "trace"
+    if _wants_protobuf():
+        trace = otlp_out.protobuf(spans)
+        # TraceByIDResponse holds the Trace in its field 1
+        return _binary(b"\x0a" + _varint(len(trace)) + trace if v2 else trace)
+    batches = otlp_out.resource_spans(spans)
+    return _json({"trace": {"resourceSpans": batches}} if v2 else {"batches": batches})
+
+
 @router.get(
     "/tempo/api/traces/<trace_id>",
     tags=["tempo"],
     summary="Tempo trace by id: {batches} JSON, or tempopb.Trace for Accept: application/protobuf",
 )
 def tempo_trace(trace_id: TraceIdParam) -> Response[str]:
-    spans = _trace_spans(trace_id)
-    if _wants_protobuf():
-        return _binary(otlp_out.protobuf(spans))
-    return _json({"batches": otlp_out.resource_spans(spans)})
+    return _trace(trace_id, "batches")
 
 
 @router.get(
@@ -80,11 +90,7 @@ def tempo_trace(trace_id: TraceIdParam) -> Response[str]:
     summary="Tempo v2 trace by id: {trace: {resourceSpans: [...]}}",
 )
 def tempo_trace_v2(trace_id: TraceIdParam) -> Response[str]:
-    spans = _trace_spans(trace_id)
-    if _wants_protobuf():
-        trace = otlp_out.protobuf(spans)
-        return _binary(b"\x0a" + _varint(len(trace)) + trace)  # TraceByIDResponse.trace = 1
-    return _json({"trace": {"resourceSpans": otlp_out.resource_spans(spans)}})
+    return _trace(trace_id, "trace")
 
 
 def _varint(value: int) -> bytes:

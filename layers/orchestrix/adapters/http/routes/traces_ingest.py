@@ -8,14 +8,11 @@ exporter does not retry; only a failure a retry can cure (the database down) is 
 
 from __future__ import annotations
 
-import base64
-from typing import Any
-
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from orchestrix import bootstrap
-from orchestrix.adapters.http.context import current_principal
+from orchestrix.adapters.http.context import current_principal, raw_body
 from orchestrix.adapters.http.problems import problem
 from orchestrix.adapters.traces import OtlpIngestError, decode_export
 from orchestrix.adapters.traces.request import JSON_TYPE, media_type
@@ -25,11 +22,7 @@ router = Router()
 
 
 def _body() -> bytes:
-    event: dict[str, Any] = router.current_event.raw_event
-    raw = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        return base64.b64decode(raw)
-    return raw.encode() if isinstance(raw, str) else bytes(raw)
+    return raw_body(router)
 
 
 def _header(name: str) -> str | None:
