@@ -352,6 +352,8 @@ def test_tempo_api_serves_traces_in_json_and_protobuf_and_searches(api, tenants)
     )
     values = api.get("/tempo/api/search/tag/service.name/values", token(a, "viewer"))
     hidden = api.get(f"/tempo/api/traces/{trace.hex()}", token(b, "viewer"))
+    their_search = api.get("/tempo/api/search?tags=service.name%3Dtempo-svc", token(b, "viewer"))
+    their_values = api.get("/tempo/api/search/tag/service.name/values", token(b, "viewer"))
 
     assert as_json.status == 200, as_json.body
     [batch] = as_json.json["batches"]
@@ -365,6 +367,15 @@ def test_tempo_api_serves_traces_in_json_and_protobuf_and_searches(api, tenants)
     assert found.json["traces"][0]["rootServiceName"] == "tempo-svc"
     assert "tempo-svc" in values.json["tagValues"]
     assert hidden.status == 404
+    assert their_search.json["traces"] == []
+    assert "tempo-svc" not in their_values.json["tagValues"]
+
+
+def test_an_ingestion_key_cannot_read_traces(api, tenants):
+    a, _ = tenants
+    key = ingest_key(api, a, ("traces:write",))
+    assert api.get("/api/v1/traces", key).status == 403
+    assert api.get("/tempo/api/search", key).status == 403
 
 
 def test_trace_routes_need_a_signed_in_caller(api):
