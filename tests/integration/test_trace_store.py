@@ -97,3 +97,19 @@ def test_the_app_role_cannot_create_or_drop_partitions_itself(db):
             refused = False
         conn.rollback()
     assert refused
+
+
+def test_a_day_dropped_by_another_container_is_made_again_on_write(db, tenant):
+    # given a store that made (and remembers) a day another store's retention then dropped
+    writer, housekeeper = PostgresTraceStore(db), PostgresTraceStore(db)
+    day = Y2001 + 50 * DAY_NS
+    writer.write(tenant, [_span(day)], _nothing, now_ms=0)
+    assert "trace_spans_p20010220" in housekeeper.drop_days_before(day + DAY_NS)
+
+    # when the first one writes to that day again
+    again = _span(day + 1)
+    written = writer.write(tenant, [again], _nothing, now_ms=0)
+
+    # then the day is made anew and the span stored
+    assert written.stored == 1
+    assert writer.trace(tenant, again.trace_id) == [again]

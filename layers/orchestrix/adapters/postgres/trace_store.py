@@ -112,7 +112,24 @@ class PostgresTraceStore:
     ) -> SpanWrite:
         if not spans:
             return SpanWrite(0, [])
-        self._ensure_partitions(min(s.start_ns for s in spans), max(s.start_ns for s in spans))
+        first, last = min(s.start_ns for s in spans), max(s.start_ns for s in spans)
+        self._ensure_partitions(first, last)
+        try:
+            written = self._write(tenant_id, spans, derive, now_ms)
+        except psycopg.errors.CheckViolation:
+            # No partition for some row: another container's housekeeping dropped a day this
+            # one still remembered. Forget what we know, make the days, try once more.
+            with self._lock:
+                self._days.clear()
+            self._ensure_partitions(first, last)
+            written = self._write(tenant_id, spans, derive, now_ms)
+        with self._lock:
+            self._tenants.add(tenant_id)
+        return written
+
+    def _write(
+        self, tenant_id: str, spans: Sequence[Span], derive: Deriver, now_ms: int
+    ) -> SpanWrite:
         with self._tenant(tenant_id) as conn:
             if tenant_id not in self._tenants:
                 conn.execute(sql.ENSURE_TENANT, (tenant_id,))
@@ -122,8 +139,6 @@ class PostgresTraceStore:
             new = [s for s in spans if (s.trace_id, s.span_id, s.start_ns) in keys]
             calls = self._new_calls(conn, tenant_id, new)
             counters = self._add(conn, tenant_id, derive(new, calls), now_ms)
-        with self._lock:
-            self._tenants.add(tenant_id)
         return SpanWrite(len(new), counters)
 
     def _ensure_partitions(self, first_ns: int, last_ns: int) -> None:
