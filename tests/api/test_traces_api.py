@@ -352,6 +352,7 @@ def test_tempo_api_serves_traces_in_json_and_protobuf_and_searches(api, tenants)
     )
     values = api.get("/tempo/api/search/tag/service.name/values", token(a, "viewer"))
     hidden = api.get(f"/tempo/api/traces/{trace.hex()}", token(b, "viewer"))
+    traceql = api.get("/tempo/api/search?q=%7B%7D", token(a, "viewer"))
     their_search = api.get("/tempo/api/search?tags=service.name%3Dtempo-svc", token(b, "viewer"))
     their_values = api.get("/tempo/api/search/tag/service.name/values", token(b, "viewer"))
 
@@ -368,6 +369,8 @@ def test_tempo_api_serves_traces_in_json_and_protobuf_and_searches(api, tenants)
     assert "tempo-svc" in values.json["tagValues"]
     assert hidden.status == 404
     assert their_search.json["traces"] == []
+    assert traceql.status == 422
+    assert traceql.json["errors"][0]["loc"] == ["query", "q"]
     assert "tempo-svc" not in their_values.json["tagValues"]
 
 

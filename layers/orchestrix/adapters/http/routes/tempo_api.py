@@ -146,7 +146,13 @@ def tempo_search(
     limit: Annotated[int, Query(ge=1, le=500)] = 20,
     start: Seconds = None,
     end: Seconds = None,
+    q: Text = None,
 ) -> Response[str]:
+    if q:
+        # Answering a TraceQL query with the unfiltered tag search would mislead.
+        raise ValidationFailed.single(
+            ("query", "q"), "TraceQL is not supported; search with tags=, minDuration=, ..."
+        )
     wanted = _tags(tags)
     status = wanted.get("status")
     if status is not None and status.upper() not in StatusCode.__members__:
