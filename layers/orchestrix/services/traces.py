@@ -91,6 +91,8 @@ class TraceService:
         principal.require_scope(Scope.TRACES_WRITE)
         now_ms = self._now_ns() // NS_PER_MS
         written = self._store.write(principal.tenant_id, spans, span_metrics.increments, now_ms)
+        # The totals are committed with the spans; should this write fail, the next batch's
+        # samples carry them (counters are cumulative), so nothing is lost, only late.
         if written.counters:
             self._derived.write(principal.tenant_id, written.counters)
         return written.stored
