@@ -1,4 +1,4 @@
-"""Daily clean-up: purge API keys dead for 30 days, drop metric days past retention,
+"""Daily clean-up: purge API keys dead for 30 days, drop metric and span days past retention,
 publish post-mortem action items that went past their due date."""
 
 from typing import Any
@@ -38,13 +38,20 @@ def _housekeep() -> dict[str, Any]:
     dropped = bootstrap.postgres_metric_store().drop_partitions_older_than(
         settings.metrics_retention_days, now_ms=now_ms
     )
+    # Spans are partitioned by day across tenants too (TRACES_RETENTION_DAYS, default 7).
+    dropped_spans = bootstrap.trace_service().drop_expired()
     # Safety net for the rule evaluation schedule (a failed switch, a redeploy resetting it).
     evaluating = rule_schedule_service().settle(bootstrap.tenant_ids)
-    done = {"purged_api_keys": purged, "dropped": dropped, "overdue_action_items": overdue}
+    done = {
+        "purged_api_keys": purged,
+        "dropped": dropped + dropped_spans,
+        "overdue_action_items": overdue,
+    }
     logger.info("housekeeping done", extra=done)
     return {
         "purged_api_keys": purged,
         "overdue_action_items": overdue,
         "dropped_metric_partitions": dropped,
+        "dropped_span_partitions": dropped_spans,
         "rule_evaluation_enabled": evaluating,
     }

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from orchestrix.services.api_keys import ApiKeyService
     from orchestrix.services.audit import AuditService
     from orchestrix.services.metrics import MetricsService
+    from orchestrix.services.traces import TraceService
     from orchestrix.services.workflow_executions import ExecutionService
     from orchestrix.services.workflow_recovery import ExecutionRecovery
     from orchestrix.services.workflow_steps import StepTools
@@ -63,6 +64,7 @@ def reset() -> None:
         metric_store,
         postgres_metric_store,
         amp_metric_store,
+        trace_service,
     ):
         fn.cache_clear()
 
@@ -384,4 +386,19 @@ def metrics_service() -> MetricsService:
         max_timeout_s=limits.query_timeout_s,
         # A managed Prometheus evaluates whole queries itself, next to its data.
         evaluator=amp_metric_store() if limits.metrics_backend == "amp" else None,
+    )
+
+
+# --- traces ---
+@cache
+def trace_service() -> TraceService:
+    from orchestrix.adapters.postgres.trace_store import PostgresTraceStore
+    from orchestrix.adapters.traces.derived_series import MetricStoreSeries
+    from orchestrix.services.traces import TraceService
+
+    return TraceService(
+        PostgresTraceStore(database()),
+        MetricStoreSeries(metric_store()),
+        clock(),
+        retention_days=settings().traces_retention_days,
     )

@@ -35,6 +35,7 @@ class Settings:
     amp_region: str | None = None
     amp_endpoint_url: str | None = None  # a stand-in for the AMP endpoint (tests, local)
     metrics_retention_days: int = 15
+    traces_retention_days: int = 7
     notify_topic_arn: str | None = None
     ses_from_address: str | None = None
     egress_allow: tuple[str, ...] = field(default_factory=tuple)
@@ -80,6 +81,7 @@ class Settings:
             amp_region=e.get("AMP_REGION") or e.get("AWS_REGION") or None,
             amp_endpoint_url=e.get("AMP_ENDPOINT_URL") or None,
             metrics_retention_days=int(e.get("METRICS_RETENTION_DAYS", "15")),
+            traces_retention_days=int(e.get("TRACES_RETENTION_DAYS", "7")),
             notify_topic_arn=e.get("NOTIFY_TOPIC_ARN") or None,
             ses_from_address=e.get("SES_FROM_ADDRESS") or None,
             egress_allow=_list(e.get("EGRESS_ALLOW", "")),

@@ -157,7 +157,7 @@ FUNCTIONS: tuple[Function, ...] = (
     ),
     Function(
         "housekeeping",
-        "Daily clean-up: purges API keys revoked or expired more than 30 days ago; "
+        "Daily clean-up: purges dead API keys, drops metric and span days past retention, "
         "publishes overdue post-mortem action items",
         timeout_s=120,
         capabilities=("database", "scheduler:toggle", "events:put"),
@@ -254,6 +254,14 @@ FUNCTIONS: tuple[Function, ...] = (
         "The remediation state machine's steps: start the rule's workflow for an alert, poll "
         "it, re-check the alert, resolve it or hand it to escalation",
         capabilities=("database", "events:put", "states:start", "metrics:read"),
+    ),
+    # --- traces ---
+    Function(
+        "traces",
+        "OTLP/HTTP trace ingest, trace search, service map and the Tempo-compatible API",
+        memory_mb=1024,
+        # RED metrics derived from spans go to the stage's metric store (AMP included)
+        capabilities=("database", "metrics:write"),
     ),
 )
 
@@ -380,6 +388,22 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/v1/integrations/alertmanager", "alert_intake"),
     Route("POST", "/api/v1/integrations/events", "alert_intake"),
     Route("POST", "/api/v1/integrations/webhook", "alert_intake"),
+    # --- traces ---
+    Route("POST", "/v1/traces", "traces"),
+    Route("GET", "/api/v1/traces", "traces"),
+    Route("GET", "/api/v1/traces/service-map", "traces"),
+    Route("GET", "/api/v1/traces/{trace_id}", "traces"),
+    *(
+        Route("GET", f"/tempo/api/{path}", "traces")
+        for path in (
+            "echo",
+            "traces/{trace_id}",
+            "v2/traces/{trace_id}",
+            "search",
+            "search/tags",
+            "search/tag/{tag}/values",
+        )
+    ),
 )
 
 SCHEDULES: tuple[Schedule, ...] = (

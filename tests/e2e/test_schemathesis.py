@@ -4,7 +4,8 @@ Runs the schemathesis CLI (its pytest plugin does not support this pytest) over 
 documented operation — the metrics and Prometheus routes included — with the checks the
 foundation promises: no 5xx, every response matches the documented schema, and
 schema-violating requests are rejected. Once as an admin (every operation), once with an
-ingestion key over the routes only such a key may use (remote write, import, alert intake).
+ingestion key over the routes only such a key may use (remote write, import, alert intake),
+and with a traces:write key over OTLP trace ingest.
 """
 
 from __future__ import annotations
@@ -82,3 +83,13 @@ def test_ingest_routes_with_an_ingestion_key(dev):
     summary = _schemathesis(dev, f"Bearer {key}", "--include-path-regex", INGEST_ROUTES)
 
     assert "Tested: 6" in summary, summary
+
+
+def test_otlp_trace_ingest_with_an_ingestion_key(dev):
+    created = dev.cli("api-key", "create", "--tenant", "fuzz", "--scope", "traces:write")
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip().splitlines()[-1]
+
+    summary = _schemathesis(dev, f"Bearer {key}", "--include-path-regex", r"^/v1/traces$")
+
+    assert "Tested: 1" in summary, summary

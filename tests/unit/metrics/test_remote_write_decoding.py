@@ -271,7 +271,12 @@ def test_remote_write_2_is_refused_with_415_and_says_what_to_configure() -> None
 
 @pytest.mark.parametrize(
     ("content_type", "content_encoding"),
-    [("application/json", "snappy"), ("application/x-protobuf", "gzip")],
+    # An empty Content-Encoding is a header sent blank, not the header left out.
+    [
+        ("application/json", "snappy"),
+        ("application/x-protobuf", "gzip"),
+        ("application/x-protobuf", ""),
+    ],
 )
 def test_other_media_types_are_refused_with_415(content_type: str, content_encoding: str) -> None:
     body = encode_write_request([({"__name__": "up"}, [(T0, 1.0)])])

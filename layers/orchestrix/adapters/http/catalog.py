@@ -37,4 +37,8 @@ def routers() -> list[Router]:
 
     found += [alert_rules.router, alerts.router, silences.router, integrations.router]
     found.append(alertmanager_api.router)
+    # traces
+    from orchestrix.adapters.http.routes import tempo_api, traces, traces_ingest
+
+    found += [traces_ingest.router, traces.router, tempo_api.router]
     return found

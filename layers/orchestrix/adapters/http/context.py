@@ -56,3 +56,14 @@ def current_principal(router: BaseRouter) -> Principal:
 
 def current_request_id(router: BaseRouter) -> str:
     return request_id_of(router.current_event.raw_event)
+
+
+def raw_body(router: BaseRouter) -> bytes:
+    """The request body as sent: binary media types arrive base64-encoded from API Gateway."""
+    import base64
+
+    event: dict[str, Any] = router.current_event.raw_event
+    raw = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        return base64.b64decode(raw)
+    return raw.encode() if isinstance(raw, str) else bytes(raw)

@@ -56,7 +56,7 @@ def check_remote_write_headers(content_type: str | None, content_encoding: str |
 
     Missing headers are tolerated (old senders omit them and 1.0 is the only choice then).
     """
-    encoding = (content_encoding or "snappy").strip().lower()
+    encoding = ("snappy" if content_encoding is None else content_encoding).strip().lower()
     if encoding != "snappy":
         raise UnsupportedMediaTypeError(
             f'Content-Encoding "{content_encoding}" is not supported; remote write uses snappy'
