@@ -36,14 +36,15 @@ def aps_actions(built: Built, function: str) -> set[str]:
 
 
 def test_each_function_gets_only_the_aps_actions_it_needs_on_the_workspace(amp: Built) -> None:
-    assert aps_actions(amp, "metrics_write") == {"aps:RemoteWrite"}
-    assert aps_actions(amp, "metrics_query") == READ
-    assert aps_actions(amp, "evaluate_rules") == READ
-    assert aps_actions(amp, "remediation") == READ
-    others = {f.name for f in wiring.FUNCTIONS} - {
-        "metrics_write", "metrics_query", "evaluate_rules", "remediation"
-    }  # fmt: skip
-    assert all(aps_actions(amp, name) == set() for name in others)
+    expected = {
+        "metrics_write": {"aps:RemoteWrite"},
+        "traces": {"aps:RemoteWrite"},  # RED metrics derived from spans
+        "metrics_query": READ,
+        "evaluate_rules": READ,
+        "remediation": READ,
+    }
+    for function in wiring.FUNCTIONS:
+        assert aps_actions(amp, function.name) == expected.get(function.name, set())
     for name, actions in (("metrics_write", {"aps:RemoteWrite"}), ("metrics_query", READ)):
         statements = policy_statements(amp, name)
         assert all(allows(statements, action, ARN) for action in actions)
