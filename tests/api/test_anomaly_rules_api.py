@@ -47,7 +47,11 @@ def daily_cycle(t0_s: int, start_min: int, end_min: int) -> list[tuple[int, floa
     return points
 
 
-def remote_write(api: Client, tenant: str, points: list[tuple[int, float]]) -> None:
+def remote_write(
+    api: Client,  # noqa: F811
+    tenant: str,
+    points: list[tuple[int, float]],
+) -> None:
     series = [({"__name__": "http_request_rate", "service": "checkout"}, points)]
     body = encode_write_request(series)
     reply = api.post(WRITE, basic(key(api, tenant, "metrics:write")), raw=body, headers=PROTOBUF)
