@@ -1,10 +1,15 @@
 """A stream anomaly score in [0, 1) for benchmark-style use (one score per sample).
 
-The score is how far the sample is outside what the model expected, in standard deviations,
-relative to the largest deviation this series has shown recently (a slowly decaying peak):
-a series that spikes to 8 sigma every few hours makes its next 8 sigma spike unremarkable,
-while a quiet series' first 6 sigma step stands out. After a strong detection the next
-scores are damped for a while: one incident should raise one alarm, not a train of them.
+Two kinds of surprise, each measured against this series' own history, and the larger wins:
+
+- the sample's deviation from what the model expected, in standard deviations (spikes,
+  sudden shifts);
+- the recent *average* deviation compared with how that average usually varies on this
+  series (a likelihood in the manner of Numenta's): a series that is a little off for a
+  while, or that turns noisier, stands out even if no single sample does.
+
+After a strong detection the next scores are damped for a while: one incident should raise
+one alarm, not a train of them (NAB, like an on-call engineer, charges each extra alarm).
 """
 
 from __future__ import annotations
@@ -15,30 +20,46 @@ from orchestrix.domain.anomaly.model import SeriesModel
 from orchestrix.domain.anomaly.spec import AnomalySpec
 
 DEFAULT_SPEC = AnomalySpec(algorithm="agile", bounds=3.0, seasonality="auto")
-PEAK_FLOOR = 4.0  # deviations below this never count as a series' usual peak
-PEAK_HALF_LIFE = 1000.0  # samples
-TRIGGER = 1.5  # score ratio that counts as a detection for the damping
-QUIET_SAMPLES = 60
-DAMPING = 0.5
+Z_CAP = 50.0
+Z_SCALE = 4.0  # deviations that make a point surprise of 1
+SHORT_TAU = 3.0  # samples the recent average deviation spans
+LONG_TAU = 500.0  # samples the usual behaviour of that average is learnt over
+L_SCALE = 4.0  # standard deviations of the average that make a surprise of 1
+TRIGGER = 1.0  # surprise that counts as a detection for the damping
+QUIET_SAMPLES = 100
+DAMPING = 0.3
+TAIL = 0.99  # the quantile of this series' deviations tracked
+TAIL_RATE = 0.05  # log-step of that quantile's tracker
+TAIL_FACTOR = 1.5  # a point must exceed this multiple of that quantile to surprise
 
 
 class StreamScorer:
     def __init__(self, spec: AnomalySpec = DEFAULT_SPEC) -> None:
         self.model = SeriesModel(spec)
-        self.peak = PEAK_FLOOR
+        self.recent = 0.0
+        self.mean = 0.0
+        self.var = 0.0
+        self.seen = 0
         self.quiet = 0
-        self._decay = 0.5 ** (1.0 / PEAK_HALF_LIFE)
+        self.log_tail = math.log(3.0)
 
     def score(self, t: float, value: float) -> float:
         z = abs(self.model.observe(t, value).score)
-        if not math.isfinite(z):
-            z = 1e6
-        ratio = z / PEAK_FLOOR
-        self.peak = max(PEAK_FLOOR, self.peak * self._decay, min(z, 4 * self.peak))
-        score = ratio / (ratio + 1.0)
+        z = min(z, Z_CAP) if math.isfinite(z) else Z_CAP
+        self.recent += (z - self.recent) / min(self.seen + 1, SHORT_TAU)
+        gap = self.recent - self.mean
+        unusual = gap / math.sqrt(self.var) if self.seen > SHORT_TAU and self.var > 0 else 0.0
+        weight = 1.0 / min(self.seen + 1, LONG_TAU)
+        self.mean += weight * gap
+        self.var += weight * (gap * gap - self.var)
+        self.seen += 1
+        usual = max(Z_SCALE, TAIL_FACTOR * math.exp(self.log_tail))
+        self.log_tail += TAIL_RATE * ((1.0 if z > math.exp(self.log_tail) else 0.0) - (1 - TAIL))
+        surprise = max(z / usual, unusual / L_SCALE)
+        score = surprise / (surprise + 1.0)
         if self.quiet > 0:
             self.quiet -= 1
             score *= DAMPING
-        elif ratio >= TRIGGER:
+        elif surprise >= TRIGGER:
             self.quiet = QUIET_SAMPLES
         return score
