@@ -17,7 +17,7 @@ SELECT rule_id, fingerprint, state FROM anomaly_models WHERE rule_id = ANY(%(rul
 SAVE = """
 INSERT INTO anomaly_models (tenant_id, rule_id, fingerprint, state, updated_at)
 SELECT %(tenant_id)s, r, f, s, %(at)s
-FROM unnest(%(rule_ids)s::text[], %(fps)s::text[], %(states)s::bytea[]) AS t(r, f, s)
+FROM unnest(%(rule_ids)s::text[], %(fps)s::text[], %(states)b::bytea[]) AS t(r, f, s)
 ON CONFLICT (tenant_id, rule_id, fingerprint) DO UPDATE SET
   state = excluded.state, updated_at = excluded.updated_at
 """

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import math
 import struct
+import sys
+from array import array
 from dataclasses import dataclass, field
 
 from orchestrix.domain.anomaly.spec import PERIOD_S, AnomalySpec
@@ -62,6 +64,22 @@ class Verdict:
         return self.value > self.upper or self.value < self.lower
 
 
+def _floats(raw: bytes) -> array[float]:
+    """float32 values stored little-endian."""
+    values = array("f")
+    values.frombytes(raw)
+    if sys.byteorder == "big":
+        values.byteswap()
+    return values
+
+
+def _raw(values: array[float]) -> bytes:
+    if sys.byteorder == "big":
+        values = array("f", values)
+        values.byteswap()
+    return values.tobytes()
+
+
 @dataclass
 class Track:
     period: str  # "" for the flat track
@@ -69,15 +87,15 @@ class Track:
     dev: float = 0.0  # EW mean |residual|
     err: float = 0.0  # slow EW mean |residual|, to choose between tracks
     scored: int = 0  # samples this track has predicted
-    profile: list[float] = field(default_factory=list)
-    weight: list[float] = field(default_factory=list)
-    spread: list[float] = field(default_factory=list)  # EW mean |residual| by bucket
+    # Per bucket, as float32 (the stored precision, so a restored model is the same model):
+    profile: array[float] = field(default_factory=lambda: array("f"))  # mean value
+    weight: array[float] = field(default_factory=lambda: array("f"))  # samples averaged
+    spread: array[float] = field(default_factory=lambda: array("f"))  # EW mean |residual|
 
     def __post_init__(self) -> None:
         if self.period and not self.profile:
-            self.profile = [0.0] * BUCKETS[self.period]
-            self.weight = [0.0] * BUCKETS[self.period]
-            self.spread = [0.0] * BUCKETS[self.period]
+            zeros = bytes(4 * BUCKETS[self.period])
+            self.profile, self.weight, self.spread = (_floats(zeros) for _ in range(3))
 
     def deviation(self, t: float) -> float:
         """The mean |residual| expected at `t`: the larger of the overall one and the one
@@ -220,10 +238,8 @@ class SeriesModel:
             name = track.period.encode()
             parts.append(struct.pack("<B", len(name)) + name)
             parts.append(struct.pack("<dddI", track.level, track.dev, track.err, track.scored))
-            size = len(track.profile)
-            parts.append(struct.pack(f"<H{size}f", size, *track.profile))
-            parts.append(struct.pack(f"<{len(track.weight)}f", *track.weight))
-            parts.append(struct.pack(f"<{len(track.spread)}f", *track.spread))
+            parts.append(struct.pack("<H", len(track.profile)))
+            parts += [_raw(track.profile), _raw(track.weight), _raw(track.spread)]
         return b"".join(parts)
 
     @classmethod
@@ -247,12 +263,12 @@ class SeriesModel:
                 offset += struct.calcsize("<dddI")
                 (n,) = struct.unpack_from("<H", data, offset)
                 offset += 2
-                profile = list(struct.unpack_from(f"<{n}f", data, offset))
-                offset += 4 * n
-                weight = list(struct.unpack_from(f"<{n}f", data, offset))
-                offset += 4 * n
-                spread = list(struct.unpack_from(f"<{n}f", data, offset))
-                offset += 4 * n
+                if len(data) < offset + 12 * n:
+                    return None
+                profile, weight, spread = (
+                    _floats(data[offset + 4 * n * k : offset + 4 * n * (k + 1)]) for k in range(3)
+                )
+                offset += 12 * n
                 tracks.append(Track(period, level, dev, err, scored, profile, weight, spread))
         except (struct.error, UnicodeDecodeError, KeyError):
             return None
