@@ -1,6 +1,7 @@
 """A stream anomaly score in [0, 1) for benchmark-style use (one score per sample).
 
-Two kinds of surprise, each measured against this series' own history, and the larger wins:
+Two kinds of surprise, each measured against this series' own history, combined as the
+length of the vector they make (either alone can raise the score; both together more):
 
 - the sample's deviation from what the model expected, in standard deviations (spikes,
   sudden shifts);
@@ -21,10 +22,10 @@ from orchestrix.domain.anomaly.spec import AnomalySpec
 
 DEFAULT_SPEC = AnomalySpec(algorithm="agile", bounds=3.0, seasonality="auto")
 Z_CAP = 50.0
-Z_SCALE = 4.0  # deviations that make a point surprise of 1
+Z_SCALE = 6.0  # deviations that make a point surprise of 1
 SHORT_TAU = 3.0  # samples the recent average deviation spans
 LONG_TAU = 500.0  # samples the usual behaviour of that average is learnt over
-L_SCALE = 4.0  # standard deviations of the average that make a surprise of 1
+L_SCALE = 6.0  # standard deviations of the average that make a surprise of 1
 TRIGGER = 1.0  # surprise that counts as a detection for the damping
 QUIET_SAMPLES = 100
 DAMPING = 0.3
@@ -55,7 +56,7 @@ class StreamScorer:
         self.seen += 1
         usual = max(Z_SCALE, TAIL_FACTOR * math.exp(self.log_tail))
         self.log_tail += TAIL_RATE * ((1.0 if z > math.exp(self.log_tail) else 0.0) - (1 - TAIL))
-        surprise = max(z / usual, unusual / L_SCALE)
+        surprise = math.hypot(z / usual, max(unusual, 0.0) / L_SCALE)
         score = surprise / (surprise + 1.0)
         if self.quiet > 0:
             self.quiet -= 1
