@@ -13,14 +13,13 @@ import os
 import random
 import tempfile
 import time
-import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.embedded_postgres import migrated_database
 from orchestrix.adapters.clock import AdjustableClock
 from orchestrix.adapters.metrics import RemoteWriteDecoder, encode_write_request
-from orchestrix.adapters.postgres import migrations
 from orchestrix.adapters.postgres.alerting_components import anomaly_models, repos
 from orchestrix.adapters.postgres.anomaly_models import MetricStoreBands
 from orchestrix.adapters.postgres.database import Database
@@ -155,22 +154,12 @@ def _nab_rows() -> list[str]:
 
 
 def run() -> str:
-    warnings.simplefilter("ignore")
-    from pgserver import get_server
-
-    with tempfile.TemporaryDirectory(prefix="orchestrix-bench-") as tmp:
-        os.environ.setdefault("XDG_RUNTIME_DIR", tmp)
-        server = get_server(Path(tmp) / "pg", cleanup_mode="stop")
-        try:
-            dsn = server.get_uri()
-            migrations.apply(dsn)
-            db = Database(dsn, max_size=4)
-            store = PostgresMetricStore(db)
-            _load_metrics(store)
-            tick_rows = _tick_rows(db, AdjustableClock(), store)
-            db.close()
-        finally:
-            server.cleanup()
+    with migrated_database() as dsn:
+        db = Database(dsn, max_size=4)
+        store = PostgresMetricStore(db)
+        _load_metrics(store)
+        tick_rows = _tick_rows(db, AdjustableClock(), store)
+        db.close()
     return "\n".join(
         [
             "## Anomaly detection",

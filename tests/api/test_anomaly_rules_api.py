@@ -186,3 +186,17 @@ def test_bad_anomaly_rule_is_422_naming_the_field(
     assert reply.content_type == PROBLEM
     assert field in [e["loc"][-1] for e in reply.json["errors"]]
     assert api.get("/api/v1/alert-rules", token(tenant)).json["items"] == []
+
+
+def test_rule_file_export_leaves_anomaly_rules_out(
+    api: Client,  # noqa: F811
+    tenant: str,
+) -> None:
+    """Prometheus would evaluate the bare expr as an always-true condition."""
+    api.post("/api/v1/alert-rules", token(tenant), ANOMALY_RULE)
+    api.post("/api/v1/alert-rules", token(tenant), {"name": "Up", "expr": "up == 0"})
+
+    exported = api.get("/api/v1/alert-rules/export", token(tenant, "viewer")).body.decode()
+
+    assert "alert: Up" in exported
+    assert "CheckoutRateAnomaly" not in exported
