@@ -200,3 +200,24 @@ def test_rule_file_export_leaves_anomaly_rules_out(
 
     assert "alert: Up" in exported
     assert "CheckoutRateAnomaly" not in exported
+
+
+def test_models_of_series_gone_for_a_week_are_forgotten_on_the_hour(
+    api: Client,  # noqa: F811
+    tenant: str,
+    database_url: str,
+) -> None:
+    hour = minute().replace(minute=0) - timedelta(days=10)
+    remote_write(api, tenant, daily_cycle(int(hour.timestamp()), -20, 1))
+    api.post("/api/v1/alert-rules", token(tenant), {**ANOMALY_RULE, "algorithm": "basic"})
+    service = evaluation_service()
+    service.tick(tenant, hour)  # the series' model is stored
+    assert len(_models(database_url, tenant)) == 1
+
+    # The series is gone: six days later the model is kept, eight days later it is not.
+    service.tick(tenant, hour + timedelta(days=6))
+    assert len(_models(database_url, tenant)) == 1
+    service.tick(tenant, hour + timedelta(days=8, minutes=1))  # not on the hour: kept
+    assert len(_models(database_url, tenant)) == 1
+    service.tick(tenant, hour + timedelta(days=8, hours=1))
+    assert _models(database_url, tenant) == []

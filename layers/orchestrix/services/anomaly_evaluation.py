@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from orchestrix.domain.alerting.evaluation import ResultSample
@@ -38,6 +38,9 @@ SCORE = "orchestrix_anomaly_score"
 SEED_POINTS = 2880
 SEED_FLAT_S = 4 * 3600  # history for a model without seasonality
 SEED_BUDGET = 400_000  # points all of a tick's new series may be trained on together
+# A series gone this long (or no longer returned since its rule's expr changed) loses its
+# model; the clean-up runs on the first tick of each hour.
+STALE_AFTER = timedelta(days=7)
 
 
 class AnomalyModelRepository(Protocol):
@@ -45,6 +48,7 @@ class AnomalyModelRepository(Protocol):
     def save(
         self, tenant_id: str, rows: Sequence[tuple[str, str, bytes]], at: datetime
     ) -> None: ...
+    def forget_before(self, rule_ids: Sequence[str], before: datetime) -> int: ...
 
 
 class BandSink(Protocol):
@@ -61,6 +65,7 @@ class Detection:
 
     tenant_id: str
     at: datetime
+    rule_ids: list[str]
     stored: dict[str, dict[str, bytes]]
     models: AnomalyModelRepository
     history: Engine
@@ -151,12 +156,14 @@ class AnomalyEvaluator:
         history = Engine(
             self._metrics(uow.tenant_id), timeout_s=self._timeout_s, max_samples=self._max_samples
         )
-        return Detection(uow.tenant_id, at, repo.load(ids) if ids else {}, repo, history)
+        return Detection(uow.tenant_id, at, ids, repo.load(ids) if ids else {}, repo, history)
 
     @staticmethod
     def save(detection: Detection) -> None:
         if detection.updated:
             detection.models.save(detection.tenant_id, detection.updated, detection.at)
+        if detection.rule_ids and detection.at.minute == 0:
+            detection.models.forget_before(detection.rule_ids, detection.at - STALE_AFTER)
 
     def publish(self, detection: Detection) -> None:
         """After the commit: the band series (derived data; a failure only loses points)."""

@@ -22,6 +22,8 @@ ON CONFLICT (tenant_id, rule_id, fingerprint) DO UPDATE SET
   state = excluded.state, updated_at = excluded.updated_at
 """
 
+FORGET = "DELETE FROM anomaly_models WHERE rule_id = ANY(%(rule_ids)s) AND updated_at < %(before)s"
+
 
 class PostgresAnomalyModels:
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
@@ -46,6 +48,10 @@ class PostgresAnomalyModels:
                 "states": [r[2] for r in rows],
             },
         )
+
+    def forget_before(self, rule_ids: Sequence[str], before: datetime) -> int:
+        params = {"rule_ids": list(rule_ids), "before": before}
+        return self._conn.execute(FORGET, params).rowcount
 
 
 class MetricStoreBands:
