@@ -39,7 +39,7 @@ SEED_POINTS = 2880
 SEED_FLAT_S = 4 * 3600  # history for a model without seasonality
 SEED_BUDGET = 400_000  # points all of a tick's new series may be trained on together
 # A series gone this long (or no longer returned since its rule's expr changed) loses its
-# model; the clean-up runs on the first tick of each hour.
+# model; the clean-up runs on each group's first tick of each hour.
 STALE_AFTER = timedelta(days=7)
 
 
@@ -65,7 +65,7 @@ class Detection:
 
     tenant_id: str
     at: datetime
-    rule_ids: list[str]
+    rule_ids: list[str]  # the rules whose stale models this tick deletes
     stored: dict[str, dict[str, bytes]]
     models: AnomalyModelRepository
     history: Engine
@@ -153,16 +153,18 @@ class AnomalyEvaluator:
     def begin(self, uow: UnitOfWork, rules: Sequence[AlertRule], at: datetime) -> Detection:
         repo = self._models(uow)
         ids = [r.id for r in rules if r.anomaly is not None]
+        into_hour = at.minute * 60 + at.second
+        stale = [r.id for r in rules if r.anomaly is not None and into_hour < r.interval_s]
         history = Engine(
             self._metrics(uow.tenant_id), timeout_s=self._timeout_s, max_samples=self._max_samples
         )
-        return Detection(uow.tenant_id, at, ids, repo.load(ids) if ids else {}, repo, history)
+        return Detection(uow.tenant_id, at, stale, repo.load(ids) if ids else {}, repo, history)
 
     @staticmethod
     def save(detection: Detection) -> None:
         if detection.updated:
             detection.models.save(detection.tenant_id, detection.updated, detection.at)
-        if detection.rule_ids and detection.at.minute == 0:
+        if detection.rule_ids:
             detection.models.forget_before(detection.rule_ids, detection.at - STALE_AFTER)
 
     def publish(self, detection: Detection) -> None:
