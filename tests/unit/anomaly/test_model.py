@@ -77,3 +77,16 @@ def test_a_state_for_another_spec_or_garbage_is_not_reused() -> None:
 def test_the_state_of_a_daily_model_is_small() -> None:
     # 96 buckets of (mean, weight, spread) as float32 plus a few scalars per track
     assert len(SeriesModel(AnomalySpec()).to_bytes()) < 1300
+
+
+def test_nan_and_infinite_samples_neither_alert_nor_poison_the_model() -> None:
+    model, noise = SeriesModel(DAILY), random.Random(4)
+    for m in range(100):
+        model.observe(T0 + 60 * m, cycle(m, noise))
+
+    odd = [model.observe(T0 + 6000, v) for v in (math.nan, math.inf, -math.inf)]
+    after = model.observe(T0 + 6060, cycle(101, noise))
+
+    assert not any(v.anomalous for v in odd)
+    assert math.isfinite(after.expected) and math.isfinite(after.upper)
+    assert not after.anomalous

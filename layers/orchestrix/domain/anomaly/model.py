@@ -162,7 +162,11 @@ class SeriesModel:
         return 1e-3 * self.magnitude + 1e-9
 
     def observe(self, t: float, value: float) -> Verdict:
-        """The verdict on `value` at `t` (seconds), then the model learns from it."""
+        """The verdict on `value` at `t` (seconds), then the model learns from it. A NaN or
+        infinite value (a division by zero in the rule's expr) is neither judged nor learnt:
+        it would poison every average it touched."""
+        if not math.isfinite(value):
+            return Verdict(value, math.nan, -math.inf, math.inf, 0.0)
         verdict = self.verdict(t, value)
         self._learn(t, value)
         return verdict
