@@ -4,8 +4,8 @@ sample outside its model's band is what the rule's alert condition returns.
 Kept apart from `rule_evaluation` (which only calls `begin`, `judge`, `save` and `publish`):
 
 - `begin` loads the models of the tick's anomaly rules in the tick's transaction;
-- `judge` gives each sample to its series' model (a series without one is first trained on
-  its recent history, within a per-tick budget) and keeps the samples outside the band;
+- `judge` gives each sample to its series' model (a new rule's series are first trained on
+  their recent history, within a per-tick budget) and keeps the samples outside the band;
 - `save` writes the updated models back in the same transaction, so the alerts and the
   models they came from commit together and a cold evaluator carries on;
 - `publish`, after the commit, writes the band (`orchestrix_anomaly_upper` / `_lower`) and
@@ -85,7 +85,10 @@ class Detection:
             for fp, _ in keyed
         }
         cold = {fp for fp, model in models.items() if model is None}
-        if cold:
+        if cold and not stored:
+            # Only for a rule with no model at all (new, or its seasonality changed): the
+            # history query reads every series of the expr, too dear to repeat whenever one
+            # new series appears; those learn online and draw a band from their 12th sample.
             models.update(self._seeded(rule, spec, cold))
         outside: list[ResultSample] = []
         at_ms = int(t * 1000)
