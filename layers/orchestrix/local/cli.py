@@ -191,6 +191,10 @@ def parser() -> argparse.ArgumentParser:
     promql = sub.add_parser("promqltest", help="run Prometheus promqltest files")
     promql.add_argument("files", nargs="+")
     promql.set_defaults(run=_promqltest)
+
+    from orchestrix.local.anomaly_cli import add_parser as add_anomaly
+
+    add_anomaly(sub)
     return root
 
 

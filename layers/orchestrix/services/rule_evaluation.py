@@ -25,6 +25,7 @@ from orchestrix.promql.engine import DEFAULT_LOOKBACK_MS
 from orchestrix.promql.parse import parse
 from orchestrix.services.alert_intake import FIRED, AlertChange, apply_signals, publish
 from orchestrix.services.alert_ports import NoRemediation, RemediationTrigger, ReposFactory
+from orchestrix.services.anomaly_evaluation import AnomalyEvaluator, Detection
 from orchestrix.services.rule_query_cache import SharedSelects, widest_windows
 from orchestrix.services.rule_results import SharedResults
 
@@ -97,6 +98,7 @@ class EvaluationService:
         lookback_ms: int = DEFAULT_LOOKBACK_MS,
         budget: EvaluationBudget | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        anomaly: AnomalyEvaluator | None = None,
     ) -> None:
         self._uow = uow
         self._repos = repos
@@ -106,6 +108,7 @@ class EvaluationService:
         self._lookback = lookback_ms
         self._budget = budget or EvaluationBudget()
         self._monotonic = monotonic
+        self._anomaly = anomaly
 
     def tick(self, tenant_id: str, at: datetime) -> TickReport:
         report = TickReport(tenant_id, at)
@@ -121,7 +124,10 @@ class EvaluationService:
             if not due:
                 return report
             states = repos.rules.states([r.id for r in due])
-            steps = self._evaluate(tenant_id, due, states, at, report)
+            detection = self._anomaly.begin(uow, due, at) if self._anomaly else None
+            steps = self._evaluate(tenant_id, due, states, at, report, detection)
+            if detection is not None:
+                AnomalyEvaluator.save(detection)
             signals, upserts, deletes = _collect(due, states, steps, at)
             repos.rules.save_states(tenant_id, upserts, deletes)
             repos.rules.mark_evaluated(
@@ -132,6 +138,8 @@ class EvaluationService:
             _annotate(changes, {r.id: r for r in due})
             uow.commit()
         publish(self._events, tenant_id, changes)
+        if self._anomaly is not None and detection is not None:
+            self._anomaly.publish(detection)
         self._publish_health(tenant_id, due, report)
         self._start_remediations(tenant_id, changes, {r.id: r for r in due})
         report.fired = sum(1 for c in changes if c.event == FIRED)
@@ -145,6 +153,7 @@ class EvaluationService:
         states: dict[str, dict[str, ActiveState]],
         at: datetime,
         report: TickReport,
+        detection: Detection | None = None,
     ) -> dict[str, StepResult]:
         at_ms = int(at.timestamp() * 1000)
         trees = {}
@@ -184,6 +193,10 @@ class EvaluationService:
                     ResultSample(dict(labels), value)
                     for labels, value in results.evaluate(tree, rule.expr)
                 ]
+                if rule.anomaly is not None:
+                    if detection is None:
+                        raise RuntimeError("anomaly detection is not configured")
+                    samples = detection.judge(rule, samples)
                 result = step(rule, samples, states.get(rule.id, {}), at)
                 steps[rule.id] = result
                 if result.template_error:

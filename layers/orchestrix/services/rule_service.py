@@ -47,6 +47,7 @@ def _build(d: RuleDraft, base: AlertRule) -> AlertRule:
         annotations=dict(d.annotations),
         severity=_severity(d),
         threshold=d.threshold,
+        anomaly=d.anomaly,
         remediation_workflow_id=d.remediation_workflow_id,
         escalation_policy_id=d.escalation_policy_id,
         enabled=d.enabled,

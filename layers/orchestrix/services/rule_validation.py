@@ -10,6 +10,13 @@ from dataclasses import dataclass, field
 
 from orchestrix.domain.alerting.rules import NAME_PATTERN, ThresholdSpec
 from orchestrix.domain.alerting.templates import TemplateError, compile_template, render
+from orchestrix.domain.anomaly.spec import (
+    ALGORITHMS,
+    MAX_BOUNDS,
+    MIN_BOUNDS,
+    SEASONALITIES,
+    AnomalySpec,
+)
 from orchestrix.domain.errors import FieldError, ValidationFailed
 from orchestrix.promql import PromQLError
 from orchestrix.promql.parse import parse
@@ -40,6 +47,7 @@ class RuleDraft:
     name: str
     expr: str | None = None
     threshold: ThresholdSpec | None = None
+    anomaly: AnomalySpec | None = None
     group: str = "default"
     interval_s: int = 60
     for_s: int = 0
@@ -77,6 +85,8 @@ def rule_errors(d: RuleDraft, loc: tuple[str | int, ...] = ("body",)) -> list[Fi
                 err("expr", f"must be an instant vector or scalar, not a {tree.vtype}")
         except PromQLError as exc:
             err("expr", f"invalid PromQL: {exc.message}")
+    if d.anomaly is not None:
+        errors += anomaly_errors(d, loc)
     if d.interval_s < MIN_INTERVAL_S:
         err("interval", f"must be at least {MIN_INTERVAL_S}s (rules are evaluated every minute)")
     if d.for_s < 0:
@@ -100,6 +110,27 @@ def rule_errors(d: RuleDraft, loc: tuple[str | int, ...] = ("body",)) -> list[Fi
         value = getattr(d, key)
         if value is not None and not ID_PATTERN.fullmatch(value):
             err(key, "must be an Orchestrix id such as wf_01hx... / esc_01hx...")
+    return errors
+
+
+def anomaly_errors(d: RuleDraft, loc: tuple[str | int, ...]) -> list[FieldError]:
+    """An anomaly rule watches the series of a PromQL expression (not a comparison: the
+    model's band is the threshold), with an algorithm, bounds and seasonality it knows."""
+    spec = d.anomaly
+    assert spec is not None
+    errors: list[FieldError] = []
+    if d.threshold is not None:
+        errors.append(FieldError((*loc, "metric"), "an anomaly rule takes expr, not a threshold"))
+    if spec.algorithm not in ALGORITHMS:
+        errors.append(FieldError((*loc, "algorithm"), f"must be one of {', '.join(ALGORITHMS)}"))
+    if not MIN_BOUNDS <= spec.bounds <= MAX_BOUNDS:
+        errors.append(
+            FieldError((*loc, "bounds"), f"must be between {MIN_BOUNDS:g} and {MAX_BOUNDS:g}")
+        )
+    if spec.seasonality not in SEASONALITIES:
+        errors.append(
+            FieldError((*loc, "seasonality"), f"must be one of {', '.join(SEASONALITIES)}")
+        )
     return errors
 
 

@@ -13,15 +13,18 @@ from psycopg.types.json import Jsonb
 from orchestrix.adapters.postgres.paging import keyset_page, keyset_params
 from orchestrix.domain.alerting.evaluation import ActiveState
 from orchestrix.domain.alerting.rules import AlertRule, ThresholdSpec
+from orchestrix.domain.anomaly.spec import AnomalySpec
 from orchestrix.domain.pagination import Page, PageRequest
 
 _COLUMNS = (
-    "id, tenant_id, name, group_name, interval_s, expr, threshold, for_s, keep_firing_for_s,"
-    " labels, annotations, severity, remediation_workflow_id, escalation_policy_id, enabled,"
+    "id, tenant_id, name, group_name, interval_s, expr, threshold, anomaly, for_s,"
+    " keep_firing_for_s, labels, annotations, severity, remediation_workflow_id,"
+    " escalation_policy_id, enabled,"
     " created_at, updated_at, created_by, last_evaluated_at, last_error, last_duration_ms"
 )
 _VALUES = (
     "%(id)s, %(tenant_id)s, %(name)s, %(group_name)s, %(interval_s)s, %(expr)s, %(threshold)s,"
+    " %(anomaly)s,"
     " %(for_s)s, %(keep_firing_for_s)s, %(labels)s, %(annotations)s, %(severity)s,"
     " %(remediation_workflow_id)s, %(escalation_policy_id)s, %(enabled)s, %(created_at)s,"
     " %(updated_at)s, %(created_by)s, %(last_evaluated_at)s, %(last_error)s,"
@@ -30,7 +33,7 @@ _VALUES = (
 INSERT = f"INSERT INTO alert_rules ({_COLUMNS}) VALUES ({_VALUES})"
 UPDATE = """
 UPDATE alert_rules SET name = %(name)s, group_name = %(group_name)s, interval_s = %(interval_s)s,
-  expr = %(expr)s, threshold = %(threshold)s, for_s = %(for_s)s,
+  expr = %(expr)s, threshold = %(threshold)s, anomaly = %(anomaly)s, for_s = %(for_s)s,
   keep_firing_for_s = %(keep_firing_for_s)s, labels = %(labels)s, annotations = %(annotations)s,
   severity = %(severity)s, remediation_workflow_id = %(remediation_workflow_id)s,
   escalation_policy_id = %(escalation_policy_id)s, enabled = %(enabled)s,
@@ -77,8 +80,13 @@ EVAL_LOCK = "SELECT pg_try_advisory_xact_lock(hashtext('orchestrix.evaluate_rule
 
 def _to_rule(row: dict[str, Any]) -> AlertRule:
     threshold = row.pop("threshold")
+    anomaly = row.pop("anomaly")
     row["group"] = row.pop("group_name")
-    return AlertRule(**row, threshold=ThresholdSpec.from_dict(threshold) if threshold else None)
+    return AlertRule(
+        **row,
+        threshold=ThresholdSpec.from_dict(threshold) if threshold else None,
+        anomaly=AnomalySpec.from_dict(anomaly) if anomaly else None,
+    )
 
 
 def _params(rule: AlertRule) -> dict[str, Any]:
@@ -90,6 +98,7 @@ def _params(rule: AlertRule) -> dict[str, Any]:
         "interval_s": rule.interval_s,
         "expr": rule.expr,
         "threshold": Jsonb(rule.threshold.as_dict()) if rule.threshold else None,
+        "anomaly": Jsonb(rule.anomaly.as_dict()) if rule.anomaly else None,
         "for_s": rule.for_s,
         "keep_firing_for_s": rule.keep_firing_for_s,
         "labels": Jsonb(rule.labels),

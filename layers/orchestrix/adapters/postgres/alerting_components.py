@@ -15,6 +15,7 @@ from orchestrix.ports.unit_of_work import UnitOfWork
 from orchestrix.promql import Queryable
 from orchestrix.services.alert_ports import AlertingRepos
 from orchestrix.services.alert_service import AlertService
+from orchestrix.services.anomaly_evaluation import AnomalyEvaluator, AnomalyModelRepository
 from orchestrix.services.rule_evaluation import EvaluationBudget, EvaluationService
 from orchestrix.services.rule_schedule import RuleScheduleService
 from orchestrix.services.rule_service import RuleService
@@ -63,6 +64,25 @@ def silence_service() -> SilenceService:
     return SilenceService(bootstrap.unit_of_work, repos, bootstrap.clock())
 
 
+def anomaly_models(uow: UnitOfWork) -> AnomalyModelRepository:
+    from orchestrix.adapters.postgres.anomaly_models import PostgresAnomalyModels
+
+    return PostgresAnomalyModels(uow.conn)  # type: ignore[attr-defined]
+
+
+def anomaly_evaluator() -> AnomalyEvaluator:
+    from orchestrix.adapters.postgres.anomaly_models import MetricStoreBands
+
+    limits = bootstrap.settings()
+    return AnomalyEvaluator(
+        anomaly_models,
+        MetricStoreBands(bootstrap.metric_store),
+        metric_reader,
+        max_samples=limits.query_max_samples,
+        timeout_s=limits.rule_query_timeout_s,
+    )
+
+
 def evaluation_service() -> EvaluationService:
     # auto-remediation: firing alerts whose rule names a workflow start the remediation machine
     from orchestrix.adapters.postgres.remediation_components import remediation_service
@@ -79,4 +99,5 @@ def evaluation_service() -> EvaluationService:
             tick_s=limits.rule_tick_budget_s,
             max_samples=limits.query_max_samples,
         ),
+        anomaly=anomaly_evaluator(),
     )

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from orchestrix.domain.alerting.matchers import Matcher
+from orchestrix.domain.anomaly.spec import AnomalySpec
 
 Aggregation = Literal["avg", "sum", "min", "max", "count", "last"]
 Operator = Literal[">", ">=", "<", "<=", "==", "!="]
@@ -80,6 +81,8 @@ class AlertRule:
     annotations: dict[str, str] = field(default_factory=dict)
     severity: str = "warning"
     threshold: ThresholdSpec | None = None
+    # An anomaly rule alerts on the samples of `expr` outside its model's band.
+    anomaly: AnomalySpec | None = None
     remediation_workflow_id: str | None = None
     escalation_policy_id: str | None = None
     enabled: bool = True
@@ -113,6 +116,7 @@ class AlertRule:
             "annotations": self.annotations,
             "severity": self.severity,
             "threshold": self.threshold.as_dict() if self.threshold else None,
+            "anomaly": self.anomaly.as_dict() if self.anomaly else None,
             "remediation_workflow_id": self.remediation_workflow_id,
             "escalation_policy_id": self.escalation_policy_id,
             "enabled": self.enabled,

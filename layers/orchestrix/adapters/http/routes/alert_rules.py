@@ -16,6 +16,7 @@ from orchestrix.adapters.postgres.alerting_components import rule_service
 from orchestrix.domain.alerting.durations import format_duration, parse_duration
 from orchestrix.domain.alerting.matchers import Matcher, MatcherError
 from orchestrix.domain.alerting.rules import AlertRule, ThresholdSpec
+from orchestrix.domain.anomaly.spec import AnomalySpec
 from orchestrix.domain.errors import ValidationFailed
 from orchestrix.domain.pagination import DEFAULT_LIMIT
 from orchestrix.services.rule_validation import RuleDraft
@@ -44,6 +45,10 @@ class AlertRuleIn(BaseModel):
     by: list[str] = Field(default_factory=list, max_length=20)
     operator: Literal[">", ">=", "<", "<=", "==", "!="] | None = None
     threshold: float | None = None
+    # The anomaly form: alert on the samples of `expr` outside a learnt band.
+    algorithm: Literal["basic", "agile", "robust"] | None = None
+    bounds: float | None = Field(None, ge=2, le=4, description="band half-width, in sigmas")
+    seasonality: Literal["auto", "none", "hourly", "daily", "weekly"] | None = None
     group: str = Field("default", min_length=1, max_length=200)
     interval: Duration = "1m"
     for_: Duration = Field("0s", alias="for")
@@ -78,6 +83,7 @@ class AlertRuleIn(BaseModel):
             name=self.name,
             expr=self.expr,
             threshold=threshold,
+            anomaly=self._anomaly(),
             group=self.group,
             interval_s=parse_duration(self.interval),
             for_s=parse_duration(self.for_),
@@ -90,12 +96,23 @@ class AlertRuleIn(BaseModel):
             enabled=self.enabled,
         )
 
+    def _anomaly(self) -> AnomalySpec | None:
+        given = {
+            "algorithm": self.algorithm,
+            "bounds": self.bounds,
+            "seasonality": self.seasonality,
+        }
+        if all(v is None for v in given.values()):
+            return None
+        return AnomalySpec.from_dict({k: v for k, v in given.items() if v is not None})
+
 
 class AlertRuleOut(BaseModel):
     id: str
     name: str
     expr: str
     threshold: dict[str, Any] | None
+    anomaly: dict[str, Any] | None = None
     group: str
     interval: str
     for_: str = Field(alias="for")
@@ -121,6 +138,7 @@ class AlertRuleOut(BaseModel):
                 "name": r.name,
                 "expr": r.expr,
                 "threshold": r.threshold.as_dict() if r.threshold else None,
+                "anomaly": r.anomaly.as_dict() if r.anomaly else None,
                 "group": r.group,
                 "interval": format_duration(r.interval_s),
                 "for": format_duration(r.for_s),

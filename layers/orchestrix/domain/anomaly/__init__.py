@@ -1,0 +1,1 @@
+"""Anomaly detection: per-series models updated one sample at a time (stdlib only)."""

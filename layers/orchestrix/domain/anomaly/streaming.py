@@ -1,0 +1,77 @@
+"""A stream anomaly score in [0, 1) for benchmark-style use (one score per sample).
+
+Three kinds of surprise, each measured against this series' own history, combined as the
+length of the vector they make (any one alone can raise the score; together more):
+
+- the sample's deviation from what the model expected, in standard deviations, against the
+  deviations this series usually shows (spikes, sudden shifts);
+- the recent *average* deviation compared with how that average usually varies on this
+  series (a likelihood in the manner of Numenta's): a series that is a little off for a
+  while, or that turns noisier, stands out even if no single sample does;
+- how far the sample leaves the range of every value seen so far, as a fraction of that
+  range (a new high or low: CPU pinned at a level never reached before).
+
+After a strong detection the next scores are damped for a while: one incident should raise
+one alarm, not a train of them (NAB, like an on-call engineer, charges each extra alarm).
+"""
+
+from __future__ import annotations
+
+import math
+
+from orchestrix.domain.anomaly.model import SeriesModel
+from orchestrix.domain.anomaly.spec import AnomalySpec
+
+DEFAULT_SPEC = AnomalySpec(algorithm="agile", bounds=3.0, seasonality="auto")
+Z_CAP = 50.0
+Z_SCALE = 6.0  # deviations that make a point surprise of 1
+SHORT_TAU = 3.0  # samples the recent average deviation spans
+LONG_TAU = 500.0  # samples the usual behaviour of that average is learnt over
+L_SCALE = 6.0  # standard deviations of the average that make a surprise of 1
+TRIGGER = 1.0  # surprise that counts as a detection for the damping
+QUIET_SAMPLES = 100
+DAMPING = 0.3
+TAIL = 0.99  # the quantile of this series' deviations tracked
+TAIL_RATE = 0.05  # log-step of that quantile's tracker
+TAIL_FACTOR = 1.5  # a point must exceed this multiple of that quantile to surprise
+RANGE_WARMUP = 150  # samples before the range seen counts
+N_SCALE = 0.1  # leaving the range by this fraction of its width makes a surprise of 1
+
+
+class StreamScorer:
+    def __init__(self, spec: AnomalySpec = DEFAULT_SPEC) -> None:
+        self.model = SeriesModel(spec)
+        self.recent = 0.0
+        self.mean = 0.0
+        self.var = 0.0
+        self.seen = 0
+        self.quiet = 0
+        self.log_tail = math.log(3.0)
+        self.low = math.inf
+        self.high = -math.inf
+
+    def score(self, t: float, value: float) -> float:
+        z = abs(self.model.observe(t, value).score)
+        z = min(z, Z_CAP) if math.isfinite(z) else Z_CAP
+        self.recent += (z - self.recent) / min(self.seen + 1, SHORT_TAU)
+        gap = self.recent - self.mean
+        unusual = gap / math.sqrt(self.var) if self.seen > SHORT_TAU and self.var > 0 else 0.0
+        weight = 1.0 / min(self.seen + 1, LONG_TAU)
+        self.mean += weight * gap
+        self.var += weight * (gap * gap - self.var)
+        self.seen += 1
+        usual = max(Z_SCALE, TAIL_FACTOR * math.exp(self.log_tail))
+        self.log_tail += TAIL_RATE * ((1.0 if z > math.exp(self.log_tail) else 0.0) - (1 - TAIL))
+        novelty = 0.0
+        if self.seen > RANGE_WARMUP and self.high > self.low:
+            width = self.high - self.low
+            novelty = max(0.0, (value - self.high) / width, (self.low - value) / width)
+        self.low, self.high = min(self.low, value), max(self.high, value)
+        surprise = math.hypot(z / usual, max(unusual, 0.0) / L_SCALE, novelty / N_SCALE)
+        score = surprise / (surprise + 1.0)
+        if self.quiet > 0:
+            self.quiet -= 1
+            score *= DAMPING
+        elif surprise >= TRIGGER:
+            self.quiet = QUIET_SAMPLES
+        return score
