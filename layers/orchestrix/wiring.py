@@ -246,7 +246,10 @@ FUNCTIONS: tuple[Function, ...] = (
         "Evaluates every tenant's due alert rule groups once a minute",
         memory_mb=1769,  # one full vCPU: the PromQL evaluation is CPU-bound
         timeout_s=55,
-        capabilities=("database", "events:put", "states:start", "scheduler:toggle", "metrics:read"),
+        capabilities=(
+            *("database", "events:put", "states:start", "scheduler:toggle"),
+            *("metrics:read", "metrics:write"),  # anomaly rules write their band series
+        ),
     ),
     # --- auto-remediation ---
     Function(

@@ -40,7 +40,7 @@ def test_each_function_gets_only_the_aps_actions_it_needs_on_the_workspace(amp: 
         "metrics_write": {"aps:RemoteWrite"},
         "traces": {"aps:RemoteWrite"},  # RED metrics derived from spans
         "metrics_query": READ,
-        "evaluate_rules": READ,
+        "evaluate_rules": READ | {"aps:RemoteWrite"},  # anomaly band series
         "remediation": READ,
     }
     for function in wiring.FUNCTIONS:
