@@ -33,4 +33,8 @@ def routers() -> list[Router]:
 
     found += [alert_rules.router, alerts.router, silences.router, integrations.router]
     found.append(alertmanager_api.router)
+    # status pages
+    from orchestrix.adapters.http.routes import status_events, status_pages, status_public
+
+    found += [status_pages.router, status_events.router, status_public.router]
     return found
