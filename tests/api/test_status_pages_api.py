@@ -386,7 +386,7 @@ def test_subscriber_gets_updates_only_after_confirming_and_never_after_unsubscri
     post_incident(other["id"], "Billing down")
     incident = post_incident(comp["id"], "API down")
     assert [r.json["title"] for r in receiver.received[1:]] == [
-        f"[Acme Cloud] API down: investigating"
+        "[Acme Cloud] API down: investigating"
     ]
     update = receiver.received[1].json
     assert update["context"]["status_incident_id"] == incident["id"]
