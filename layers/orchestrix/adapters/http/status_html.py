@@ -36,7 +36,8 @@ h1{margin:.25rem 0}h2{font-size:1.25rem}.muted{color:var(--muted)}
 .s-under_maintenance,.i-maintenance{background:var(--maint)}.s-nodata{background:var(--none)}
 ul.components{list-style:none;padding:0}ul.components>li{border:1px solid var(--none);
 border-radius:.5rem;padding:.75rem;margin:.5rem 0}
-.row{display:flex;justify-content:space-between;gap:1rem;flex-wrap:wrap}
+.row{display:flex;justify-content:space-between;align-items:center;gap:1rem;flex-wrap:wrap}
+h3{margin:.25rem 0}
 .tag{padding:0 .5rem;border-radius:1rem;color:#fff;font-size:.875rem}
 ol.uptime{display:flex;gap:1px;list-style:none;padding:0;margin:.5rem 0 0;height:2rem}
 ol.uptime li{flex:1}article{border-left:4px solid var(--accent);padding:0 1rem;margin:1rem 0}
