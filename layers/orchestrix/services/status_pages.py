@@ -7,9 +7,10 @@ Incidents, maintenances and subscribers live in `status_events`; what the public
 from __future__ import annotations
 
 import builtins
+from collections.abc import Iterable
 from dataclasses import replace
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from orchestrix.domain.errors import Conflict, NotFound, ValidationFailed
 from orchestrix.domain.identity import Principal, Role
@@ -43,6 +44,28 @@ def _page_audit(page: StatusPage) -> dict[str, Any]:
 
 def _audit(item: ComponentGroup | Component) -> dict[str, Any]:
     return {"id": item.id, "page_id": item.page_id, **item.spec.model_dump(mode="json")}
+
+
+Item = TypeVar("Item", ComponentGroup, Component)
+
+
+def _one(items: Iterable[Item], item_id: str | None, what: str) -> Item | None:
+    """The page's item with this id; None when no id is given (a creation); else 404."""
+    if item_id is None:
+        return None
+    found = next((i for i in items if i.id == item_id), None)
+    if found is None:
+        raise NotFound(what, item_id)
+    return found
+
+
+def _record(uow: UnitOfWork, kind: str, before: Item | None, after: Item) -> None:
+    action = f"{kind}.update" if before else f"{kind}.create"
+    uow.record(action, kind, after.id, _audit(before) if before else None, _audit(after))
+
+
+def _new(prefix: str, now: datetime) -> str:
+    return new_id(prefix, int(now.timestamp() * 1000))
 
 
 class StatusPageService:
@@ -128,36 +151,13 @@ class StatusPageService:
         with self._p.uow(principal.tenant_id, principal.actor, request_id) as uow:
             require_page(self._p, uow, page_id)
             repo = self._p.pages(uow)
-            before = None
-            if group_id is not None:
-                before = next((g for g in repo.groups(page_id) if g.id == group_id), None)
-                if before is None:
-                    raise NotFound("component group", group_id)
-            new = ComponentGroup(
-                new_id("scg", int(now.timestamp() * 1000)), page_id, spec, now, now
-            )
-            after = replace(before, spec=spec, updated_at=now) if before else new
+            before = _one(repo.groups(page_id), group_id, "component group")
+            new_group = ComponentGroup(_new("scg", now), page_id, spec, now, now)
+            after = replace(before, spec=spec, updated_at=now) if before else new_group
             repo.save_group(after)
-            action = "status_group.update" if before else "status_group.create"
-            uow.record(
-                action, "status_group", after.id, _audit(before) if before else None, _audit(after)
-            )
+            _record(uow, "status_group", before, after)
             uow.commit()
         return after
-
-    def delete_group(
-        self, principal: Principal, page_id: str, group_id: str, request_id: str | None
-    ) -> None:
-        principal.require_role(Role.EDITOR)
-        with self._p.uow(principal.tenant_id, principal.actor, request_id) as uow:
-            require_page(self._p, uow, page_id)
-            repo = self._p.pages(uow)
-            before = next((g for g in repo.groups(page_id) if g.id == group_id), None)
-            if before is None:
-                raise NotFound("component group", group_id)
-            repo.delete_group(group_id)  # its components stay, ungrouped
-            uow.record("status_group.delete", "status_group", group_id, _audit(before), None)
-            uow.commit()
 
     # -- components --------------------------------------------------------------------------
 
@@ -182,24 +182,13 @@ class StatusPageService:
             require_page(self._p, uow, page_id)
             repo = self._p.pages(uow)
             self._check_links(uow, page_id, spec)
-            before = None
-            if component_id is not None:
-                before = next((c for c in repo.components(page_id) if c.id == component_id), None)
-                if before is None:
-                    raise NotFound("component", component_id)
-            new = Component(new_id("cmp", int(now.timestamp() * 1000)), page_id, spec, now, now)
-            after = replace(before, spec=spec, updated_at=now) if before else new
+            before = _one(repo.components(page_id), component_id, "component")
+            new_component = Component(_new("cmp", now), page_id, spec, now, now)
+            after = replace(before, spec=spec, updated_at=now) if before else new_component
             repo.save_component(after)
             if before is None or before.status is not after.status:
                 repo.add_change(after.id, now, after.status)
-            action = "status_component.update" if before else "status_component.create"
-            uow.record(
-                action,
-                "status_component",
-                after.id,
-                _audit(before) if before else None,
-                _audit(after),
-            )
+            _record(uow, "status_component", before, after)
             uow.commit()
         return after
 
@@ -212,20 +201,31 @@ class StatusPageService:
         if missing:
             raise ValidationFailed.single(("body", "rule_ids"), f"no such alert rule: {missing[0]}")
 
-    def delete_component(
-        self, principal: Principal, page_id: str, component_id: str, request_id: str | None
+    def delete_item(
+        self,
+        principal: Principal,
+        page_id: str,
+        kind: str,
+        item_id: str,
+        request_id: str | None,
     ) -> None:
+        """Delete a group (its components stay, ungrouped) or a component (its history too).
+        `kind`: status_group | status_component."""
         principal.require_role(Role.EDITOR)
         with self._p.uow(principal.tenant_id, principal.actor, request_id) as uow:
             require_page(self._p, uow, page_id)
             repo = self._p.pages(uow)
-            before = next((c for c in repo.components(page_id) if c.id == component_id), None)
-            if before is None:
-                raise NotFound("component", component_id)
-            repo.delete_component(component_id)
-            uow.record(
-                "status_component.delete", "status_component", component_id, _audit(before), None
-            )
+            if kind == "status_group":
+                group = _one(repo.groups(page_id), item_id, "component group")
+                assert group is not None
+                repo.delete_group(item_id)
+                before: ComponentGroup | Component = group
+            else:
+                component = _one(repo.components(page_id), item_id, "component")
+                assert component is not None
+                repo.delete_component(item_id)
+                before = component
+            uow.record(f"{kind}.delete", kind, item_id, _audit(before), None)
             uow.commit()
 
     def uptime(

@@ -57,17 +57,9 @@ class PublicStatusService:
         return tenant_id
 
     def page(self, slug: str) -> PublicPage:
-        tenant_id = self.tenant_of(slug)
+        page, events, extra = self._read(slug, with_components=True)
+        groups, components = extra
         now = self._p.clock.now()
-        with self._p.uow(tenant_id, READER) as uow:
-            page = self._p.pages(uow).page_by_slug(slug)
-            if page is None:
-                raise NotFound("status page", slug)
-            groups = self._p.pages(uow).groups(page.id)
-            components = component_uptime(self._p, uow, page.id)
-            events = self._p.events(uow).incidents(page.id, PageRequest(limit=HISTORY_ITEMS)).items
-        # A late schedule must not leave a finished maintenance on the page: time decides.
-        events = [_timed(e, now) for e in events]
         open_incidents = [e for e in events if e.kind == "incident" and e.is_open]
         maintenances = sorted(
             (e for e in events if e.kind == "maintenance" and e.is_open),
@@ -98,14 +90,29 @@ class PublicStatusService:
 
     def history(self, slug: str) -> tuple[StatusPage, list[PageIncident]]:
         """The page's last incidents and maintenances, newest first (for RSS and Atom)."""
+        page, events, _ = self._read(slug, with_components=False)
+        return page, events
+
+    def _read(
+        self, slug: str, with_components: bool
+    ) -> tuple[
+        StatusPage,
+        list[PageIncident],
+        tuple[list[ComponentGroup], list[tuple[Component, list[UptimeDay]]]],
+    ]:
+        """The page, its last events (maintenances where time has moved them) and, if asked,
+        its groups and components with their uptime; one read under the owner's RLS."""
         tenant_id = self.tenant_of(slug)
         now = self._p.clock.now()
         with self._p.uow(tenant_id, READER) as uow:
             page = self._p.pages(uow).page_by_slug(slug)
             if page is None:
                 raise NotFound("status page", slug)
-            items = self._p.events(uow).incidents(page.id, PageRequest(limit=HISTORY_ITEMS)).items
-        return page, [_timed(e, now) for e in items]
+            found = self._p.events(uow).incidents(page.id, PageRequest(limit=HISTORY_ITEMS))
+            groups = self._p.pages(uow).groups(page.id) if with_components else []
+            components = component_uptime(self._p, uow, page.id) if with_components else []
+        # A late schedule must not leave a finished maintenance on the page: time decides.
+        return page, [_timed(e, now) for e in found.items], (groups, components)
 
 
 def _timed(event: PageIncident, now: datetime) -> PageIncident:

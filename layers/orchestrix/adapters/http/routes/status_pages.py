@@ -219,8 +219,8 @@ def replace_group(page_id: PageId, group_id: ItemId, body: GroupSpec) -> GroupOu
     responses={204: {"description": "deleted"}},
 )
 def delete_group(page_id: PageId, group_id: ItemId) -> Response[None]:
-    status_page_service().delete_group(
-        current_principal(router), page_id, group_id, current_request_id(router)
+    status_page_service().delete_item(
+        current_principal(router), page_id, "status_group", group_id, current_request_id(router)
     )
     return Response(status_code=204)
 
@@ -266,8 +266,12 @@ def replace_component(page_id: PageId, component_id: ItemId, body: ComponentSpec
     responses={204: {"description": "deleted"}},
 )
 def delete_component(page_id: PageId, component_id: ItemId) -> Response[None]:
-    status_page_service().delete_component(
-        current_principal(router), page_id, component_id, current_request_id(router)
+    status_page_service().delete_item(
+        current_principal(router),
+        page_id,
+        "status_component",
+        component_id,
+        current_request_id(router),
     )
     return Response(status_code=204)
 

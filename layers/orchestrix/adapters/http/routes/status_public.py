@@ -9,6 +9,7 @@ Responses carry Cache-Control for CloudFront (or any shared cache) in front of t
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Annotated, Any, Final
 
 from aws_lambda_powertools.event_handler import Response
@@ -77,20 +78,20 @@ def status_page(slug: Slug) -> Response[str]:
     "/status/<slug>/history.rss", tags=TAGS, summary="Incident and maintenance history (RSS 2.0)"
 )
 def history_rss(slug: Slug) -> Response[str]:
-    page, events = public_status_service().history(slug)
-    updated = max([page.updated_at, *(e.updated_at for e in events)])
-    body = status_feeds.rss(page, events, page_url(slug), updated)
-    return _ok(body, "application/rss+xml; charset=utf-8")
+    return _feed(slug, status_feeds.rss, "application/rss+xml; charset=utf-8")
 
 
 @router.get(
     "/status/<slug>/history.atom", tags=TAGS, summary="Incident and maintenance history (Atom)"
 )
 def history_atom(slug: Slug) -> Response[str]:
+    return _feed(slug, status_feeds.atom, "application/atom+xml; charset=utf-8")
+
+
+def _feed(slug: str, render: Callable[..., str], content_type: str) -> Response[str]:
     page, events = public_status_service().history(slug)
     updated = max([page.updated_at, *(e.updated_at for e in events)])
-    body = status_feeds.atom(page, events, page_url(slug), updated)
-    return _ok(body, "application/atom+xml; charset=utf-8")
+    return _ok(render(page, events, page_url(slug), updated), content_type)
 
 
 class Subscribed(BaseModel):
