@@ -438,3 +438,20 @@ def test_bad_subscriptions_are_refused(client: Client, aws: None) -> None:
     assert ["body", "address"] in errors_at(client.post(path, None, metadata))
     # a made-up token confirms nothing
     assert client.get(f"/status/{page['slug']}/confirm?token=made-up").status == 404
+
+
+def test_the_api_reference_documents_the_status_page_routes(client: Client, aws: None) -> None:
+    doc = ok(client.get("/api/v1/openapi.json"))
+    paths = doc["paths"]
+    assert {"post", "get"} <= set(paths["/api/v1/status-pages"])
+    assert "post" in paths["/api/v1/status-pages/{page_id}/incidents/{incident_id}/updates"]
+    for public_path in (
+        "/status/{slug}",
+        "/status/{slug}/history.rss",
+        "/status/{slug}/history.atom",
+    ):
+        assert paths[public_path]["get"]["security"] == []
+    assert paths["/status/{slug}/subscribers"]["post"]["security"] == []
+    schema = paths["/api/v1/status-pages/{page_id}/components"]["post"]["requestBody"]["content"]
+    fields = schema["application/json"]["schema"]
+    assert "$ref" in fields or "properties" in fields
