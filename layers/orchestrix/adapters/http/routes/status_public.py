@@ -75,14 +75,20 @@ def status_page(slug: Slug) -> Response[str]:
 
 
 @router.get(
-    "/status/<slug>/history.rss", tags=TAGS, summary="Incident and maintenance history (RSS 2.0)"
+    "/status/<slug>/history.rss",
+    tags=TAGS,
+    summary="Incident and maintenance history (RSS 2.0)",
+    responses={200: {"description": "RSS 2.0", "content": {"application/rss+xml": {}}}},
 )
 def history_rss(slug: Slug) -> Response[str]:
     return _feed(slug, status_feeds.rss, "application/rss+xml; charset=utf-8")
 
 
 @router.get(
-    "/status/<slug>/history.atom", tags=TAGS, summary="Incident and maintenance history (Atom)"
+    "/status/<slug>/history.atom",
+    tags=TAGS,
+    summary="Incident and maintenance history (Atom)",
+    responses={200: {"description": "Atom 1.0", "content": {"application/atom+xml": {}}}},
 )
 def history_atom(slug: Slug) -> Response[str]:
     return _feed(slug, status_feeds.atom, "application/atom+xml; charset=utf-8")
@@ -117,7 +123,10 @@ def subscribe(slug: Slug, body: SubscriberSpec) -> Response[Subscribed]:
 
 
 @router.get(
-    "/status/<slug>/confirm", tags=TAGS, summary="Confirm a subscription (the emailed link)"
+    "/status/<slug>/confirm",
+    tags=TAGS,
+    summary="Confirm a subscription (the link sent to the address)",
+    responses={200: {"description": "a page saying so", "content": {"text/html": {}}}},
 )
 def confirm(slug: Slug, token: Token) -> Response[str]:
     tenant_id = public_status_service().tenant_of(slug)
@@ -128,7 +137,10 @@ def confirm(slug: Slug, token: Token) -> Response[str]:
 
 
 @router.get(
-    "/status/<slug>/unsubscribe", tags=TAGS, summary="Unsubscribe (the link in every update)"
+    "/status/<slug>/unsubscribe",
+    tags=TAGS,
+    summary="Unsubscribe (the link in every update)",
+    responses={200: {"description": "a page saying so", "content": {"text/html": {}}}},
 )
 def unsubscribe(slug: Slug, token: Token) -> Response[str]:
     tenant_id = public_status_service().tenant_of(slug)
