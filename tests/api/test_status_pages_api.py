@@ -455,3 +455,17 @@ def test_the_api_reference_documents_the_status_page_routes(client: Client, aws:
     schema = paths["/api/v1/status-pages/{page_id}/components"]["post"]["requestBody"]["content"]
     fields = schema["application/json"]["schema"]
     assert "$ref" in fields or "properties" in fields
+
+
+def test_an_address_is_asked_to_confirm_once_until_it_unsubscribes(
+    client: Client, aws: None, receiver: Receiver
+) -> None:
+    page = new_page(client, token(f"sp-{uuid.uuid4().hex[:8]}", "editor"))
+    path = f"/status/{page['slug']}/subscribers"
+    hook = {"channel": "webhook", "address": f"{receiver.url}/hooks/once"}
+    ok(client.post(path, None, hook), 201)
+
+    again = client.post(path, None, hook)
+
+    assert again.status == 409 and again.content_type.startswith("application/problem+json")
+    assert len(receiver.received) == 1  # no second confirmation request

@@ -120,7 +120,3 @@ def _is_email(text: str) -> bool:
     if not at or not local or "@" in domain or any(c.isspace() for c in text):
         return False
     return "." in domain[1:-1]
-
-
-def window_of(spec: MaintenanceSpec) -> tuple[datetime, datetime]:
-    return spec.scheduled_for, spec.scheduled_until

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from typing import Final
 
@@ -17,7 +18,6 @@ from orchestrix.domain.ids import new_id
 from orchestrix.domain.notifications import Channel, Notice
 from orchestrix.domain.status_pages import (
     Component,
-    ComponentStatus,
     PageIncident,
     PageUpdate,
     StatusPage,
@@ -44,8 +44,6 @@ def settle_components(
     ports: StatusPagePorts, uow: UnitOfWork, page_id: str, touched: Iterable[str]
 ) -> list[Component]:
     """Give each touched component of the page the status its open events imply."""
-    from dataclasses import replace
-
     now = ports.clock.now()
     pages = ports.pages(uow)
     open_events = ports.events(uow).open_on_page(page_id)
@@ -147,7 +145,3 @@ def _notice(
             "components": affected,
         },
     )
-
-
-def status_of_components(components: dict[str, ComponentStatus]) -> ComponentStatus:
-    return worst(list(components.values()))

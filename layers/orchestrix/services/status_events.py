@@ -20,7 +20,6 @@ from orchestrix.domain.status_pages import (
     ComponentStatus,
     PageIncident,
     PageUpdate,
-    StatusPage,
     UpdateStatus,
     impact_of,
     maintenance_status_at,
@@ -251,7 +250,3 @@ def _require_components(
         raise ValidationFailed.single(
             ("body", field), f"no such component on this page: {missing[0]}"
         )
-
-
-def page_for(ports: StatusPagePorts, uow: UnitOfWork, page_id: str) -> StatusPage:
-    return require_page(ports, uow, page_id)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 from orchestrix.domain.egress import EgressDenied, EgressPolicy, EgressUnresolvable
-from orchestrix.domain.errors import NotFound, ValidationFailed
+from orchestrix.domain.errors import Conflict, NotFound, ValidationFailed
 from orchestrix.domain.identity import Principal, Role
 from orchestrix.domain.ids import new_id
 from orchestrix.domain.notifications import Notice
@@ -106,6 +106,10 @@ class StatusSubscriberService:
             raise ValidationFailed.single(
                 ("body", "component_ids"), f"no such component on this page: {missing[0]}"
             )
+        if self._p.events(uow).subscribed(page.id, spec.channel, spec.address):
+            # One confirmation per address until it unsubscribes: nobody can flood an inbox
+            # (or a webhook) with confirmation requests by subscribing it again and again.
+            raise Conflict("this address is already subscribed or awaiting confirmation")
         now = self._p.clock.now()
         subscriber = Subscriber(
             id=new_id("sub", int(now.timestamp() * 1000)),

@@ -169,6 +169,14 @@ class PostgresStatusEventRepository:
             },
         )
 
+    def subscribed(self, page_id: str, channel: str, address: str) -> bool:
+        """Whether this address already has a live (pending or confirmed) subscription."""
+        sql = (
+            "SELECT 1 FROM status_subscribers WHERE page_id = %(p)s AND channel = %(c)s"
+            " AND address = %(a)s AND status <> 'unsubscribed'"
+        )
+        return bool(self._rows(sql, {"p": page_id, "c": channel, "a": address}))
+
     def save_subscriber(self, subscriber: Subscriber) -> None:
         self._conn.execute(
             SET_SUBSCRIBER,

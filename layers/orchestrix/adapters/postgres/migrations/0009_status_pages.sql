@@ -168,6 +168,9 @@ CREATE TABLE status_subscribers (
 CREATE UNIQUE INDEX status_subscribers_confirm ON status_subscribers (tenant_id, confirm_hash);
 CREATE UNIQUE INDEX status_subscribers_unsubscribe
     ON status_subscribers (tenant_id, unsubscribe_hash);
+-- One live subscription per address and page: subscribing again sends no second confirmation.
+CREATE UNIQUE INDEX status_subscribers_address ON status_subscribers (tenant_id, page_id, channel, address)
+    WHERE status <> 'unsubscribed';
 CREATE INDEX status_subscribers_listing
     ON status_subscribers (tenant_id, page_id, created_at DESC, id DESC);
 ALTER TABLE status_subscribers ENABLE ROW LEVEL SECURITY;
