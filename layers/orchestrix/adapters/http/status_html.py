@@ -37,7 +37,7 @@ h1{margin:.25rem 0}h2{font-size:1.25rem}.muted{color:var(--muted)}
 ul.components{list-style:none;padding:0}ul.components>li{border:1px solid var(--none);
 border-radius:.5rem;padding:.75rem;margin:.5rem 0}
 .row{display:flex;justify-content:space-between;align-items:center;gap:1rem;flex-wrap:wrap}
-h3{margin:.25rem 0}
+h3,h4{margin:.25rem 0;font-size:1.1rem}
 .tag{padding:0 .5rem;border-radius:1rem;color:#fff;font-size:.875rem}
 ol.uptime{display:flex;gap:1px;list-style:none;padding:0;margin:.5rem 0 0;height:2rem}
 ol.uptime li{flex:1}article{border-left:4px solid var(--accent);padding:0 1rem;margin:1rem 0}
@@ -77,11 +77,12 @@ def _bar(name: str, days: list[UptimeDay]) -> str:
     )
 
 
-def _component(component: Component, days: list[UptimeDay]) -> str:
+def _component(component: Component, days: list[UptimeDay], heading: str = "h3") -> str:
     spec = component.spec
     description = f'<p class="muted">{escape(spec.description)}</p>' if spec.description else ""
     return (
-        f'<li id="c-{escape(component.id)}"><div class="row"><h3>{escape(spec.name)}</h3>'
+        f'<li id="c-{escape(component.id)}"><div class="row"><{heading}>{escape(spec.name)}'
+        f"</{heading}>"
         f"{_tag(spec.status)}</div>{description}{_bar(spec.name, days)}</li>"
     )
 
@@ -93,7 +94,7 @@ def _components(view: PublicPage) -> str:
         if not members:
             continue
         status = worst([c.status for c, _ in members])
-        inner = "".join(_component(c, d) for c, d in members)
+        inner = "".join(_component(c, d, "h4") for c, d in members)
         parts.append(
             f'<li><div class="row"><h3>{escape(group.spec.name)}</h3>{_tag(status)}</div>'
             f'<ul class="components">{inner}</ul></li>'

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import BaseModel, Field
 
 from orchestrix.adapters.http.context import current_principal, current_request_id
 from orchestrix.adapters.http.routes.api_keys import CursorParam, Limit, page_request
+from orchestrix.adapters.http.routes.status_pages import TAGS, ItemId, PageId, created
 from orchestrix.adapters.postgres.status_components import (
     status_event_service,
     status_subscriber_service,
@@ -26,10 +25,7 @@ from orchestrix.domain.status_inputs import (
 from orchestrix.domain.status_pages import PageIncident, Subscriber
 
 router = Router()
-PageId = Annotated[str, Path(max_length=64)]
-ItemId = Annotated[str, Path(max_length=64)]
 BASE = "/api/v1/status-pages/<page_id>"
-TAGS = ["status pages"]
 
 
 class UpdateOut(BaseModel):
@@ -131,10 +127,6 @@ class SubscriberList(BaseModel):
     next_cursor: str | None
 
 
-def _created(body: BaseModel) -> Response[Any]:
-    return Response(status_code=201, content_type="application/json", body=body)
-
-
 # -- incidents ------------------------------------------------------------------------------
 
 
@@ -158,7 +150,7 @@ def post_incident(page_id: PageId, body: IncidentSpec) -> Response[EventOut]:
     incident = status_event_service().post_incident(
         current_principal(router), page_id, body, current_request_id(router)
     )
-    return _created(EventOut.of(incident))
+    return created(EventOut.of(incident))
 
 
 @router.get(f"{BASE}/incidents/<incident_id>", tags=TAGS, summary="Get one incident of the page")
@@ -177,7 +169,7 @@ def post_update(page_id: PageId, incident_id: ItemId, body: UpdateSpec) -> Respo
     incident = status_event_service().post_update(
         current_principal(router), page_id, incident_id, body, current_request_id(router)
     )
-    return _created(EventOut.of(incident))
+    return created(EventOut.of(incident))
 
 
 # -- maintenances ---------------------------------------------------------------------------
@@ -203,7 +195,7 @@ def schedule_maintenance(page_id: PageId, body: MaintenanceSpec) -> Response[Eve
     maintenance = status_event_service().schedule_maintenance(
         current_principal(router), page_id, body, current_request_id(router)
     )
-    return _created(EventOut.of(maintenance))
+    return created(EventOut.of(maintenance))
 
 
 @router.get(f"{BASE}/maintenances/<maintenance_id>", tags=TAGS, summary="Get one maintenance")
@@ -252,7 +244,7 @@ def add_subscriber(page_id: PageId, body: SubscriberSpec) -> Response[Subscriber
         current_principal(router), page_id, body, current_request_id(router)
     )
     out = SubscriberOut.of(added.subscriber)
-    return _created(SubscriberCreated(**out.model_dump(), signing_secret=added.signing_secret))
+    return created(SubscriberCreated(**out.model_dump(), signing_secret=added.signing_secret))
 
 
 @router.delete(

@@ -128,7 +128,8 @@ class ComponentUptime(BaseModel):
         )
 
 
-def _created(body: BaseModel) -> Response[Any]:
+def created(body: BaseModel) -> Response[Any]:
+    """A 201 with the created resource as JSON."""
     return Response(status_code=201, content_type="application/json", body=body)
 
 
@@ -147,7 +148,7 @@ class UptimeList(BaseModel):
 )
 def create_page(body: PageSpec) -> Response[PageOut]:
     page = status_page_service().create(current_principal(router), body, current_request_id(router))
-    return _created(PageOut.of(page))
+    return created(PageOut.of(page))
 
 
 @router.get(BASE, tags=TAGS, summary="List status pages")
@@ -199,7 +200,7 @@ def create_group(page_id: PageId, body: GroupSpec) -> Response[GroupOut]:
     group = status_page_service().save_group(
         current_principal(router), page_id, None, body, current_request_id(router)
     )
-    return _created(GroupOut.of(group))
+    return created(GroupOut.of(group))
 
 
 @router.put(
@@ -244,7 +245,7 @@ def create_component(page_id: PageId, body: ComponentSpec) -> Response[Component
     component = status_page_service().save_component(
         current_principal(router), page_id, None, body, current_request_id(router)
     )
-    return _created(ComponentOut.of(component))
+    return created(ComponentOut.of(component))
 
 
 @router.put(
