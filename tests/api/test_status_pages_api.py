@@ -136,10 +136,16 @@ def test_component_links_and_statuses_are_validated(client: Client, aws: None) -
         ({"name": "API", "status": "on_fire"}, ["body", "status"]),
         ({"name": "API", "group_id": "scg_nope"}, ["body", "group_id"]),
         ({"name": "API", "services": [""]}, ["body", "services"]),
+        ({"name": "API", "position": False}, ["body", "position"]),
+        ({"name": "API", "position": "3"}, ["body", "position"]),
     ]
     for body, loc in cases:
         reply = client.post(path, editor, body)
         assert loc == errors_at(reply)[0][: len(loc)], (body, reply.body)
+    group = client.post(
+        f"{BASE}/{page['id']}/component-groups", editor, {"name": "G", "position": False}
+    )
+    assert ["body", "position"] in errors_at(group)
 
 
 def test_another_tenants_page_and_components_are_not_found(client: Client, aws: None) -> None:

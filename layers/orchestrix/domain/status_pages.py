@@ -120,7 +120,7 @@ class PageSpec(_Model):
 
 class GroupSpec(_Model):
     name: str = Field(min_length=1, max_length=200)
-    position: int = Field(default=0, ge=0, le=10_000)
+    position: int = Field(default=0, ge=0, le=10_000, strict=True)
 
 
 _IMPACTS = (
@@ -134,7 +134,7 @@ class ComponentSpec(_Model):
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=2000)
     group_id: str | None = Field(default=None, max_length=64)
-    position: int = Field(default=0, ge=0, le=10_000)
+    position: int = Field(default=0, ge=0, le=10_000, strict=True)
     status: ComponentStatus = ComponentStatus.OPERATIONAL
     services: list[str] = Field(default_factory=list, max_length=50)
     rule_ids: list[str] = Field(default_factory=list, max_length=50)
