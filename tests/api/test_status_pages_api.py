@@ -308,6 +308,9 @@ def test_maintenance_window_must_end_after_it_starts(client: Client, aws: None) 
         {**body, "scheduled_for": 1893488400, "scheduled_until": "2030-01-01T11:00:00Z"},
     )
     assert ["body", "scheduled_for"] in errors_at(reply)
+    ancient = {**body, "scheduled_for": "0121-04-01T20:58:38Z"}
+    reply = client.post(f"{BASE}/{page['id']}/maintenances", editor, ancient)
+    assert ["body", "scheduled_for"] in errors_at(reply)
 
 
 def test_scheduled_maintenance_is_listed_publicly_until_it_begins(

@@ -248,3 +248,22 @@ def _first() -> Any:
     from orchestrix.domain.pagination import PageRequest
 
     return PageRequest(limit=50)
+
+
+def test_a_maintenance_already_begun_starts_at_once_and_only_its_end_is_scheduled(
+    world: World, clock: AdjustableClock
+) -> None:
+    component_id = world.component("Checkout")
+    spec = MaintenanceSpec(
+        name="Hotfix",
+        body="Rolling out",
+        scheduled_for=clock.now() - timedelta(minutes=5),
+        scheduled_until=clock.now() + timedelta(minutes=30),
+        component_ids=[component_id],
+    )
+    maintenance = world.events.schedule_maintenance(world.editor, world.page.id, spec, None)
+
+    assert maintenance.status.value == "in_progress"
+    assert world.statuses() == {"Checkout": "under_maintenance"}
+    edges = sorted(n for n in world.scheduler.pending if n.startswith("status-"))
+    assert edges == [f"status-{maintenance.id}-end"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -46,13 +46,25 @@ def _rfc3339_only(value: Any) -> Any:
     return value
 
 
+# Schedules name their moment as a four-digit year (EventBridge Scheduler `at(...)`), and no
+# maintenance is planned centuries ahead or back.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _plausible(value: datetime) -> datetime:
+    if not EARLIEST <= value < LATEST:
+        raise ValueError("must be between 2000-01-01 and 2100-01-01")
+    return value
+
+
 IncidentStatus = Annotated[UpdateStatus, AfterValidator(_incident_status)]
 AffectedComponents = Annotated[
     dict[Annotated[str, Field(max_length=64)], ComponentStatus],
     Field(max_length=100),
     AfterValidator(_outage_statuses),
 ]
-Moment = Annotated[AwareDatetime, BeforeValidator(_rfc3339_only)]
+Moment = Annotated[AwareDatetime, BeforeValidator(_rfc3339_only), AfterValidator(_plausible)]
 Body = Annotated[str, Field(min_length=1, max_length=5000)]
 
 

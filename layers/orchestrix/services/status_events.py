@@ -178,7 +178,8 @@ class StatusEventService:
             )
             stored = self._record(uow, maintenance, update, None)
             for edge, at in (("start", spec.scheduled_for), ("end", spec.scheduled_until)):
-                self._schedule(principal.tenant_id, maintenance.id, edge, at)
+                if at > now:  # an edge already passed is taken by `advance` below
+                    self._schedule(principal.tenant_id, maintenance.id, edge, at)
             uow.commit()
         self._broadcast.send(principal.tenant_id, page, stored, update)
         # A window that has already begun moves at once rather than at the next schedule.
