@@ -105,6 +105,10 @@ def test_viewers_cannot_create_pages(client: Client, aws: None) -> None:
             {"slug": "ok", "title": "X", "branding": {"logo_url": "javascript:alert(1)"}},
             ["body", "branding", "logo_url"],
         ),
+        (
+            {"slug": "ok", "title": "X", "branding": {"logo_url": "http://cdn.example/l.png"}},
+            ["body", "branding", "logo_url"],
+        ),
         ({"slug": "ok", "title": "X", "owner": "me"}, ["body", "owner"]),
     ],
 )

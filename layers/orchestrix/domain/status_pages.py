@@ -99,9 +99,17 @@ class _Model(BaseModel):
 
 
 class Branding(_Model):
-    logo_url: AnyHttpUrl | None = None
+    logo_url: AnyHttpUrl | None = Field(default=None, description="https only")
     accent_color: str = Field(default="#1f6feb", pattern=_COLOR)
     support_url: AnyHttpUrl | None = None
+
+    @field_validator("logo_url")
+    @classmethod
+    def _https_logo(cls, value: AnyHttpUrl | None) -> AnyHttpUrl | None:
+        # The public page's Content-Security-Policy loads images over https only.
+        if value is not None and value.scheme != "https":
+            raise ValueError("must be an https URL")
+        return value
 
 
 class PageSpec(_Model):
