@@ -8,6 +8,7 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from orchestrix.adapters.http.resolver import handle, new_resolver
 from orchestrix.adapters.http.routes import status_events, status_pages, status_public
+from orchestrix.adapters.http.status_forms import from_form
 from orchestrix.adapters.postgres.status_components import status_automation, status_event_service
 from orchestrix.observability import logger, traced
 
@@ -20,7 +21,7 @@ app = new_resolver([status_pages.router, status_events.router, status_public.rou
 @traced
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if "httpMethod" in event:
-        return handle(app, event, context)
+        return handle(app, from_form(event), context)
     if "detail-type" in event:
         detail: dict[str, Any] = event.get("detail") or {}
         touched = status_automation().on_incident(

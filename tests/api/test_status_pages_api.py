@@ -482,3 +482,41 @@ def test_an_address_is_asked_to_confirm_once_until_it_unsubscribes(
 
     assert again.status == 409 and again.content_type.startswith("application/problem+json")
     assert len(receiver.received) == 1  # no second confirmation request
+
+
+def test_the_page_form_subscribes_without_javascript(
+    client: Client, aws: None, receiver: Receiver
+) -> None:
+    editor = token(f"sp-{uuid.uuid4().hex[:8]}", "editor")
+    page = new_page(client, editor)
+    comp = component(client, editor, page["id"])
+    slug = page["slug"]
+    html = public(client, slug).body.decode()
+    # the page carries a plain HTML form posting to its own subscribers route
+    assert f'<form method="post" action="{slug}/subscribers">' in html
+    assert f'name="component_ids" value="{comp["id"]}"' in html
+    assert "form-action 'self'" in public(client, slug).headers["content-security-policy"]
+
+    # when a browser posts the form (urlencoded, as without JavaScript)
+    form = f"channel=webhook&address={receiver.url}/hooks/form&component_ids={comp['id']}"
+    reply = client.post(
+        f"/status/{slug}/subscribers",
+        None,
+        raw=form.encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+    # then it reads a page, and the address was asked to confirm
+    assert reply.status == 200 and reply.content_type.startswith("text/html")
+    assert "Check your inbox" in reply.body.decode()
+    assert receiver.paths() == ["/hooks/form"]
+    listed = ok(client.get(f"{BASE}/{page['id']}/subscribers", editor))["items"]
+    assert [(s["status"], s["component_ids"]) for s in listed] == [("pending", [comp["id"]])]
+    # and a bad address in the form is a problem naming the field
+    bad = client.post(
+        f"/status/{slug}/subscribers",
+        None,
+        raw=b"address=nobody",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert ["body", "address"] in errors_at(bad)

@@ -134,7 +134,10 @@ def test_public_status_page_renders_accessibly_in_a_headless_browser(
     assert banner == "Partial System Outage"
     assert len(dom.all("main")) == 1 and len(dom.all("header")) == 1 and len(dom.all("footer")) == 1
     headings = [text for _, text in dom.all("h2")]
-    assert headings == ["Active incidents", "Scheduled maintenance", "Components", "Past incidents"]
+    assert headings == [
+        *("Active incidents", "Scheduled maintenance", "Components", "Past incidents"),
+        "Get updates",
+    ]
     # and every component with its status written out, inside its group
     groups = [text for _, text in dom.all("h3")]
     assert "Core platform" in groups and "Docs" in groups  # the group and the ungrouped one
@@ -149,6 +152,13 @@ def test_public_status_page_renders_accessibly_in_a_headless_browser(
     # and the incident's update and the maintenance window, with machine-readable times
     assert "draining it" in dumped.stdout and "Database upgrade" in dumped.stdout
     assert any(a.get("datetime", "").startswith("2031-03-01T02:00:00") for a, _ in dom.all("time"))
+
+    # and a subscribe form that needs no script: a labelled email field and a submit button
+    [(form, _)] = dom.all("form")
+    assert (form["method"], form["action"]) == ("post", f"{slug}/subscribers")
+    [(field, _)] = dom.all("input", type="email")
+    assert dom.all("label", **{"for": field["id"]})
+    assert [text for _, text in dom.all("button", type="submit")] == ["Subscribe"]
 
     # and it renders to a screenshot of the full page
     shot = Path(os.environ.get("ORCHESTRIX_SCREENSHOT") or tmp_path / "status-page.png")

@@ -40,7 +40,9 @@ border-radius:.5rem;padding:.75rem;margin:.5rem 0}
 h3,h4{margin:.25rem 0;font-size:1.1rem}
 .tag{padding:0 .5rem;border-radius:1rem;color:#fff;font-size:.875rem}
 ol.uptime{display:flex;gap:1px;list-style:none;padding:0;margin:.5rem 0 0;height:2rem}
-ol.uptime li{flex:1}article{border-left:4px solid var(--accent);padding:0 1rem;margin:1rem 0}
+ol.uptime li{flex:1}ul.choices{list-style:none;padding:0}
+fieldset{border:1px solid var(--none);border-radius:.5rem}
+article{border-left:4px solid var(--accent);padding:0 1rem;margin:1rem 0}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 """
 
@@ -129,7 +131,28 @@ def _section(ident: str, title: str, body: str) -> str:
     return f'<section aria-labelledby="{ident}"><h2 id="{ident}">{title}</h2>{body}</section>'
 
 
-def render(view: PublicPage, page_url: str) -> str:
+def _subscribe_form(view: PublicPage, here: str) -> str:
+    boxes = "".join(
+        f'<li><label><input type="checkbox" name="component_ids" value="{escape(c.id)}"> '
+        f"{escape(c.spec.name)}</label></li>"
+        for c, _ in view.components
+    )
+    return (
+        f'<form method="post" action="{escape(here)}/subscribers">'
+        '<input type="hidden" name="channel" value="email">'
+        '<p><label for="subscribe-address">Email address</label> '
+        '<input id="subscribe-address" name="address" type="email" required '
+        'autocomplete="email" maxlength="320"></p>'
+        "<fieldset><legend>Only these components (none ticked: all of them)</legend>"
+        f'<ul class="choices">{boxes}</ul></fieldset>'
+        '<p><button type="submit">Subscribe</button> '
+        '<span class="muted">You will get a link to confirm first.</span></p></form>'
+    )
+
+
+def render(view: PublicPage, here: str) -> str:
+    """`here`: the page's own link relative to itself (its slug), so that every link and the
+    form work under any prefix the page is served at (an API stage, a CDN path)."""
     page = view.page
     spec = page.spec
     brand = spec.branding
@@ -153,20 +176,21 @@ def render(view: PublicPage, page_url: str) -> str:
     sections.append(_section("components", "Components", _components(view)))
     past = "".join(_event(e) for e in view.recent) or "<p>No incidents in the last 14 days.</p>"
     sections.append(_section("past", "Past incidents", past))
+    sections.append(_section("subscribe", "Get updates", _subscribe_form(view, here)))
     support = (
         f' · <a href="{escape(str(brand.support_url))}">Support</a>' if brand.support_url else ""
     )
     feeds = (
-        f'<a href="{escape(page_url)}/history.rss">RSS</a> · '
-        f'<a href="{escape(page_url)}/history.atom">Atom</a> · '
-        f'<a href="{escape(page_url)}.json">JSON</a>{support}'
+        f'<a href="{escape(here)}/history.rss">RSS</a> · '
+        f'<a href="{escape(here)}/history.atom">Atom</a> · '
+        f'<a href="{escape(here)}.json">JSON</a>{support}'
     )
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(spec.title)} status</title>"
-        f'<link rel="alternate" type="application/rss+xml" href="{escape(page_url)}/history.rss">'
-        f'<link rel="alternate" type="application/atom+xml" href="{escape(page_url)}/history.atom">'
+        f'<link rel="alternate" type="application/rss+xml" href="{escape(here)}/history.rss">'
+        f'<link rel="alternate" type="application/atom+xml" href="{escape(here)}/history.atom">'
         f"<style>{_CSS % {'accent': brand.accent_color}}</style></head><body>"
         f"<header>{logo}<h1>{escape(spec.title)}</h1>"
         + (f'<p class="muted">{escape(spec.description)}</p>' if spec.description else "")

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from orchestrix import bootstrap
 from orchestrix.adapters.http import status_feeds, status_html
+from orchestrix.adapters.http.status_forms import posted_as_form
 from orchestrix.adapters.postgres.status_components import (
     public_status_service,
     status_subscriber_service,
@@ -36,7 +37,7 @@ CACHE: Final = "public, max-age=30, s-maxage=30, stale-while-revalidate=30"
 SECURITY: Final = {
     "Content-Security-Policy": (
         "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
-        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -71,7 +72,7 @@ def status_page(slug: Slug) -> Response[str]:
         body = json.dumps(status_feeds.summary(view, page_url(name)))
         return _ok(body, "application/json")
     view = public_status_service().page(slug)
-    return _ok(status_html.render(view, page_url(slug)), "text/html; charset=utf-8")
+    return _ok(status_html.render(view, slug), "text/html; charset=utf-8")
 
 
 @router.get(
@@ -112,11 +113,22 @@ class Subscribed(BaseModel):
     "/status/<slug>/subscribers",
     tags=TAGS,
     summary="Subscribe by email or webhook; nothing is sent until the emailed link confirms",
-    responses={201: {"description": "pending until confirmed"}},
+    responses={
+        201: {"description": "pending until confirmed"},
+        200: {
+            "description": "posted by the page's form (application/x-www-form-urlencoded "
+            "channel, address, component_ids): a page saying what happens next",
+            "content": {"text/html": {}},
+        },
+    },
 )
-def subscribe(slug: Slug, body: SubscriberSpec) -> Response[Subscribed]:
+def subscribe(slug: Slug, body: SubscriberSpec) -> Response[Any]:
     service = status_subscriber_service()
     added = service.subscribe(public_status_service().tenant_of(slug), slug, body)
+    if posted_as_form(router.current_event.headers):  # the page's own form: answer a person
+        text = "We sent a confirmation link to that address; updates start once it is opened."
+        page = status_html.message("Check your inbox", text, f"../{slug}")
+        return _ok(page, "text/html; charset=utf-8", cache="no-store")
     out = Subscribed(id=added.subscriber.id, status="pending", signing_secret=added.signing_secret)
     headers: dict[str, Any] = {"Cache-Control": "no-store"}
     return Response(status_code=201, content_type="application/json", body=out, headers=headers)
@@ -132,7 +144,7 @@ def confirm(slug: Slug, token: Token) -> Response[str]:
     tenant_id = public_status_service().tenant_of(slug)
     status_subscriber_service().confirm(tenant_id, slug, token)
     text = "You will receive the updates of this status page."
-    body = status_html.message("Subscription confirmed", text, page_url(slug))
+    body = status_html.message("Subscription confirmed", text, f"../{slug}")
     return _ok(body, "text/html; charset=utf-8", cache="no-store")
 
 
@@ -146,5 +158,5 @@ def unsubscribe(slug: Slug, token: Token) -> Response[str]:
     tenant_id = public_status_service().tenant_of(slug)
     status_subscriber_service().unsubscribe(tenant_id, slug, token)
     text = "You will receive no more updates of this status page."
-    body = status_html.message("Unsubscribed", text, page_url(slug))
+    body = status_html.message("Unsubscribed", text, f"../{slug}")
     return _ok(body, "text/html; charset=utf-8", cache="no-store")
