@@ -71,6 +71,7 @@ class Api(Construct):
         super().__init__(scope, id)
         self._config = config
         self._functions = functions
+        self._routes = tuple(routes)
         self.access_logs = (
             logs.LogGroup(
                 self, "AccessLogs", retention=retention, removal_policy=cdk.RemovalPolicy.DESTROY
@@ -83,7 +84,7 @@ class Api(Construct):
         self.methods: dict[tuple[str, str], apigw.Method] = {}
         self.public_methods: dict[str, apigw.Method] = {}  # "GET /health" -> method
         self._integrations: dict[str, apigw.Integration] = {}
-        for route in routes:
+        for route in self._routes:
             method = self._build_route(route)
             self.methods[(route.method, route.path)] = method
             if not route.auth:
@@ -115,9 +116,22 @@ class Api(Construct):
                 throttling_rate_limit=config.throttle_rate,
                 throttling_burst_limit=config.throttle_burst,
                 tracing_enabled=config.tracing,
+                method_options=self._method_throttles(),
                 **self._access_log_options(),
             ),
         )
+
+    def _method_throttles(self) -> dict[str, apigw.MethodDeploymentOptions]:
+        """Public routes anyone may call (status pages) get their own, tighter limits; the
+        key is `<resource path>/<METHOD>`, as the stage's MethodSettings name a method."""
+        return {
+            f"{route.path}/{route.method}": apigw.MethodDeploymentOptions(
+                throttling_rate_limit=route.throttle.rate,
+                throttling_burst_limit=route.throttle.burst,
+            )
+            for route in self._routes
+            if route.throttle is not None
+        }
 
     def _access_log_options(self) -> dict[str, Any]:
         if self.access_logs is None:

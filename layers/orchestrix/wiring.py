@@ -60,11 +60,22 @@ class Function:
 
 
 @dataclass(frozen=True)
+class Throttle:
+    """Method throttling (API Gateway's token bucket): steady requests/s and burst."""
+
+    rate: float
+    burst: int
+
+
+@dataclass(frozen=True)
 class Route:
     method: HttpMethod
     path: str  # API Gateway resource path, parameters in braces: /api/v1/api-keys/{key_id}
     function: str
     auth: bool = True  # False: no authorizer (health checks, the OpenAPI document)
+    # Tighter than the stage's limits, for public routes anyone may call; shared by all
+    # callers of the method (a shared cache in front absorbs most page reads).
+    throttle: Throttle | None = None
 
 
 @dataclass(frozen=True)
@@ -266,7 +277,29 @@ FUNCTIONS: tuple[Function, ...] = (
         # RED metrics derived from spans go to the stage's metric store (AMP included)
         capabilities=("database", "metrics:write"),
     ),
+    # --- status pages ---
+    Function(
+        "status_pages",
+        "Status pages: REST API, public pages and feeds, incidents moving components, "
+        "maintenances moving by time, subscriber updates",
+        # subscribers are told by SES email and signed webhooks, as members are paged
+        capabilities=("database", "scheduler:manage", "ses:send", "kms:secrets"),
+        internet=True,
+    ),
 )
+
+# Methods on one item of each status page collection.
+_STATUS_ITEM_METHODS: dict[str, tuple[HttpMethod, ...]] = {
+    "component-groups": ("PUT", "DELETE"),
+    "components": ("PUT", "DELETE"),
+    "incidents": ("GET",),
+    "maintenances": ("GET", "DELETE"),
+    "subscribers": ("DELETE",),
+}
+# Public status page routes: reads are cached (Cache-Control) by a CDN in front; each write
+# (subscribe, confirm, unsubscribe) costs a database transaction and maybe an email.
+STATUS_READS = Throttle(rate=50, burst=100)
+STATUS_WRITES = Throttle(rate=5, burst=20)
 
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/health", "api", auth=False),
@@ -407,6 +440,37 @@ ROUTES: tuple[Route, ...] = (
             "search/tag/{tag}/values",
         )
     ),
+    # --- status pages ---
+    Route("GET", "/api/v1/status-pages", "status_pages"),
+    Route("POST", "/api/v1/status-pages", "status_pages"),
+    Route("GET", "/api/v1/status-pages/{page_id}", "status_pages"),
+    Route("PUT", "/api/v1/status-pages/{page_id}", "status_pages"),
+    Route("DELETE", "/api/v1/status-pages/{page_id}", "status_pages"),
+    Route("GET", "/api/v1/status-pages/{page_id}/uptime", "status_pages"),
+    *(
+        Route(method, f"/api/v1/status-pages/{{page_id}}/{path}", "status_pages")
+        for collection, item in (
+            ("component-groups", "group_id"),
+            ("components", "component_id"),
+            ("incidents", "incident_id"),
+            ("maintenances", "maintenance_id"),
+            ("subscribers", "subscriber_id"),
+        )
+        for path, methods in (
+            (collection, _GET_POST),
+            (f"{collection}/{{{item}}}", _STATUS_ITEM_METHODS[collection]),
+        )
+        for method in methods
+    ),
+    Route("POST", "/api/v1/status-pages/{page_id}/incidents/{incident_id}/updates", "status_pages"),
+    # Public: no authorizer; throttled per method in API Gateway and in the local gateway.
+    # `/status/acme.json` reaches `/status/{slug}` (a path variable matches a whole segment).
+    Route("GET", "/status/{slug}", "status_pages", auth=False, throttle=STATUS_READS),
+    Route("GET", "/status/{slug}/history.rss", "status_pages", auth=False, throttle=STATUS_READS),
+    Route("GET", "/status/{slug}/history.atom", "status_pages", auth=False, throttle=STATUS_READS),
+    Route("POST", "/status/{slug}/subscribers", "status_pages", auth=False, throttle=STATUS_WRITES),
+    Route("GET", "/status/{slug}/confirm", "status_pages", auth=False, throttle=STATUS_WRITES),
+    Route("GET", "/status/{slug}/unsubscribe", "status_pages", auth=False, throttle=STATUS_WRITES),
 )
 
 SCHEDULES: tuple[Schedule, ...] = (
@@ -451,6 +515,22 @@ EVENT_RULES: tuple[EventRule, ...] = (
         "incident_events",
         bus="orchestrix",
         description="Firing alerts open or join incidents; resolved ones are noted",
+    ),
+    # --- status pages ---
+    EventRule(
+        "incidents-to-status-pages",
+        {
+            "source": ["orchestrix"],
+            "detail-type": [
+                "incident.triggered",
+                "incident.acknowledged",
+                "incident.mitigated",
+                "incident.resolved",
+            ],
+        },
+        "status_pages",
+        bus="orchestrix",
+        description="Incidents of linked services and rules move status page components",
     ),
     # --- alerting ---
     EventRule(

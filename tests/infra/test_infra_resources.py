@@ -241,9 +241,18 @@ def test_api_stage_throttles_and_access_logs_are_opt_in(dev: Built, full: Built)
         {
             "StageName": "dev",
             "AccessLogSetting": Match.absent(),
-            "MethodSettings": [
-                Match.object_like({"ThrottlingRateLimit": 100, "ThrottlingBurstLimit": 200})
-            ],
+            "MethodSettings": Match.array_with(
+                [
+                    Match.object_like(
+                        {
+                            "ResourcePath": "/*",
+                            "HttpMethod": "*",
+                            "ThrottlingRateLimit": 100,
+                            "ThrottlingBurstLimit": 200,
+                        }
+                    )
+                ]
+            ),
         },
     )
     dev.api_template.resource_count_is("AWS::ApiGateway::Account", 0)
@@ -254,6 +263,22 @@ def test_api_stage_throttles_and_access_logs_are_opt_in(dev: Built, full: Built)
     full.api_template.has_resource(
         "AWS::ApiGateway::Account", {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
     )
+
+
+def test_public_status_page_routes_have_their_own_method_throttling(dev: Built) -> None:
+    # Anyone may call them: tighter than the stage, one setting per public method.
+    [stage] = dev.api_template.find_resources("AWS::ApiGateway::Stage").values()
+    settings = {
+        (s["HttpMethod"], s["ResourcePath"]): (s["ThrottlingRateLimit"], s["ThrottlingBurstLimit"])
+        for s in stage["Properties"]["MethodSettings"]
+    }
+    for route in wiring.ROUTES:
+        if route.throttle is None:
+            continue
+        path = route.path.replace("/", "~1")
+        assert settings[(route.method, f"/{path}")] == (route.throttle.rate, route.throttle.burst)
+    assert settings[("GET", "/~1status~1{slug}")] == (50, 100)
+    assert settings[("POST", "/~1status~1{slug}~1subscribers")] == (5, 20)
 
 
 def test_schedule_group_is_deleted_with_the_stack(dev: Built) -> None:

@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from orchestrix import wiring
 from orchestrix.adapters.http.problems import PROBLEM_JSON, problem_body
 from orchestrix.local.functions import FunctionHost
+from orchestrix.local.throttle import Throttles
 
 STAGE = "local"
 API_ID = "local"
@@ -88,6 +89,7 @@ class Gateway:
         self.routes = compile_routes(routes)
         self.local_routes = local_routes or {}
         self.cache = AuthorizerCache(authorizer_cache_seconds)
+        self.throttles = Throttles(routes)
 
     # -- request -> proxy event -------------------------------------------------------------
     def dispatch(
@@ -112,6 +114,14 @@ class Gateway:
         if match is None:
             return _problem(404, f"no route for {method} {path}", request_id)
         compiled, params = match
+        wait = self.throttles.wait(compiled.route)
+        if wait is not None:
+            throttled = _problem(429, "too many requests to this route", request_id)
+            return (
+                throttled[0],
+                [*throttled[1], ("Retry-After", str(max(1, round(wait))))],
+                throttled[2],
+            )
         event = self._event(method, path, split.query, headers, body, compiled.route, params)
         event["requestContext"]["requestId"] = request_id
         if compiled.route.auth:

@@ -230,7 +230,8 @@ class IncidentService(AlertIntake, IncidentTimeline):
             self._sla.cancel(incident_id, ("ack", "resolve"))
         for kind in breaches:
             self._sla.published(principal.tenant_id, after, kind)  # type: ignore[arg-type]
-        if wanted in (IncidentStatus.ACKNOWLEDGED, IncidentStatus.RESOLVED):
+        # Every move is published: status pages follow mitigated ("monitoring") too.
+        if wanted is not IncidentStatus.TRIGGERED:
             self._events.publish(
                 principal.tenant_id, f"incident.{wanted.value}", {"incident": after.snapshot()}
             )

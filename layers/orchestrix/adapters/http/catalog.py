@@ -41,4 +41,8 @@ def routers() -> list[Router]:
     from orchestrix.adapters.http.routes import tempo_api, traces, traces_ingest
 
     found += [traces_ingest.router, traces.router, tempo_api.router]
+    # status pages
+    from orchestrix.adapters.http.routes import status_events, status_pages, status_public
+
+    found += [status_pages.router, status_events.router, status_public.router]
     return found

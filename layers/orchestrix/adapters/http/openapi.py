@@ -60,7 +60,7 @@ _ERRORS = {
     "422": "Invalid input; `errors` names each field",
     "429": "Throttled",
 }
-_PUBLIC_ERRORS = ("400", "404", "422", "503")
+_PUBLIC_ERRORS = ("400", "404", "422", "429", "503")
 
 
 def finish(document: str, public_paths: set[str]) -> str:
