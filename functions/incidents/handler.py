@@ -1,14 +1,29 @@
-"""The incidents REST API: incidents, escalation policies, incident settings, reports."""
+"""The incidents REST API: incidents and their analysis, escalation policies, incident
+settings, reports, the service graph, correlation settings and changes."""
 
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 
 from orchestrix.adapters.http.resolver import handle, new_resolver
-from orchestrix.adapters.http.routes import escalation_policies, incidents, reports
+from orchestrix.adapters.http.routes import (
+    escalation_policies,
+    incident_analysis,
+    incidents,
+    reports,
+    services_graph,
+)
 from orchestrix.observability import logger, traced
 
-app = new_resolver([incidents.router, escalation_policies.router, reports.router])
+app = new_resolver(
+    [
+        incidents.router,
+        incident_analysis.router,
+        escalation_policies.router,
+        reports.router,
+        services_graph.router,
+    ]
+)
 
 
 @logger.inject_lambda_context(

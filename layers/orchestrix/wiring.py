@@ -183,11 +183,12 @@ FUNCTIONS: tuple[Function, ...] = (
     # --- incidents and escalation ---
     Function(
         "incidents",
-        "REST API for incidents, escalation policies, incident settings and reports",
+        "REST API for incidents and their analysis, escalation policies, incident settings, "
+        "reports, the service graph, correlation settings and changes",
         # acknowledging/opening pages and cancels pages: it delivers notifications itself
         capabilities=(
             *("database", "events:put", "scheduler:manage"),
-            *("ses:send", "sns:publish", "kms:secrets"),
+            *("ses:send", "sns:publish", "kms:secrets", "bedrock:invoke"),
         ),
         internet=True,
     ),
@@ -202,10 +203,11 @@ FUNCTIONS: tuple[Function, ...] = (
     ),
     Function(
         "incident_events",
-        "Turns alert.fired / alert.resolved events into incidents (alert grouping)",
+        "Turns alert.fired / alert.resolved events into incidents (correlation, analysis) "
+        "and deployment events into changes",
         capabilities=(
             *("database", "events:put", "scheduler:manage"),
-            *("ses:send", "sns:publish", "kms:secrets"),
+            *("ses:send", "sns:publish", "kms:secrets", "bedrock:invoke"),
         ),
         internet=True,
     ),
@@ -331,6 +333,18 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/v1/incident-settings", "incidents"),
     Route("PUT", "/api/v1/incident-settings", "incidents"),
     Route("GET", "/api/v1/reports/incidents", "incidents"),
+    # --- correlation and root cause ---
+    Route("GET", "/api/v1/incidents/{incident_id}/analysis", "incidents"),
+    Route("POST", "/api/v1/incidents/{incident_id}/analysis", "incidents"),
+    Route("GET", "/api/v1/services", "incidents"),
+    Route("GET", "/api/v1/services/{service}", "incidents"),
+    Route("PUT", "/api/v1/services/{service}", "incidents"),
+    Route("DELETE", "/api/v1/services/{service}", "incidents"),
+    Route("GET", "/api/v1/correlation-settings", "incidents"),
+    Route("PUT", "/api/v1/correlation-settings", "incidents"),
+    Route("GET", "/api/v1/changes", "incidents"),
+    Route("POST", "/api/v1/changes", "incidents"),
+    Route("GET", "/api/v1/changes/{change_id}", "incidents"),
     # --- alerting ---
     Route("GET", "/api/v1/alert-rules", "alerts"),
     Route("POST", "/api/v1/alert-rules", "alerts"),
@@ -400,6 +414,20 @@ EVENT_RULES: tuple[EventRule, ...] = (
         "incident_events",
         bus="orchestrix",
         description="Firing alerts open or join incidents; resolved ones are noted",
+    ),
+    # --- correlation and root cause ---
+    EventRule(
+        "deployments-to-changes",
+        {
+            "source": ["aws.codedeploy", "aws.ecs", "aws.cloudformation"],
+            "detail-type": [
+                "CodeDeploy Deployment State-change Notification",
+                "ECS Deployment State Change",
+                "CloudFormation Stack Status Change",
+            ],
+        },
+        "incident_events",
+        description="Deployments of resources named for a tenant become its change events",
     ),
     # --- alerting ---
     EventRule(
