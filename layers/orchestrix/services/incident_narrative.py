@@ -35,8 +35,14 @@ _REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "[email]"),
     (re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b"), "[ip]"),
-    (re.compile(r"\b(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{1,4}\b"), "[ip]"),
-    (re.compile(r"\+?\d[\d ()-]{8,}\d"), "[phone]"),
+    # IPv6: full, or compressed with "::" (times like 09:00:00 are neither).
+    (re.compile(r"(?<![\w:])(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}(?![\w:])"), "[ip]"),
+    (
+        re.compile(r"(?<![\w:])(?:[0-9a-fA-F]{1,4}:)+:(?:[0-9a-fA-F]{1,4}(?::[0-9a-fA-F]{1,4})*)?"),
+        "[ip]",
+    ),
+    # Phone numbers in international form (a bare digit run may be a date or a count).
+    (re.compile(r"\+\d[\d ()-]{7,}\d"), "[phone]"),
     (re.compile(r"\b[A-Fa-f0-9]{32,}\b|\b[A-Za-z0-9+/]{40,}={0,2}"), "[secret]"),
 )
 _CITATION = re.compile(r"\[([^\[\]]+)\]")

@@ -25,7 +25,7 @@ def bedrock_client(region: str | None = None, read_timeout_s: float = READ_TIMEO
     config = Config(
         connect_timeout=CONNECT_TIMEOUT_S,
         read_timeout=read_timeout_s,
-        retries={"max_attempts": MAX_ATTEMPTS, "mode": "standard"},
+        retries={"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"},
     )
     return boto3.client("bedrock-runtime", region_name=region, config=config)
 

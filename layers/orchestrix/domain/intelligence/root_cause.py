@@ -83,7 +83,9 @@ def rank_causes(
     onset: dict[str, Signal] = {}
     errors: dict[str, list[Signal]] = {}
     linked_starts = [s.started_at for s in signals if s.linked]
-    start = min(linked_starts) if linked_starts else min((s.started_at for s in signals), default=None)
+    start = (
+        min(linked_starts) if linked_starts else min((s.started_at for s in signals), default=None)
+    )
     for s in sorted(signals, key=lambda s: (s.started_at, s.id)):
         if s.service is None or s.service not in within or start is None:
             continue

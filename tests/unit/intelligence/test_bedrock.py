@@ -1,0 +1,79 @@
+"""The Bedrock adapter on a real boto3 bedrock-runtime client, answered by botocore's Stubber."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from orchestrix.adapters.aws.bedrock import BedrockLanguageModel, bedrock_client
+from orchestrix.ports.language_model import LanguageModelError
+
+MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
+
+
+@pytest.fixture
+def client():  # type: ignore[no-untyped-def]
+    return boto3.client(
+        "bedrock-runtime",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def test_converse_sends_the_grounded_turn_and_reads_text_and_token_usage(client):  # type: ignore[no-untyped-def]
+    stub = Stubber(client)
+    stub.add_response(
+        "converse",
+        {
+            "output": {
+                "message": {"role": "assistant", "content": [{"text": "db broke [chg_1]."}]}
+            },
+            "stopReason": "end_turn",
+            "usage": {"inputTokens": 321, "outputTokens": 12, "totalTokens": 333},
+            "metrics": {"latencyMs": 40},
+        },
+        {
+            "modelId": MODEL,
+            "system": [{"text": "only the evidence"}],
+            "messages": [{"role": "user", "content": [{"text": "evidence..."}]}],
+            "inferenceConfig": {"maxTokens": 200, "temperature": 0.0},
+        },
+    )
+    with stub:
+        reply = BedrockLanguageModel(MODEL, client).converse(
+            system="only the evidence", prompt="evidence...", max_output_tokens=200
+        )
+    assert (reply.text, reply.input_tokens, reply.output_tokens) == ("db broke [chg_1].", 321, 12)
+    assert reply.model_id == MODEL
+
+
+@pytest.mark.parametrize("code", ["ThrottlingException", "AccessDeniedException"])
+def test_service_errors_become_language_model_errors(client, code):  # type: ignore[no-untyped-def]
+    stub = Stubber(client)
+    stub.add_client_error("converse", service_error_code=code, http_status_code=429)
+    with stub, pytest.raises(LanguageModelError, match=code):
+        BedrockLanguageModel(MODEL, client).converse(system="s", prompt="p", max_output_tokens=10)
+
+
+def test_a_guardrail_refusal_is_an_error_not_an_answer(client):  # type: ignore[no-untyped-def]
+    stub = Stubber(client)
+    stub.add_response(
+        "converse",
+        {
+            "output": {"message": {"role": "assistant", "content": [{"text": "blocked"}]}},
+            "stopReason": "guardrail_intervened",
+            "usage": {"inputTokens": 5, "outputTokens": 1, "totalTokens": 6},
+            "metrics": {"latencyMs": 1},
+        },
+    )
+    with stub, pytest.raises(LanguageModelError, match="guardrail"):
+        BedrockLanguageModel(MODEL, client).converse(system="s", prompt="p", max_output_tokens=10)
+
+
+def test_client_has_short_timeouts_and_few_retries():
+    c = bedrock_client(region="us-east-1", read_timeout_s=7)
+    assert c.meta.config.connect_timeout == 3
+    assert c.meta.config.read_timeout == 7
+    assert c.meta.config.retries["total_max_attempts"] == 2
