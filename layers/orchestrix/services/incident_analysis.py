@@ -124,7 +124,8 @@ class IncidentAnalysisService:
         now = self._clock.now()
         stored = StoredAnalysis(
             incident_id=incident_id,
-            analyser="offline" if used is None else "bedrock",
+            # "bedrock" only when the model's own cited sentences are the summary.
+            analyser="offline" if used is None or note else "bedrock",
             model_id=getattr(used, "model_id", None),
             summary=narrative.summary,
             claims=narrative.claims,
