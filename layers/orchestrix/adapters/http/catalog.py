@@ -33,4 +33,8 @@ def routers() -> list[Router]:
 
     found += [alert_rules.router, alerts.router, silences.router, integrations.router]
     found.append(alertmanager_api.router)
+    # correlation and root cause
+    from orchestrix.adapters.http.routes import incident_analysis, services_graph
+
+    found += [incident_analysis.router, services_graph.router]
     return found
