@@ -15,7 +15,10 @@ from orchestrix.services.change_sources import DETAIL_TYPES
 
 def _deployment(event: dict[str, Any]) -> dict[str, Any]:
     stage = bootstrap.settings().stage
-    change = config_service().record_deployment(event, stage, bootstrap.tenant_ids())
+    # A name is no proof of a tenant: a deployment must not bring a new tenant into being.
+    change = config_service().record_deployment(
+        event, stage, lambda tenant: tenant in bootstrap.tenant_ids()
+    )
     if change is None:
         logger.info("deployment event not for a tenant of this stage: ignored")
         return {"ignored": "not the start of a deployment marked for a tenant of this stage"}

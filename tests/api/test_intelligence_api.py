@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import boto3
 import pytest
@@ -207,3 +208,34 @@ def test_bedrock_gets_redacted_evidence_and_only_cited_sentences_are_kept(
     assert sent and "ops@example.com" not in sent[0] and change_id in sent[0]
     audit = client.get(f"/api/v1/audit-logs?resource_id={incident_id}", token(mine)).json["items"]
     assert "incident.analyse" in [a["action"] for a in audit]
+
+
+def test_codedeploy_events_become_changes_of_existing_tenants_only(client: Client) -> None:
+    from orchestrix.local.functions import FunctionHost
+
+    mine = tenant()
+    # the tenant exists once it has written something
+    assert client.request("PUT", "/api/v1/services/payments", token(mine), {}).status == 200
+    stage = bootstrap.settings().stage
+
+    def deploy(app: str, deployment: str) -> Any:
+        event = {
+            "id": f"evt-{deployment}",
+            "source": "aws.codedeploy",
+            "detail-type": "CodeDeploy Deployment State-change Notification",
+            "time": ago(1),
+            "detail": {"application": app, "deploymentId": deployment, "state": "START"},
+        }
+        return FunctionHost().invoke("incident_events", event)
+
+    stored = deploy(f"orchestrix.{stage}.{mine}.payments", "d-1")
+    again = deploy(f"orchestrix.{stage}.{mine}.payments", "d-1")
+    stranger = deploy(f"orchestrix.{stage}.nobody-{uuid.uuid4().hex[:6]}.payments", "d-2")
+    elsewhere = deploy(f"orchestrix.other-stage.{mine}.payments", "d-3")
+
+    assert stored["service"] == "payments" and again["change_id"] == stored["change_id"]
+    assert "ignored" in stranger and "ignored" in elsewhere
+    listed = client.get("/api/v1/changes", token(mine, "viewer")).json["items"]
+    assert [(c["id"], c["source"], c["external_id"]) for c in listed] == [
+        (stored["change_id"], "aws.codedeploy", "d-1")
+    ]

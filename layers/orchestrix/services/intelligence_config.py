@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -153,11 +154,13 @@ class IntelligenceConfigService:
         return self._store(principal.tenant_id, principal.actor, change, request_id)
 
     def record_deployment(
-        self, event: dict[str, Any], stage: str, tenants: list[str]
+        self, event: dict[str, Any], stage: str, tenant_exists: Callable[[str], bool]
     ) -> Change | None:
-        """A CodeDeploy/ECS/CloudFormation event; None when it is not for a tenant of ours."""
+        """A CodeDeploy/ECS/CloudFormation event; None when it is not for a tenant of ours.
+        The database is asked about the tenant only once the event's name is marked for one:
+        the account's other deployments cost no connection."""
         found = deployment_change(event, stage, new_id("chg"))
-        if found is None or found.tenant_id not in tenants:
+        if found is None or not tenant_exists(found.tenant_id):
             return None
         return self._store(found.tenant_id, DEPLOYMENTS_ACTOR, found.change, None)
 

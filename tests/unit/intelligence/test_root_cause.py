@@ -100,5 +100,5 @@ def test_hit_requires_the_causing_change_when_a_change_did_it():
 def test_injected_fault_scenarios_rank_the_cause_first_most_of_the_time():
     # Seeds never used while developing the ranking (bench reports 1000-1499).
     totals = score(range(3000, 3200))["all"]
-    assert totals["top1"] / totals["n"] >= 0.72
-    assert totals["top3"] / totals["n"] >= 0.88
+    assert totals["top1"] / totals["n"] >= 0.78
+    assert totals["top3"] / totals["n"] >= 0.9

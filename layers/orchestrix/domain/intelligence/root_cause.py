@@ -34,6 +34,9 @@ CHANGE_WINDOW = timedelta(minutes=30)
 CHANGE_DECAY = timedelta(minutes=10)
 CHANGE_AFTER = timedelta(minutes=2)
 MAX_HOPS = 6
+# A fault reaches the services that depend on it within minutes: trouble that began much
+# later than a service's own is not explained by it.
+PROPAGATION = timedelta(minutes=10)
 COVERAGE_WEIGHT = 2.0
 SILENT_CHANGE_FACTOR = 0.75
 HIDDEN_PENALTY = 0.15
@@ -129,7 +132,9 @@ def rank_causes(
         explained = [
             a
             for a in troubled
-            if service in upstream[a] and first <= onset[a].started_at + DETECTION_TOLERANCE
+            if service in upstream[a]
+            and first <= onset[a].started_at + DETECTION_TOLERANCE
+            and onset[a].started_at - ref <= PROPAGATION
         ]
         # Symptom test on the service's own trouble: a change to a service whose upstream was
         # already failing did not start this.
