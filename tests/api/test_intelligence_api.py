@@ -4,31 +4,16 @@ tenant isolation, bad input named, audit, and root cause visible on the incident
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import boto3
-import pytest
 from botocore.stub import Stubber
 
 from orchestrix import bootstrap
 from orchestrix.adapters.aws.bedrock import BedrockLanguageModel
 
-from .conftest import Client, in_process_aws, token
-
-
-@pytest.fixture(scope="module")
-def aws(client: Client) -> Iterator[None]:
-    with in_process_aws():
-        settings = bootstrap.settings()
-        boto3.client("events", region_name="us-east-1").create_event_bus(
-            Name=settings.event_bus_name
-        )
-        boto3.client("scheduler", region_name="us-east-1").create_schedule_group(
-            Name=settings.schedule_group_name
-        )
-        yield
+from .conftest import Client, token
 
 
 def tenant() -> str:
@@ -140,7 +125,9 @@ def _outage(client: Client, t: str) -> tuple[str, str]:
     return incident.json["id"], change
 
 
-def test_analysis_ranks_the_upstream_change_first_and_is_on_the_incident(client, aws) -> None:  # type: ignore[no-untyped-def]
+def test_analysis_ranks_the_upstream_change_first_and_is_on_the_incident(
+    client, incident_aws
+) -> None:  # type: ignore[no-untyped-def]
     mine, other = tenant(), tenant()
     incident_id, change_id = _outage(client, mine)
 
@@ -164,7 +151,7 @@ def test_analysis_ranks_the_upstream_change_first_and_is_on_the_incident(client,
 
 
 def test_bedrock_gets_redacted_evidence_and_only_cited_sentences_are_kept(
-    client, aws, monkeypatch
+    client, incident_aws, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     mine = tenant()
     incident_id, change_id = _outage(client, mine)

@@ -43,7 +43,10 @@ def place(
         return default
     config = stores.correlation(uow).get()
     reader = stores.signals(uow)
-    firing = [f for f in reader.firing() if f.alert.id != alert.id]
+    grouping = config.rule_for(alert.labels)
+    # Reading every open alert costs a query: only inhibition and count rules need them.
+    needs_firing = config.inhibit_rules or (grouping is not None and grouping.min_count > 1)
+    firing = [f for f in reader.firing() if f.alert.id != alert.id] if needs_firing else []
     for rule in config.inhibit_rules:
         source = next((f for f in firing if rule.inhibits(f.alert.labels, alert.labels)), None)
         if source is not None:
@@ -56,7 +59,6 @@ def place(
                 hold=source.incident_id is None,
                 inhibited=True,
             )
-    grouping = config.rule_for(alert.labels)
     if grouping is not None:
         return _by_rule(grouping, alert, firing, has_open_group, now)
     assert callable(has_open_group)

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from orchestrix.domain.errors import NotFound, ValidationFailed
 from orchestrix.domain.identity import Principal
@@ -17,12 +17,13 @@ from orchestrix.domain.intelligence.evidence import Change, ChangeKind
 from orchestrix.domain.intelligence.topology import Service
 from orchestrix.domain.pagination import Page, PageRequest
 from orchestrix.ports.clock import Clock
-from orchestrix.ports.unit_of_work import UnitOfWorkFactory
+from orchestrix.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from orchestrix.services.change_sources import deployment_change
 from orchestrix.services.intelligence_stores import IntelligenceStores
 
 SERVICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
 DEPLOYMENTS_ACTOR = "system:deployments"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -58,11 +59,21 @@ class IntelligenceConfigService:
             return self._stores.services(uow).all()
 
     def service(self, principal: Principal, name: str) -> Service:
+        return self._one(principal, "service", name, lambda uow: self._stores.services(uow).get)
+
+    def _one(
+        self,
+        principal: Principal,
+        kind: str,
+        key: str,
+        getter: Callable[[UnitOfWork], Callable[[str], T | None]],
+    ) -> T:
+        """One item for a viewer; another tenant's is invisible, so it is "not found" too."""
         principal.require_role(AccessRole.VIEWER)
         with self._uow(principal.tenant_id, principal.actor) as uow:
-            found = self._stores.services(uow).get(name)
+            found = getter(uow)(key)
         if found is None:
-            raise NotFound("service", name)
+            raise NotFound(kind, key)
         return found
 
     def put_service(
@@ -173,12 +184,7 @@ class IntelligenceConfigService:
         return stored
 
     def change(self, principal: Principal, change_id: str) -> Change:
-        principal.require_role(AccessRole.VIEWER)
-        with self._uow(principal.tenant_id, principal.actor) as uow:
-            found = self._stores.changes(uow).get(change_id)
-        if found is None:
-            raise NotFound("change", change_id)
-        return found
+        return self._one(principal, "change", change_id, lambda uow: self._stores.changes(uow).get)
 
     def changes(
         self, principal: Principal, page: PageRequest, service: str | None = None
