@@ -87,27 +87,34 @@ def configure(
         u.commit()
 
 
-def test_an_alert_of_a_dependency_joins_the_open_incident_of_its_caller(world, uow, tenant, clock):  # type: ignore[no-untyped-def]
+def test_alerts_along_the_dependency_chain_join_one_incident(world, uow, tenant, clock):  # type: ignore[no-untyped-def]
     incidents, _ = world
-    configure(uow, tenant, clock, CorrelationSettings(), Service("api", ("db",)), Service("db"))
+    graph = (Service("web", ("api",)), Service("api", ("db",)), Service("db"))
+    configure(uow, tenant, clock, CorrelationSettings(), *graph)
     first = incidents.on_alert_fired(
-        tenant, fire(uow, tenant, clock, "Latency", service="api", severity="critical")
+        tenant, fire(uow, tenant, clock, "DiskFull", service="db", severity="critical")
     )
     clock.advance(timedelta(minutes=1))
 
     joined = incidents.on_alert_fired(
-        tenant, fire(uow, tenant, clock, "DiskFull", service="db", severity="critical")
+        tenant, fire(uow, tenant, clock, "Latency", service="api", severity="critical")
     )
     unrelated = incidents.on_alert_fired(
         tenant, fire(uow, tenant, clock, "Down", service="mail", severity="critical")
     )
+    # web is two hops from db but one from api, whose alert the incident already holds
+    caller = incidents.on_alert_fired(
+        tenant, fire(uow, tenant, clock, "Slow", service="web", severity="critical")
+    )
 
     assert first is not None and joined is not None and unrelated is not None
     assert joined.id == first.id and joined.alert_count == 2
+    assert caller is not None and caller.id == first.id and caller.alert_count == 3
     assert unrelated.id != first.id
     with uow(tenant) as u:
         notes = [e.message for e in STORES.incidents(u).timeline(first.id)]
-    assert any("db is 1 hop(s) from api" in n for n in notes)
+    assert any("api is 1 hop(s) from db" in n for n in notes)
+    assert any("web is 1 hop(s) from api" in n for n in notes)
 
 
 def test_an_inhibited_alert_joins_its_inhibitors_incident_and_pages_nobody_new(

@@ -87,3 +87,10 @@ def test_merged_graph_adds_observed_edges():
     merged = GRAPH.merged(observed)
     assert set(merged.dependencies("web")) == {"api", "cdn"}
     assert merged.upstream("web") == {"web": 0, "api": 1, "cdn": 1, "db": 2}
+
+
+def test_distance_counts_from_any_service_already_in_the_incident():
+    settings = CorrelationSettings(topology_hops=1)
+    incident = OpenIncident("inc", "db", {}, ("db", "api"))
+    near = closest_incident({"service": "web"}, [incident], settings, GRAPH.distance)
+    assert near is not None and near.reason == "web is 1 hop(s) from api in the service graph"

@@ -28,7 +28,10 @@ ORDER BY a.starts_at DESC
 LIMIT 1000
 """
 OPEN_INCIDENTS = """
-SELECT id, service, labels FROM incidents
+SELECT i.id, i.service, i.labels,
+       ARRAY(SELECT DISTINCT ia.labels ->> 'service' FROM incident_alerts ia
+             WHERE ia.incident_id = i.id AND ia.labels ? 'service') AS services
+FROM incidents i
 WHERE status <> 'resolved' AND coalesce(last_alert_at, triggered_at) >= %(since)s
 ORDER BY coalesce(last_alert_at, triggered_at) DESC
 LIMIT 200
@@ -103,7 +106,10 @@ class PostgresSignalReader:
 
     def open_incidents(self, since: datetime) -> list[OpenIncident]:
         rows = self._cursor().execute(OPEN_INCIDENTS, {"since": since}).fetchall()
-        return [OpenIncident(r["id"], r["service"], dict(r["labels"])) for r in rows]
+        return [
+            OpenIncident(r["id"], r["service"], dict(r["labels"]), tuple(r["services"]))
+            for r in rows
+        ]
 
     def signals(self, start: datetime, end: datetime, incident_id: str) -> list[Signal]:
         params = {"start": start, "end": end, "incident_id": incident_id}

@@ -116,6 +116,13 @@ class OpenIncident:
     id: str
     service: str | None
     labels: dict[str, str] = field(default_factory=dict)
+    alert_services: tuple[str, ...] = ()  # services of the alerts it holds
+
+    @property
+    def services(self) -> tuple[str, ...]:
+        return tuple(
+            dict.fromkeys((*((self.service,) if self.service else ()), *self.alert_services))
+        )
 
 
 @dataclass(frozen=True)
@@ -136,21 +143,24 @@ def closest_incident(
     service = labels.get("service")
     best: Affinity | None = None
     for incident in candidates:
-        hops = None
-        if service and incident.service and settings.topology_hops > 0:
-            hops = distance(service, incident.service, settings.topology_hops)
+        hops, near = None, None
+        if service and settings.topology_hops > 0:
+            for other in incident.services:
+                found = distance(service, other, settings.topology_hops)
+                if found is not None and (hops is None or found < hops):
+                    hops, near = found, other
         similarity = label_similarity(labels, incident.labels)
         if hops is not None:
             reason = (
                 f"same service {service}"
                 if hops == 0
-                else f"{service} is {hops} hop(s) from {incident.service} in the service graph"
+                else f"{service} is {hops} hop(s) from {near} in the service graph"
             )
         elif similarity >= settings.similarity:
             reason = f"labels {similarity:.0%} similar"
         else:
             continue
-        found = Affinity(incident.id, reason, (99 if hops is None else hops, -similarity))
-        if best is None or found.rank < best.rank:
-            best = found
+        affinity = Affinity(incident.id, reason, (99 if hops is None else hops, -similarity))
+        if best is None or affinity.rank < best.rank:
+            best = affinity
     return best
