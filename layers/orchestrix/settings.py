@@ -42,7 +42,7 @@ class Settings:
     llm_daily_cost_usd: float = 5.0
     llm_usd_per_1k_input: float = 0.003
     llm_usd_per_1k_output: float = 0.015
-    llm_timeout_s: float = 20.0
+    llm_timeout_s: float = 10.0
     tracing: bool = False
     public_url: str | None = None  # base of absolute links in notifications
     # Query cost bounds (see README "Limits"): samples one query may load, its time budget,
@@ -89,7 +89,7 @@ class Settings:
             llm_daily_cost_usd=float(e.get("LLM_DAILY_COST_USD", "5")),
             llm_usd_per_1k_input=float(e.get("LLM_USD_PER_1K_INPUT", "0.003")),
             llm_usd_per_1k_output=float(e.get("LLM_USD_PER_1K_OUTPUT", "0.015")),
-            llm_timeout_s=float(e.get("LLM_TIMEOUT_S", "20")),
+            llm_timeout_s=float(e.get("LLM_TIMEOUT_S", "10")),
             tracing=e.get("ORCHESTRIX_TRACING", "") == "1",
             public_url=e.get("PUBLIC_URL", "").strip().rstrip("/") or None,
             query_max_samples=int(e.get("QUERY_MAX_SAMPLES", "5000000")),

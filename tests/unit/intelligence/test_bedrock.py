@@ -72,8 +72,33 @@ def test_a_guardrail_refusal_is_an_error_not_an_answer(client):  # type: ignore[
         BedrockLanguageModel(MODEL, client).converse(system="s", prompt="p", max_output_tokens=10)
 
 
-def test_client_has_short_timeouts_and_few_retries():
+def test_client_has_short_timeouts_and_no_retry():
     c = bedrock_client(region="us-east-1", read_timeout_s=7)
     assert c.meta.config.connect_timeout == 3
     assert c.meta.config.read_timeout == 7
-    assert c.meta.config.retries["total_max_attempts"] == 2
+    assert c.meta.config.retries["total_max_attempts"] == 1
+
+
+def test_a_model_that_never_answers_is_an_error_after_the_read_timeout():
+    import socket
+
+    from botocore.config import Config
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)  # accepts the connection, never answers
+    try:
+        silent = boto3.client(
+            "bedrock-runtime",
+            region_name="us-east-1",
+            endpoint_url=f"http://127.0.0.1:{listener.getsockname()[1]}",
+            aws_access_key_id="x",
+            aws_secret_access_key="x",
+            config=Config(read_timeout=0.3, connect_timeout=1, retries={"total_max_attempts": 1}),
+        )
+        with pytest.raises(LanguageModelError, match="ReadTimeout"):
+            BedrockLanguageModel(MODEL, silent).converse(
+                system="s", prompt="p", max_output_tokens=5
+            )
+    finally:
+        listener.close()

@@ -1,8 +1,8 @@
 """The language model port on Amazon Bedrock's Converse API.
 
 One request, one answer: the caller's system prompt and evidence go out as one user turn,
-the reply's text and token counts come back. The client is built with short timeouts and few
-retries (the caller has an offline fallback and a page waiting), so a slow or throttled model
+the reply's text and token counts come back. The client is built with short timeouts and no$
+retry (the caller has an offline fallback and a page waiting), so a slow or throttled model
 costs seconds, not the Lambda's whole timeout.
 """
 
@@ -13,8 +13,10 @@ from typing import Any
 from orchestrix.ports.language_model import LanguageModelError, ModelReply
 
 CONNECT_TIMEOUT_S = 3
-READ_TIMEOUT_S = 20
-MAX_ATTEMPTS = 2
+# One attempt, no retry: the caller falls back to the offline analyser, and when an incident
+# opens the page waits for this answer inside a 29 s Lambda (3 s + 10 s leaves room to page).
+READ_TIMEOUT_S = 10
+MAX_ATTEMPTS = 1
 
 
 def bedrock_client(region: str | None = None, read_timeout_s: float = READ_TIMEOUT_S) -> Any:
