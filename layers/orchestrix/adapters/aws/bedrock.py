@@ -1,7 +1,7 @@
 """The language model port on Amazon Bedrock's Converse API.
 
 One request, one answer: the caller's system prompt and evidence go out as one user turn,
-the reply's text and token counts come back. The client is built with short timeouts and no$
+the reply's text and token counts come back. The client is built with short timeouts and no
 retry (the caller has an offline fallback and a page waiting), so a slow or throttled model
 costs seconds, not the Lambda's whole timeout.
 """
