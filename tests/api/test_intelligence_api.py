@@ -226,3 +226,49 @@ def test_codedeploy_events_become_changes_of_existing_tenants_only(client: Clien
     assert [(c["id"], c["source"], c["external_id"]) for c in listed] == [
         (stored["change_id"], "aws.codedeploy", "d-1")
     ]
+
+
+def test_an_error_spike_in_the_tenants_metrics_is_cited_evidence(client, incident_aws) -> None:  # type: ignore[no-untyped-def]
+    mine = tenant()
+    for name, deps in (("web", ["api"]), ("api", ["db"]), ("db", [])):
+        client.request(
+            "PUT", f"/api/v1/services/{name}", token(mine, "editor"), {"depends_on": deps}
+        )
+    now = bootstrap.clock().now()
+    lines = []
+    for i in range(60, 0, -1):
+        at = int((now - timedelta(minutes=i)).timestamp() * 1000)
+        lines.append(f'app_errors{{service="db"}} {9.0 if i <= 12 else 0.0} {at}')
+        lines.append(f'app_errors{{service="web"}} {1.0 if i <= 5 else 0.0} {at}')
+    secret = client.post(
+        "/api/v1/api-keys", token(mine), {"name": "m", "scopes": ["metrics:write"]}
+    ).json["secret"]
+    imported = client.post(
+        "/api/v1/metrics/import",
+        secret,
+        raw=("\n".join(lines) + "\n").encode(),
+        headers={"Content-Type": "text/plain; version=0.0.4"},
+    )
+    assert imported.status == 204, imported.body
+    bad = client.request(
+        "PUT", "/api/v1/correlation-settings", token(mine), {"error_query": "sum by (service"}
+    )
+    put = client.request(
+        "PUT",
+        "/api/v1/correlation-settings",
+        token(mine),
+        {"error_query": "sum by (service) (app_errors)"},
+    )
+    incident = client.post(
+        "/api/v1/incidents", token(mine, "responder"), {"title": "web slow", "service": "web"}
+    ).json["id"]
+
+    analysis = client.get(f"/api/v1/incidents/{incident}/analysis", token(mine)).json
+
+    assert bad.status == 422 and bad.json["errors"][0]["loc"] == ["body", "error_query"]
+    assert put.status == 200, put.body
+    top = analysis["candidates"][0]
+    assert (top["service"], top["cause_id"], top["kind"]) == ("db", "met_errors_db", "error")
+    spike = next(e for e in analysis["evidence"] if e["id"] == "met_errors_db")
+    assert spike["type"] == "error" and "from zero" in spike["name"]
+    assert "met_errors_db" in analysis["summary"]["text"]

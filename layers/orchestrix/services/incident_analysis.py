@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from orchestrix.domain.errors import NotFound
 from orchestrix.domain.identity import Principal
 from orchestrix.domain.identity import Role as AccessRole
 from orchestrix.domain.incidents import Incident, TimelineKind
+from orchestrix.domain.intelligence.error_spikes import spikes
 from orchestrix.domain.intelligence.evidence import Change, Signal
 from orchestrix.domain.intelligence.root_cause import Candidate, rank_causes
 from orchestrix.ports.clock import Clock
@@ -37,6 +38,16 @@ log = logging.getLogger(__name__)
 SYSTEM_ACTOR = "system:analysis"
 # Trouble keeps unfolding a little after the incident opens; look that far past it.
 AFTER_OPEN = timedelta(minutes=10)
+# Error spikes count from this long before the incident opened (the root's trouble comes first).
+SPIKE_LOOKBACK = timedelta(minutes=30)
+
+
+class ErrorRates(Protocol):
+    """Each service's error-rate series over [start, end] (services.error_rates)."""
+
+    def series(
+        self, tenant_id: str, query: str, start: datetime, end: datetime
+    ) -> dict[str, list[tuple[int, float]]]: ...
 
 
 @dataclass(frozen=True)
@@ -88,7 +99,9 @@ class IncidentAnalysisService:
         clock: Clock,
         model: LanguageModel | None = None,
         budget: ModelBudget | None = None,
+        error_rates: ErrorRates | None = None,
     ) -> None:
+        self._error_rates = error_rates
         self._uow = uow
         self._incidents = incidents
         self._stores = stores
@@ -204,6 +217,18 @@ class IncidentAnalysisService:
         usage = Usage(1, used.input_tokens, used.output_tokens, cost)
         self._stores.usage(uow).add(self._clock.now().date(), usage, refused=False)
 
+    def _error_spikes(
+        self, tenant_id: str, query: str | None, incident: Incident, start: datetime, end: datetime
+    ) -> list[Signal]:
+        if not query or self._error_rates is None:
+            return []
+        try:
+            series = self._error_rates.series(tenant_id, query, start, end)
+        except Exception as exc:  # a failing query costs the evidence, never the analysis
+            log.warning("error-rate query failed", extra={"error": str(exc)})
+            return []
+        return spikes(series, incident.triggered_at, incident.triggered_at - SPIKE_LOOKBACK)
+
     def _collect(self, uow: UnitOfWork, incident_id: str) -> _Evidence:
         incident = self._incidents.incidents(uow).get(incident_id)
         if incident is None:
@@ -213,6 +238,7 @@ class IncidentAnalysisService:
         end = max(end, incident.triggered_at)
         start = incident.triggered_at - config.lookback
         signals = self._stores.signals(uow).signals(start, end, incident_id)
+        signals += self._error_spikes(uow.tenant_id, config.error_query, incident, start, end)
         changes = self._stores.changes(uow).between(start, end)
         affected = {s.service for s in signals if s.linked and s.service}
         if incident.service:

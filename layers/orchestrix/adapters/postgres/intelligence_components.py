@@ -72,6 +72,8 @@ def analysis_service() -> IncidentAnalysisService:
         usd_per_1k_input=s.llm_usd_per_1k_input,
         usd_per_1k_output=s.llm_usd_per_1k_output,
     )
+    from orchestrix.services.error_rates import PromqlErrorRates
+
     return IncidentAnalysisService(
         bootstrap.unit_of_work,
         INCIDENT_STORES,
@@ -79,6 +81,7 @@ def analysis_service() -> IncidentAnalysisService:
         bootstrap.clock(),
         bootstrap.language_model(),
         budget,
+        PromqlErrorRates(lambda tenant: bootstrap.metric_store().reader(tenant)),
     )
 
 

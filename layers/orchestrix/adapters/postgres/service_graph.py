@@ -32,17 +32,19 @@ ON CONFLICT (tenant_id, name) DO UPDATE SET
 DELETE_SERVICE = "DELETE FROM services WHERE name = %(name)s"
 
 GET_SETTINGS = """
-SELECT rules, inhibit_rules, similarity, topology_hops, lookback_seconds FROM correlation_settings
+SELECT rules, inhibit_rules, similarity, topology_hops, lookback_seconds, error_query
+FROM correlation_settings
 """
 PUT_SETTINGS = """
 INSERT INTO correlation_settings (tenant_id, rules, inhibit_rules, similarity, topology_hops,
-                                  lookback_seconds, updated_at)
+                                  lookback_seconds, error_query, updated_at)
 VALUES (%(tenant_id)s, %(rules)s, %(inhibit_rules)s, %(similarity)s, %(topology_hops)s,
-        %(lookback_seconds)s, %(at)s)
+        %(lookback_seconds)s, %(error_query)s, %(at)s)
 ON CONFLICT (tenant_id) DO UPDATE SET
     rules = EXCLUDED.rules, inhibit_rules = EXCLUDED.inhibit_rules,
     similarity = EXCLUDED.similarity, topology_hops = EXCLUDED.topology_hops,
-    lookback_seconds = EXCLUDED.lookback_seconds, updated_at = EXCLUDED.updated_at
+    lookback_seconds = EXCLUDED.lookback_seconds, error_query = EXCLUDED.error_query,
+    updated_at = EXCLUDED.updated_at
 """
 
 _CHANGE = "id, service, kind, title, at, source, details, external_id"
@@ -138,6 +140,7 @@ class PostgresCorrelationSettingsRepository:
             similarity=row["similarity"],
             topology_hops=row["topology_hops"],
             lookback=timedelta(seconds=row["lookback_seconds"]),
+            error_query=row["error_query"],
         )
 
     def save(self, settings: CorrelationSettings, at: datetime) -> None:
@@ -168,6 +171,7 @@ class PostgresCorrelationSettingsRepository:
                 "similarity": settings.similarity,
                 "topology_hops": settings.topology_hops,
                 "lookback_seconds": int(settings.lookback.total_seconds()),
+                "error_query": settings.error_query,
                 "at": at,
             },
         )

@@ -86,6 +86,8 @@ class CorrelationSettings:
     topology_hops: int = 1
     # How far back root cause looks for earlier alerts and changes.
     lookback: timedelta = timedelta(minutes=60)
+    # PromQL giving each service's error rate (a `service` label): spikes become evidence.
+    error_query: str | None = None
 
     def rule_for(self, labels: Mapping[str, str]) -> CorrelationRule | None:
         return next((r for r in self.rules if r.applies(labels)), None)
@@ -97,6 +99,7 @@ class CorrelationSettings:
             "similarity": self.similarity,
             "topology_hops": self.topology_hops,
             "lookback_seconds": int(self.lookback.total_seconds()),
+            "error_query": self.error_query,
         }
 
 

@@ -89,6 +89,13 @@ class CorrelationSettingsBody(BaseModel):
     similarity: float = Field(default=0.6, gt=0, le=1)
     topology_hops: int = Field(default=1, ge=0, le=6)
     lookback_seconds: int = Field(default=3600, ge=60, le=7 * 86_400)
+    error_query: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2000,
+        description="PromQL of each service's error rate, by a `service` label",
+        examples=['sum by (service) (rate(http_requests_total{code=~"5.."}[5m]))'],
+    )
 
     @classmethod
     def of(cls, s: CorrelationSettings) -> CorrelationSettingsBody:
@@ -117,6 +124,7 @@ class CorrelationSettingsBody(BaseModel):
             similarity=s.similarity,
             topology_hops=s.topology_hops,
             lookback_seconds=int(s.lookback.total_seconds()),
+            error_query=s.error_query,
         )
 
     def settings(self) -> CorrelationSettings:
@@ -142,6 +150,7 @@ class CorrelationSettingsBody(BaseModel):
             similarity=self.similarity,
             topology_hops=self.topology_hops,
             lookback=timedelta(seconds=self.lookback_seconds),
+            error_query=_promql(self.error_query),
         )
 
 
@@ -150,6 +159,18 @@ def _matchers(body: list[MatcherBody], loc: tuple[str | int, ...]) -> tuple[Matc
         return tuple(Matcher(m.name, m.op, m.value) for m in body)
     except MatcherError as exc:
         raise ValidationFailed.single(loc, str(exc)) from None
+
+
+def _promql(query: str | None) -> str | None:
+    from orchestrix.promql.parse import ParseError, parse
+
+    if query is None:
+        return None
+    try:
+        parse(query)
+    except ParseError as exc:
+        raise ValidationFailed.single(("body", "error_query"), exc.message) from None
+    return query
 
 
 class ChangeIn(BaseModel):

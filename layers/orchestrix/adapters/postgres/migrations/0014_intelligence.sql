@@ -26,6 +26,7 @@ CREATE TABLE correlation_settings (
     similarity       double precision NOT NULL CHECK (similarity > 0 AND similarity <= 1),
     topology_hops    integer NOT NULL CHECK (topology_hops BETWEEN 0 AND 6),
     lookback_seconds integer NOT NULL CHECK (lookback_seconds > 0),
+    error_query      text,
     updated_at       timestamptz NOT NULL
 );
 ALTER TABLE correlation_settings ENABLE ROW LEVEL SECURITY;
