@@ -150,8 +150,13 @@ def test_analysis_ranks_the_upstream_change_first_and_is_on_the_incident(
     assert too_long.status == 422 and too_long.json["errors"][0]["loc"][-1] == "incident_id"
 
 
+def _forget_model() -> None:
+    bootstrap._overrides.pop("language_model", None)
+    bootstrap.language_model.cache_clear()
+
+
 def test_bedrock_gets_redacted_evidence_and_only_cited_sentences_are_kept(
-    client, incident_aws, monkeypatch
+    client, incident_aws, request
 ) -> None:  # type: ignore[no-untyped-def]
     mine = tenant()
     incident_id, change_id = _outage(client, mine)
@@ -169,20 +174,18 @@ def test_bedrock_gets_redacted_evidence_and_only_cited_sentences_are_kept(
             "metrics": {"latencyMs": 5},
         },
     )
-    monkeypatch.setitem(
-        bootstrap._overrides, "language_model", BedrockLanguageModel("m-1", bedrock)
-    )
+    # Every incidents request builds the analysis service (and caches the model): the model
+    # is this test's only from here until the end of the test.
+    bootstrap._overrides["language_model"] = BedrockLanguageModel("m-1", bedrock)
     bootstrap.language_model.cache_clear()
+    request.addfinalizer(_forget_model)
     sent: list[str] = []
     bedrock.meta.events.register(
         "before-parameter-build.bedrock-runtime.Converse",
         lambda params, **_: sent.append(params["messages"][0]["content"][0]["text"]),
     )
-    try:
-        with stub:
-            ran = client.post(f"/api/v1/incidents/{incident_id}/analysis", token(mine, "responder"))
-    finally:
-        bootstrap.language_model.cache_clear()
+    with stub:
+        ran = client.post(f"/api/v1/incidents/{incident_id}/analysis", token(mine, "responder"))
 
     assert ran.status == 200, ran.body
     summary = ran.json["summary"]
@@ -195,6 +198,9 @@ def test_bedrock_gets_redacted_evidence_and_only_cited_sentences_are_kept(
     assert sent and "ops@example.com" not in sent[0] and change_id in sent[0]
     audit = client.get(f"/api/v1/audit-logs?resource_id={incident_id}", token(mine)).json["items"]
     assert "incident.analyse" in [a["action"] for a in audit]
+    timeline = client.get(f"/api/v1/incidents/{incident_id}/timeline", token(mine)).json["items"]
+    notes = [e["message"] for e in timeline if e["kind"] == "note"]
+    assert notes == [f"analysis (bedrock): {summary['text']}"]  # the one asked for, not the first
 
 
 def test_codedeploy_events_become_changes_of_existing_tenants_only(client: Client) -> None:

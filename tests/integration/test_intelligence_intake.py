@@ -26,7 +26,7 @@ from orchestrix.domain.intelligence.correlation import (
 from orchestrix.domain.intelligence.evidence import Change
 from orchestrix.domain.intelligence.topology import Service
 from orchestrix.domain.notifications import Notice
-from orchestrix.ports.language_model import ModelReply
+from orchestrix.ports.language_model import LanguageModelError, ModelReply
 from orchestrix.services.alert_intake import apply_signals
 from orchestrix.services.escalation import EscalationService
 from orchestrix.services.incident_analysis import IncidentAnalysisService, ModelBudget
@@ -264,3 +264,35 @@ def _manual_incident(uow, t: str, clock: AdjustableClock) -> str:  # type: ignor
         STORES.incidents(u).add(incident)
         u.commit()
     return incident.id
+
+
+class FailingModel:
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def converse(self, *, system: str, prompt: str, max_output_tokens: int) -> ModelReply:
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    ("error", "note"),
+    [
+        (
+            LanguageModelError("bedrock ThrottlingException"),
+            "model unavailable: bedrock ThrottlingException",
+        ),
+        (RuntimeError("bug"), "model unavailable: adapter error"),
+    ],
+)
+def test_a_failing_model_leaves_the_offline_summary_and_says_why(uow, tenant, clock, error, note):  # type: ignore[no-untyped-def]
+    fire(uow, tenant, clock, "Down", service="web", severity="critical")
+    incident_id = _manual_incident(uow, tenant, clock)
+    service = IncidentAnalysisService(uow, STORES, INTEL, clock, FailingModel(error))
+
+    view = service.analyse(Principal(tenant, "ada", frozenset({Role.RESPONDER})), incident_id)
+
+    assert view.stored is not None and view.stored.note == note
+    assert view.stored.analyser == "offline" and view.stored.summary.startswith(
+        "Most likely cause: web"
+    )
+    assert view.incident.summary == view.stored.summary

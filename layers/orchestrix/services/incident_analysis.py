@@ -159,16 +159,19 @@ class IncidentAnalysisService:
             self._stores.analyses(uow).save(stored)
             after = replace(before, summary=narrative.summary or None, updated_at=now)
             incidents.save(after)
-            incidents.add_timeline(
-                timeline_entry(
-                    incident_id,
-                    TimelineKind.NOTE,
-                    actor,
-                    f"analysis ({stored.analyser}): {narrative.summary}",
-                    now,
-                    {"analysis": stored.analyser, "dropped": len(narrative.dropped)},
+            if actor != SYSTEM_ACTOR:
+                # Asked for by a person: a note on the timeline. The analysis written when the
+                # incident opens is its summary (and the first page's), not a separate event.
+                incidents.add_timeline(
+                    timeline_entry(
+                        incident_id,
+                        TimelineKind.NOTE,
+                        actor,
+                        f"analysis ({stored.analyser}): {narrative.summary}",
+                        now,
+                        {"analysis": stored.analyser, "dropped": len(narrative.dropped)},
+                    )
                 )
-            )
             uow.record(
                 "incident.analyse",
                 "incident",
@@ -196,6 +199,9 @@ class IncidentAnalysisService:
         except LanguageModelError as exc:
             log.warning("language model failed; offline analysis", extra={"error": str(exc)})
             return offline, None, f"model unavailable: {exc}"
+        except Exception:  # an adapter bug must cost the model's text, never the summary
+            log.exception("language model adapter failed; offline analysis")
+            return offline, None, "model unavailable: adapter error"
         known = {str(item["id"]) for item in found.items}
         checked = check_citations(reply.text, known)
         if not checked.claims:
