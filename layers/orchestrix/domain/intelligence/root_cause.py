@@ -183,7 +183,7 @@ def _hidden_cause(
     and how few of its dependents stayed healthy, below any cause with evidence of its own."""
     if len(dependents) < 2:
         return None
-    everyone = [n for n in graph.edges if service in graph.upstream(n, MAX_HOPS) and n != service]
+    everyone = [n for n in graph.downstream(service, MAX_HOPS) if n != service]
     specificity = len(dependents) / max(len(everyone), 1)
     score = COVERAGE_WEIGHT * len(dependents) / troubled * specificity - HIDDEN_PENALTY
     earliest = min(dependents, key=lambda a: (onset[a].started_at, a))

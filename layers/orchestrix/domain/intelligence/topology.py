@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,19 @@ class ServiceGraph:
         return self.edges.get(service, ())
 
     def dependents(self, service: str) -> tuple[str, ...]:
-        return tuple(s for s, deps in self.edges.items() if service in deps)
+        return self._callers.get(service, ())
+
+    @cached_property
+    def _callers(self) -> dict[str, tuple[str, ...]]:
+        callers: dict[str, list[str]] = {}
+        for name, deps in sorted(self.edges.items()):
+            for dep in deps:
+                callers.setdefault(dep, []).append(name)
+        return {dep: tuple(names) for dep, names in callers.items()}
+
+    def downstream(self, service: str, max_hops: int = 6) -> dict[str, int]:
+        """Every service that depends on `service`, directly or not (itself at 0)."""
+        return self._walk(service, max_hops, self.dependents)
 
     def upstream(self, service: str, max_hops: int = 6) -> dict[str, int]:
         """Every service `service` depends on, directly or not, with its hop count
