@@ -40,6 +40,9 @@ PROPAGATION = timedelta(minutes=10)
 COVERAGE_WEIGHT = 2.0
 SILENT_CHANGE_FACTOR = 0.75
 HIDDEN_PENALTY = 0.15
+SIGN_BONUS = 0.2  # the service raised something itself
+ERROR_BONUS = 0.3  # ... and it was errors
+SYMPTOM_PENALTY = 0.6  # an upstream of its own was in trouble first
 
 
 @dataclass(frozen=True)
@@ -108,30 +111,48 @@ def rank_causes(
         if c.service in within:
             by_service.setdefault(c.service, []).append(c)
 
+    trouble = _Trouble(graph, onset, errors, upstream, troubled)
     found: list[Candidate] = []
     for service in sorted(within):
+        candidate = trouble.candidate(service, by_service.get(service, []))
+        if candidate is not None:
+            found.append(candidate)
+    found.sort(key=lambda c: (-c.score, c.first_sign_at, c.service))
+    return found[:limit]
+
+
+@dataclass(frozen=True)
+class _Trouble:
+    """What the incident's services show: each troubled service's first signal, the error
+    signals, and who is upstream of whom."""
+
+    graph: ServiceGraph
+    onset: dict[str, Signal]
+    errors: dict[str, list[Signal]]
+    upstream: dict[str, dict[str, int]]
+    troubled: list[str]
+
+    def candidate(self, service: str, changes: list[Change]) -> Candidate | None:
+        onset, upstream = self.onset, self.upstream
         sign = onset.get(service)
         # Trouble this service could have caused: its own, else its earliest dependent's.
-        dependents = [a for a in troubled if service in upstream[a] and a != service]
+        dependents = [a for a in self.troubled if service in upstream[a] and a != service]
         ref = (
             sign.started_at
             if sign
             else min((onset[a].started_at for a in dependents), default=None)
         )
         if ref is None:
-            continue
-        change, weight = _closest_change(by_service.get(service, []), ref)
+            return None
+        change, weight = _closest_change(changes, ref)
         if sign is None and change is None:
-            hidden = _hidden_cause(graph, service, dependents, len(troubled), ref, onset)
-            if hidden:
-                found.append(hidden)
-            continue
+            return _hidden_cause(self.graph, service, dependents, len(self.troubled), ref, onset)
         first: datetime = min(
             x.at if isinstance(x, Change) else x.started_at for x in (sign, change) if x
         )
         explained = [
             a
-            for a in troubled
+            for a in self.troubled
             if service in upstream[a]
             and first <= onset[a].started_at + DETECTION_TOLERANCE
             and onset[a].started_at - ref <= PROPAGATION
@@ -146,28 +167,27 @@ def rank_causes(
         ]
         # Explaining everything weighs most; a change to a service that shows no trouble of
         # its own is weaker evidence than one to a service that does.
-        score = COVERAGE_WEIGHT * len(explained) / len(troubled)
+        score = COVERAGE_WEIGHT * len(explained) / len(self.troubled)
         score += weight * (1.0 if sign else SILENT_CHANGE_FACTOR)
-        score += 0.2 if sign else 0.0
-        score += 0.3 if service in errors else 0.0
-        score -= 0.6 if earlier_upstream else 0.0
+        score += SIGN_BONUS if sign else 0.0
+        score += ERROR_BONUS if service in self.errors else 0.0
+        score -= SYMPTOM_PENALTY if earlier_upstream else 0.0
         evidence = [change.id] if change else []
         evidence += [sign.id] if sign else []
-        evidence += [e.id for e in errors.get(service, [])[:2] if not sign or e.id != sign.id]
+        own_errors = self.errors.get(service, [])[:2]
+        evidence += [e.id for e in own_errors if not sign or e.id != sign.id]
         evidence += [onset[a].id for a in explained if a != service][:3]
-        found.append(
-            Candidate(
-                service=service,
-                cause_id=change.id if change else sign.id,  # type: ignore[union-attr]
-                kind="change" if change else sign.kind,  # type: ignore[union-attr]
-                score=score,
-                first_sign_at=first,
-                evidence_ids=tuple(dict.fromkeys(evidence)),
-                reason=_reason(service, sign, change, explained, earlier_upstream, errors),
-            )
+        cause = change or sign
+        assert cause is not None
+        return Candidate(
+            service=service,
+            cause_id=cause.id,
+            kind="change" if change else cause.kind,
+            score=score,
+            first_sign_at=first,
+            evidence_ids=tuple(dict.fromkeys(evidence)),
+            reason=_reason(service, sign, change, explained, earlier_upstream, self.errors),
         )
-    found.sort(key=lambda c: (-c.score, c.first_sign_at, c.service))
-    return found[:limit]
 
 
 def _hidden_cause(
