@@ -102,3 +102,30 @@ def test_a_model_that_never_answers_is_an_error_after_the_read_timeout():
             )
     finally:
         listener.close()
+
+
+@pytest.mark.parametrize("model_id", [None, MODEL])
+def test_bootstrap_builds_the_adapter_only_when_the_stage_names_a_model(model_id, monkeypatch):  # type: ignore[no-untyped-def]
+    from orchestrix import bootstrap
+    from orchestrix.settings import Settings
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    saved = dict(bootstrap._overrides)
+    bootstrap._overrides.pop("language_model", None)
+    bootstrap._overrides["settings"] = Settings(bedrock_model_id=model_id, llm_timeout_s=4)
+    bootstrap.settings.cache_clear()
+    bootstrap.language_model.cache_clear()
+    try:
+        model = bootstrap.language_model()
+    finally:
+        bootstrap._overrides.clear()
+        bootstrap._overrides.update(saved)
+        bootstrap.settings.cache_clear()
+        bootstrap.language_model.cache_clear()
+
+    if model_id is None:
+        assert model is None
+    else:
+        assert isinstance(model, BedrockLanguageModel)
+        assert model._client.meta.config.read_timeout == 4
+        assert model._model_id == MODEL
