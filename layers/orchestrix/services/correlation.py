@@ -9,6 +9,7 @@ the open incident nearest to it in the service graph or by labels.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -34,10 +35,10 @@ def place(
     uow: UnitOfWork,
     alert: AlertSnapshot,
     settings: IncidentSettings,
-    has_open_group: object,
     now: datetime,
 ) -> Placement:
-    """`has_open_group(key, since) -> bool`: whether an open incident holds that group."""
+    """Where the alert goes. Reads without locking: intake then takes the group's lock and
+    the incident's row in the same order as ever, so correlation adds no lock to wait on."""
     default = Placement(settings.group_key(alert.labels), settings.window)
     if stores is None:
         return default
@@ -60,9 +61,8 @@ def place(
                 inhibited=True,
             )
     if grouping is not None:
-        return _by_rule(grouping, alert, firing, has_open_group, now)
-    assert callable(has_open_group)
-    if has_open_group(default.group_key, now - settings.window):
+        return _by_rule(grouping, alert, firing, reader.has_open_group, now)
+    if reader.has_open_group(default.group_key, now - settings.window):
         return default
     graph = stores.graph(uow)
     near = closest_incident(
@@ -79,12 +79,11 @@ def _by_rule(
     rule: CorrelationRule,
     alert: AlertSnapshot,
     firing: list[FiringAlert],
-    has_open_group: object,
+    has_open_group: Callable[[str, datetime], bool],
     now: datetime,
 ) -> Placement:
     key = rule.group_key(alert.labels)
     reason = f"correlation rule {rule.name}"
-    assert callable(has_open_group)
     if rule.min_count <= 1 or has_open_group(key, now - rule.window):
         return Placement(key, rule.window, reason=reason)
     values = rule.group_values(alert.labels)

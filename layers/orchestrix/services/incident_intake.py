@@ -36,14 +36,7 @@ class AlertIntake(IncidentServiceBase):
                 return None
             repo = self._stores.incidents(uow)
             now = self._clock.now()
-            where = place(
-                self._stores.intelligence,
-                uow,
-                alert,
-                settings,
-                lambda key, since: repo.open_in_group(key, since) is not None,
-                now,
-            )
+            where = place(self._stores.intelligence, uow, alert, settings, now)
             if where.hold:
                 return None
             key = where.group_key

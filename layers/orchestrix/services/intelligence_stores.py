@@ -85,6 +85,10 @@ class SignalReader(Protocol):
 
     def open_incidents(self, since: datetime) -> list[OpenIncident]: ...
 
+    def has_open_group(self, group_key: str, since: datetime) -> bool:
+        """An open incident of that group key had an alert since then (no row locked)."""
+        ...
+
     def signals(self, start: datetime, end: datetime, incident_id: str) -> list[Signal]:
         """Alerts active any time in [start, end]; `linked` marks the incident's own."""
         ...

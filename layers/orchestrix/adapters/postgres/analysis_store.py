@@ -36,6 +36,11 @@ WHERE status <> 'resolved' AND coalesce(last_alert_at, triggered_at) >= %(since)
 ORDER BY coalesce(last_alert_at, triggered_at) DESC
 LIMIT 200
 """
+OPEN_GROUP = """
+SELECT EXISTS (SELECT 1 FROM incidents
+               WHERE group_key = %(group_key)s AND status <> 'resolved'
+                 AND last_alert_at >= %(since)s)
+"""
 SIGNALS = """
 SELECT a.id, a.name, a.source, a.severity, a.labels, a.starts_at, a.ends_at,
        EXISTS (SELECT 1 FROM incident_alerts ia
@@ -110,6 +115,10 @@ class PostgresSignalReader:
             OpenIncident(r["id"], r["service"], dict(r["labels"]), tuple(r["services"]))
             for r in rows
         ]
+
+    def has_open_group(self, group_key: str, since: datetime) -> bool:
+        row = self._conn.execute(OPEN_GROUP, {"group_key": group_key, "since": since}).fetchone()
+        return bool(row and row[0])
 
     def signals(self, start: datetime, end: datetime, incident_id: str) -> list[Signal]:
         params = {"start": start, "end": end, "incident_id": incident_id}
