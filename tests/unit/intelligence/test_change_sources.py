@@ -72,3 +72,16 @@ def test_cloudformation_update_is_an_infrastructure_change():
         "infrastructure",
         "evt-3",
     )
+
+
+def test_the_stage_rule_sends_deployment_events_to_incident_events_only():
+    from orchestrix.local.event_rules import LocalEventDispatcher
+
+    dispatcher = LocalEventDispatcher(lambda fn, event: None, stage="prod")
+    ecs_task = {"source": "aws.ecs", "detail-type": "ECS Task State Change", "detail": {}}
+
+    assert dispatcher.dispatch("default", codedeploy("orchestrix.prod.acme.payments")) == [
+        "incident_events"
+    ]
+    assert dispatcher.dispatch("default", ecs_task) == []
+    assert dispatcher.dispatch("orchestrix", codedeploy("orchestrix.prod.acme.x")) == []
