@@ -7,6 +7,7 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from orchestrix.adapters.http.resolver import handle, new_resolver
 from orchestrix.adapters.http.routes import (
+    changes,
     escalation_policies,
     incident_analysis,
     incidents,
@@ -22,6 +23,7 @@ app = new_resolver(
         escalation_policies.router,
         reports.router,
         services_graph.router,
+        changes.router,
     ]
 )
 

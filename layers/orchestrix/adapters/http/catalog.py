@@ -34,7 +34,7 @@ def routers() -> list[Router]:
     found += [alert_rules.router, alerts.router, silences.router, integrations.router]
     found.append(alertmanager_api.router)
     # correlation and root cause
-    from orchestrix.adapters.http.routes import incident_analysis, services_graph
+    from orchestrix.adapters.http.routes import changes, incident_analysis, services_graph
 
-    found += [incident_analysis.router, services_graph.router]
+    found += [incident_analysis.router, services_graph.router, changes.router]
     return found

@@ -1,20 +1,18 @@
-"""/api/v1/services, /api/v1/correlation-settings and /api/v1/changes — what correlation and
-root cause reason over: the declared dependency graph, the rules, and the changes."""
+"""/api/v1/services and /api/v1/correlation-settings — what correlation and root cause reason
+over: the declared dependency graph and the rules."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from datetime import timedelta
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from orchestrix.adapters.http.context import current_principal, current_request_id
-from orchestrix.adapters.http.routes.api_keys import CursorParam, Limit, page_request
 from orchestrix.adapters.http.routes.silences import MatcherBody
-from orchestrix.adapters.http.types import Rfc3339
 from orchestrix.adapters.postgres.intelligence_components import config_service
 from orchestrix.domain.alerting.matchers import Matcher, MatcherError
 from orchestrix.domain.errors import ValidationFailed
@@ -23,10 +21,7 @@ from orchestrix.domain.intelligence.correlation import (
     CorrelationSettings,
     InhibitionRule,
 )
-from orchestrix.domain.intelligence.evidence import Change
 from orchestrix.domain.intelligence.topology import Service
-from orchestrix.domain.pagination import DEFAULT_LIMIT
-from orchestrix.services.intelligence_config import NewChange
 
 router = Router()
 ServiceName = Annotated[str, Path(min_length=1, max_length=128)]
@@ -173,50 +168,6 @@ def _promql(query: str | None) -> str | None:
     return query
 
 
-class ChangeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    service: str = Field(min_length=1, max_length=128, examples=["payments"])
-    kind: Literal["deployment", "config", "infrastructure", "feature_flag", "other"] = "deployment"
-    title: str = Field(min_length=1, max_length=300, examples=["payments v2.4.1"])
-    at: Rfc3339 | None = Field(default=None, description="When it happened; default: now")
-    details: dict[str, Any] = Field(default_factory=dict, max_length=50)
-    external_id: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=200,
-        description="Your id: the same one twice is one change",
-    )
-
-
-class ChangeOut(BaseModel):
-    id: str
-    service: str
-    kind: str
-    title: str
-    at: datetime
-    source: str
-    details: dict[str, Any]
-    external_id: str | None
-
-    @classmethod
-    def of(cls, c: Change) -> ChangeOut:
-        return cls(
-            id=c.id,
-            service=c.service,
-            kind=c.kind,
-            title=c.title,
-            at=c.at,
-            source=c.source,
-            details=c.details,
-            external_id=c.external_id,
-        )
-
-
-class ChangePage(BaseModel):
-    items: list[ChangeOut]
-    next_cursor: str | None
-
-
 @router.get("/api/v1/services", tags=["services"], summary="The declared service graph")
 def list_services() -> ServiceList:
     found = config_service().services(current_principal(router))
@@ -273,39 +224,3 @@ def put_correlation_settings(body: CorrelationSettingsBody) -> CorrelationSettin
         current_principal(router), body.settings(), current_request_id(router)
     )
     return CorrelationSettingsBody.of(stored)
-
-
-@router.post(
-    "/api/v1/changes",
-    tags=["changes"],
-    summary="Record a change (deployment, config, flag) to a service (responder)",
-    responses={201: {"description": "recorded (or the one recorded before with this external_id)"}},
-)
-def create_change(body: ChangeIn) -> Response[ChangeOut]:
-    spec = NewChange(
-        service=body.service,
-        kind=body.kind,
-        title=body.title,
-        at=body.at,
-        details=body.details,
-        external_id=body.external_id,
-    )
-    change = config_service().record_change(
-        current_principal(router), spec, current_request_id(router)
-    )
-    return Response(status_code=201, content_type="application/json", body=ChangeOut.of(change))
-
-
-@router.get("/api/v1/changes", tags=["changes"], summary="Changes, newest first")
-def list_changes(
-    service: Annotated[str | None, Query(max_length=128)] = None,
-    limit: Limit = DEFAULT_LIMIT,
-    cursor: CursorParam = None,
-) -> ChangePage:
-    page = config_service().changes(current_principal(router), page_request(limit, cursor), service)
-    return ChangePage(items=[ChangeOut.of(c) for c in page.items], next_cursor=page.next_cursor)
-
-
-@router.get("/api/v1/changes/<change_id>", tags=["changes"], summary="One change")
-def get_change(change_id: ChangeId) -> ChangeOut:
-    return ChangeOut.of(config_service().change(current_principal(router), change_id))
