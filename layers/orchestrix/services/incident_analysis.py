@@ -22,7 +22,7 @@ from orchestrix.domain.intelligence.error_spikes import spikes
 from orchestrix.domain.intelligence.evidence import Change, Signal
 from orchestrix.domain.intelligence.root_cause import Candidate, rank_causes
 from orchestrix.ports.clock import Clock
-from orchestrix.ports.language_model import LanguageModel, LanguageModelError
+from orchestrix.ports.language_model import LanguageModel, LanguageModelError, ModelReply
 from orchestrix.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from orchestrix.services.incident_narrative import (
     SYSTEM_PROMPT,
@@ -139,14 +139,14 @@ class IncidentAnalysisService:
             incident_id=incident_id,
             # "bedrock" only when the model's own cited sentences are the summary.
             analyser="offline" if used is None or note else "bedrock",
-            model_id=getattr(used, "model_id", None),
+            model_id=used.model_id if used else None,
             summary=narrative.summary,
             claims=narrative.claims,
             dropped=narrative.dropped,
             candidates=[c.as_dict(rank) for rank, c in enumerate(found.candidates, 1)],
             note=note,
-            input_tokens=getattr(used, "input_tokens", 0),
-            output_tokens=getattr(used, "output_tokens", 0),
+            input_tokens=used.input_tokens if used else 0,
+            output_tokens=used.output_tokens if used else 0,
             created_by=actor,
             created_at=now,
         )
@@ -182,7 +182,9 @@ class IncidentAnalysisService:
             uow.commit()
         return AnalysisView(after, found.candidates, found.items, stored)
 
-    def _write(self, found: _Evidence, spent: Usage) -> tuple[Narrative, Any, str | None]:
+    def _write(
+        self, found: _Evidence, spent: Usage
+    ) -> tuple[Narrative, ModelReply | None, str | None]:
         """(narrative, the model's reply or None, why offline)."""
         offline = offline_narrative(found.incident.title, found.candidates)
         if self._model is None:
@@ -214,7 +216,7 @@ class IncidentAnalysisService:
             )
         return checked, reply, None
 
-    def _record_usage(self, uow: UnitOfWork, used: Any, note: str | None) -> None:
+    def _record_usage(self, uow: UnitOfWork, used: ModelReply | None, note: str | None) -> None:
         if used is None:
             if note == "model budget for today spent":
                 self._stores.usage(uow).add(self._clock.now().date(), Usage(), refused=True)
