@@ -92,6 +92,10 @@ def test_correlation_settings_name_the_bad_field_and_need_admin(client: Client) 
     assert bad.status == 422
     assert bad.json["errors"][0]["loc"] == ["body", "rules", 0, "matchers"]
     assert editor.status == 403
+    boolean = client.request(
+        "PUT", "/api/v1/correlation-settings", token(mine), {"topology_hops": False}
+    )
+    assert boolean.status == 422 and boolean.json["errors"][0]["loc"][-1] == "topology_hops"
     assert good.status == 200, good.body
     read = client.get("/api/v1/correlation-settings", token(mine, "viewer")).json
     assert read["rules"][0]["min_count"] == 3

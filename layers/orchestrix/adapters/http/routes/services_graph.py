@@ -61,13 +61,14 @@ class ServiceList(BaseModel):
     items: list[ServiceOut]
 
 
+# Numbers are strict: JSON `false` is no 0 hops, `true` no count of 1.
 class CorrelationRuleBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=100)
     matchers: list[MatcherBody] = Field(default_factory=list, max_length=20)
     group_by: list[LabelName] = Field(default_factory=list, max_length=20)
-    window_seconds: int = Field(default=600, ge=10, le=86_400)
-    min_count: int = Field(default=1, ge=1, le=1000)
+    window_seconds: int = Field(default=600, ge=10, le=86_400, strict=True)
+    min_count: int = Field(default=1, ge=1, le=1000, strict=True)
 
 
 class InhibitRuleBody(BaseModel):
@@ -81,9 +82,9 @@ class CorrelationSettingsBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     rules: list[CorrelationRuleBody] = Field(default_factory=list, max_length=100)
     inhibit_rules: list[InhibitRuleBody] = Field(default_factory=list, max_length=100)
-    similarity: float = Field(default=0.6, gt=0, le=1)
-    topology_hops: int = Field(default=1, ge=0, le=6)
-    lookback_seconds: int = Field(default=3600, ge=60, le=7 * 86_400)
+    similarity: float = Field(default=0.6, gt=0, le=1, strict=True)
+    topology_hops: int = Field(default=1, ge=0, le=6, strict=True)
+    lookback_seconds: int = Field(default=3600, ge=60, le=7 * 86_400, strict=True)
     error_query: str | None = Field(
         default=None,
         min_length=1,
