@@ -1,16 +1,32 @@
-"""The incidents REST API: incidents, escalation policies, incident settings, reports,
-post-mortems."""
+"""The incidents REST API: incidents and their analysis, escalation policies, incident
+settings, reports, post-mortems, the service graph, correlation settings and changes."""
 
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 
 from orchestrix.adapters.http.resolver import handle, new_resolver
-from orchestrix.adapters.http.routes import escalation_policies, incidents, postmortems, reports
+from orchestrix.adapters.http.routes import (
+    changes,
+    escalation_policies,
+    incident_analysis,
+    incidents,
+    postmortems,
+    reports,
+    services_graph,
+)
 from orchestrix.observability import logger, traced
 
 app = new_resolver(
-    [incidents.router, escalation_policies.router, reports.router, postmortems.router]
+    [
+        incidents.router,
+        incident_analysis.router,
+        escalation_policies.router,
+        reports.router,
+        postmortems.router,
+        services_graph.router,
+        changes.router,
+    ]
 )
 
 

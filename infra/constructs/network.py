@@ -74,11 +74,7 @@ class Network(Construct):
         self.endpoints = config.profile == "production"
         self.nat_instance: ec2.NatInstanceProviderV2 | None = None
         self.vpc = self._build_vpc(config)
-        self.endpoint_names = (
-            self._build_endpoints(functions, amp=config.metrics_backend == "amp")
-            if self.endpoints
-            else []
-        )
+        self.endpoint_names = self._build_endpoints(functions, config) if self.endpoints else []
         self.nat_instances = self._encrypt_nat_instance_volumes()
         if self.nat_instance is not None:
             # OUTBOUND_ONLY opens nothing inbound: forwarding needs the private subnets' traffic
@@ -147,12 +143,16 @@ class Network(Construct):
             ]
         return instances
 
-    def _build_endpoints(self, functions: tuple[wiring.Function, ...], *, amp: bool) -> list[str]:
+    def _build_endpoints(
+        self, functions: tuple[wiring.Function, ...], config: StageConfig
+    ) -> list[str]:
         wanted: dict[str, _Svc] = {}
         for fn in functions:
             for capability in fn.capabilities:
-                if capability in AMP_CAPABILITIES and not amp:
+                if capability in AMP_CAPABILITIES and config.metrics_backend != "amp":
                     continue
+                if capability == "bedrock:invoke" and not config.bedrock_model_id:
+                    continue  # the offline analyser calls no model: no endpoint to pay for
                 if capability in CAPABILITY_ENDPOINTS:
                     name, service = CAPABILITY_ENDPOINTS[capability]
                     wanted[name] = service

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from orchestrix.domain.egress import EgressPolicy
     from orchestrix.ports.clock import Clock
     from orchestrix.ports.events import EventPublisher
+    from orchestrix.ports.language_model import LanguageModel
     from orchestrix.ports.scheduler import EvaluationSchedule, OneTimeScheduler
     from orchestrix.ports.unit_of_work import UnitOfWork
     from orchestrix.ports.workflow_engine import WorkflowEngine
@@ -65,6 +66,7 @@ def reset() -> None:
         postgres_metric_store,
         amp_metric_store,
         trace_service,
+        language_model,
     ):
         fn.cache_clear()
 
@@ -402,3 +404,19 @@ def trace_service() -> TraceService:
         clock(),
         retention_days=settings().traces_retention_days,
     )
+
+
+# --- incident analysis ------------------------------------------------------------------
+@cache
+def language_model() -> LanguageModel | None:
+    """Bedrock Converse with the stage's model; None (offline analyser) when none is set."""
+    if "language_model" in _overrides:
+        return _overrides["language_model"]  # type: ignore[no-any-return]
+    s = settings()
+    if not s.bedrock_model_id:
+        return None
+    from orchestrix.adapters.aws.bedrock import BedrockLanguageModel, bedrock_client
+
+    with _lock:  # boto3's default session is not safe to build clients on from two threads
+        client = bedrock_client(read_timeout_s=s.llm_timeout_s)
+    return BedrockLanguageModel(s.bedrock_model_id, client)

@@ -40,6 +40,13 @@ class Settings:
     ses_from_address: str | None = None
     egress_allow: tuple[str, ...] = field(default_factory=tuple)
     bedrock_model_id: str | None = None
+    # Incident analysis on the model: per-tenant daily limits, list prices, and the read
+    # timeout of one answer (README "Incident analysis").
+    llm_daily_tokens: int = 200_000
+    llm_daily_cost_usd: float = 5.0
+    llm_usd_per_1k_input: float = 0.003
+    llm_usd_per_1k_output: float = 0.015
+    llm_timeout_s: float = 10.0
     tracing: bool = False
     public_url: str | None = None  # base of absolute links in notifications
     # Query cost bounds (see README "Limits"): samples one query may load, its time budget,
@@ -86,6 +93,11 @@ class Settings:
             ses_from_address=e.get("SES_FROM_ADDRESS") or None,
             egress_allow=_list(e.get("EGRESS_ALLOW", "")),
             bedrock_model_id=e.get("BEDROCK_MODEL_ID") or None,
+            llm_daily_tokens=int(e.get("LLM_DAILY_TOKENS", "200000")),
+            llm_daily_cost_usd=float(e.get("LLM_DAILY_COST_USD", "5")),
+            llm_usd_per_1k_input=float(e.get("LLM_USD_PER_1K_INPUT", "0.003")),
+            llm_usd_per_1k_output=float(e.get("LLM_USD_PER_1K_OUTPUT", "0.015")),
+            llm_timeout_s=float(e.get("LLM_TIMEOUT_S", "10")),
             tracing=e.get("ORCHESTRIX_TRACING", "") == "1",
             public_url=e.get("PUBLIC_URL", "").strip().rstrip("/") or None,
             query_max_samples=int(e.get("QUERY_MAX_SAMPLES", "5000000")),

@@ -209,9 +209,10 @@ FUNCTIONS: tuple[Function, ...] = (
     # --- incidents and escalation ---
     Function(
         "incidents",
-        "REST API for incidents, escalation policies, incident settings, reports and post-mortems",
+        "REST API for incidents and their analysis, escalation policies, incident settings, "
+        "reports, post-mortems, the service graph, correlation settings and changes",
         # acknowledging/opening pages and cancels pages: it delivers notifications itself;
-        # a post-mortem draft asks the stage's language model for its narrative, if any
+        # analyses and post-mortem drafts ask the stage's language model, if any
         capabilities=(
             *("database", "events:put", "scheduler:manage"),
             *("ses:send", "sns:publish", "kms:secrets", "bedrock:invoke"),
@@ -229,10 +230,11 @@ FUNCTIONS: tuple[Function, ...] = (
     ),
     Function(
         "incident_events",
-        "Turns alert.fired / alert.resolved events into incidents (alert grouping)",
+        "Turns alert.fired / alert.resolved events into incidents (correlation, analysis) "
+        "and deployment events into changes",
         capabilities=(
             *("database", "events:put", "scheduler:manage"),
-            *("ses:send", "sns:publish", "kms:secrets"),
+            *("ses:send", "sns:publish", "kms:secrets", "bedrock:invoke"),
         ),
         internet=True,
     ),
@@ -398,6 +400,18 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/v1/incidents/{incident_id}/postmortem.md", "incidents"),
     Route("GET", "/api/v1/postmortem-template", "incidents"),
     Route("PUT", "/api/v1/postmortem-template", "incidents"),
+    # --- correlation and root cause ---
+    Route("GET", "/api/v1/incidents/{incident_id}/analysis", "incidents"),
+    Route("POST", "/api/v1/incidents/{incident_id}/analysis", "incidents"),
+    Route("GET", "/api/v1/services", "incidents"),
+    Route("GET", "/api/v1/services/{service}", "incidents"),
+    Route("PUT", "/api/v1/services/{service}", "incidents"),
+    Route("DELETE", "/api/v1/services/{service}", "incidents"),
+    Route("GET", "/api/v1/correlation-settings", "incidents"),
+    Route("PUT", "/api/v1/correlation-settings", "incidents"),
+    Route("GET", "/api/v1/changes", "incidents"),
+    Route("POST", "/api/v1/changes", "incidents"),
+    Route("GET", "/api/v1/changes/{change_id}", "incidents"),
     # --- alerting ---
     Route("GET", "/api/v1/alert-rules", "alerts"),
     Route("POST", "/api/v1/alert-rules", "alerts"),
@@ -531,6 +545,20 @@ EVENT_RULES: tuple[EventRule, ...] = (
         "status_pages",
         bus="orchestrix",
         description="Incidents of linked services and rules move status page components",
+    ),
+    # --- correlation and root cause ---
+    EventRule(
+        "deployments-to-changes",
+        {
+            "source": ["aws.codedeploy", "aws.ecs", "aws.cloudformation"],
+            "detail-type": [
+                "CodeDeploy Deployment State-change Notification",
+                "ECS Deployment State Change",
+                "CloudFormation Stack Status Change",
+            ],
+        },
+        "incident_events",
+        description="Deployments of resources named for a tenant become its change events",
     ),
     # --- alerting ---
     EventRule(

@@ -130,3 +130,20 @@ def in_process_aws() -> Iterator[None]:
             yield
         bootstrap.boto3_client.cache_clear()
         components._boxes.clear()
+
+
+@pytest.fixture(scope="module")
+def incident_aws(client: Client) -> Iterator[None]:
+    """moto with the stage's bus and schedule group: opening an incident publishes events and
+    schedules its SLA checks."""
+    with in_process_aws():
+        import boto3
+
+        settings = bootstrap.settings()
+        boto3.client("events", region_name="us-east-1").create_event_bus(
+            Name=settings.event_bus_name
+        )
+        boto3.client("scheduler", region_name="us-east-1").create_schedule_group(
+            Name=settings.schedule_group_name
+        )
+        yield

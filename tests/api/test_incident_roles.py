@@ -4,31 +4,10 @@ refused exactly like an id that was never issued."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
-import pytest
-
-from .conftest import Client, in_process_aws, token
+from .conftest import Client, token
 
 NEVER_ISSUED = "mem_00000000000000000000000000"
-
-
-@pytest.fixture(scope="module")
-def aws(client: Client) -> Iterator[None]:
-    with in_process_aws():
-        import boto3
-
-        from orchestrix import bootstrap
-
-        # opening an incident publishes events and schedules its SLA checks
-        settings = bootstrap.settings()
-        boto3.client("events", region_name="us-east-1").create_event_bus(
-            Name=settings.event_bus_name
-        )
-        boto3.client("scheduler", region_name="us-east-1").create_schedule_group(
-            Name=settings.schedule_group_name
-        )
-        yield
 
 
 def tenant() -> str:
@@ -41,7 +20,9 @@ def member(client: Client, t: str) -> str:
     return str(created.json["id"])
 
 
-def test_create_with_another_tenants_member_as_commander_is_422_like_an_unknown_id(client, aws):
+def test_create_with_another_tenants_member_as_commander_is_422_like_an_unknown_id(
+    client, incident_aws
+):
     mine, other = tenant(), tenant()
     theirs = member(client, other)
 
@@ -60,7 +41,9 @@ def test_create_with_another_tenants_member_as_commander_is_422_like_an_unknown_
     assert listed["items"] == []
 
 
-def test_patch_roles_accepts_own_members_and_subjects_and_refuses_foreign_ones(client, aws):
+def test_patch_roles_accepts_own_members_and_subjects_and_refuses_foreign_ones(
+    client, incident_aws
+):
     mine, other = tenant(), tenant()
     own, theirs = member(client, mine), member(client, other)
     created = client.post("/api/v1/incidents", token(mine, "responder"), {"title": "slow"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -379,14 +379,30 @@ def test_overdue_action_item_is_published_once_by_housekeeping(
     assert [d["action_item"]["due_date"] for d in sent] == [yesterday, two_days_ago]
 
 
+@pytest.fixture
+def stage_model(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Any], None]]:
+    """Installs a model as the stage's (bootstrap.language_model) for one test."""
+
+    def install(model: Any) -> None:
+        monkeypatch.setitem(bootstrap._overrides, "language_model", model)
+        bootstrap.language_model.cache_clear()
+
+    yield install
+    bootstrap.language_model.cache_clear()
+
+
 def test_configured_model_writes_the_narrative_and_a_redraft_keeps_what_people_wrote(
-    client: Client, events: RecordedEvents, tenant: str, monkeypatch: pytest.MonkeyPatch
+    client: Client,
+    events: RecordedEvents,
+    tenant: str,
+    stage_model: Callable[[Any], None],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from tests.unit.postmortems.test_postmortem_narrative import FakeModel
 
     # the stage's model, as bootstrap gives it when one is configured
     model = FakeModel(reply="The database ran out of connections.")
-    monkeypatch.setattr(bootstrap, "language_model", lambda: model, raising=False)
+    stage_model(model)
     incident_id = declared_incident(client, tenant)
     path = f"/api/v1/incidents/{incident_id}/postmortem"
     responder = token(tenant, "responder")

@@ -84,15 +84,18 @@ def test_production_profile_has_a_nat_gateway_per_az_and_endpoints(production: B
     assert needs_egress(next(f for f in wiring.FUNCTIONS if f.name == "authorizer"))
 
 
-def test_capabilities_bring_their_endpoints_only_in_production() -> None:
+@pytest.mark.parametrize("model", ["anthropic.claude-3-haiku-20240307-v1:0", ""])
+def test_capabilities_bring_their_endpoints_only_in_production(model: str) -> None:
     stack = cdk.Stack(cdk.App(), "Endpoints", env=cdk.Environment(region="us-east-1"))
     bedrock = (wiring.Function("ai", "x", capabilities=("bedrock:invoke",)),)
 
     Network(stack, "Network", functions=bedrock, retention=logs.RetentionDays.ONE_WEEK,
-            config=StageConfig("p", None, "us-east-1", profile="production"))  # fmt: skip
+            config=StageConfig("p", None, "us-east-1", profile="production",
+                               bedrock_model_id=model))  # fmt: skip
     services = json.dumps(Template.from_stack(stack).to_json())
 
-    assert ".bedrock-runtime" in services
+    # The offline analyser (no model) calls no Bedrock: no endpoint to pay for.
+    assert (".bedrock-runtime" in services) == bool(model)
     assert ".secretsmanager" not in services
 
 

@@ -85,6 +85,7 @@ class Incident:
     last_alert_at: datetime | None = None
     updated_at: datetime | None = None
     sla_breaches: tuple[str, ...] = ()  # "ack", "resolve"
+    summary: str | None = None  # the latest analysis' summary (root cause, cited evidence)
 
     @property
     def is_open(self) -> bool:

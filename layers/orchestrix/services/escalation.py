@@ -219,7 +219,7 @@ def _notice(incident: Incident, step: Step) -> Notice:
         idempotency_key=idempotency_key(incident.id, step),
         urgency="high" if urgent else "low",
         title=f"[{incident.severity.value}] {incident.title}",
-        text=incident.description or incident.title,
+        text=_text(incident),
         links={
             "incident": base,
             "acknowledge": f"{base}/acknowledge",
@@ -227,3 +227,9 @@ def _notice(incident: Incident, step: Step) -> Notice:
         },
         context={"incident_id": incident.id, "severity": incident.severity.value},
     )
+
+
+def _text(incident: Incident) -> str:
+    """The page's body: the description, then the analysis summary when there is one."""
+    text = incident.description or incident.title
+    return f"{text}\n\nAnalysis: {incident.summary}" if incident.summary else text

@@ -7,6 +7,9 @@ their transaction and `_after_open` once it has committed.
 
 from __future__ import annotations
 
+import logging
+from typing import Protocol
+
 from orchestrix.domain.escalation import FIRST_STEP
 from orchestrix.domain.incidents import Incident, IncidentSettings, TimelineKind
 from orchestrix.ports.clock import Clock
@@ -15,6 +18,14 @@ from orchestrix.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from orchestrix.services.escalation import EscalationService
 from orchestrix.services.incident_stores import IncidentStores, timeline_entry
 from orchestrix.services.sla import SlaService
+
+log = logging.getLogger(__name__)
+
+
+class IncidentAnalyst(Protocol):
+    def summarise_opened(self, incident: Incident) -> None:
+        """Analyse a new incident and store its summary before anyone is paged."""
+        ...
 
 
 class IncidentServiceBase:
@@ -26,7 +37,9 @@ class IncidentServiceBase:
         sla: SlaService,
         events: EventPublisher,
         clock: Clock,
+        analyst: IncidentAnalyst | None = None,
     ) -> None:
+        self._analyst = analyst
         self._uow = uow
         self._stores = stores
         self._escalation = escalation
@@ -55,5 +68,10 @@ class IncidentServiceBase:
             incident.tenant_id, "incident.triggered", {"incident": incident.snapshot()}
         )
         self._sla.plan(incident, settings)
+        if self._analyst is not None:
+            try:  # the page carries the summary; no analysis must ever hold the page back
+                self._analyst.summarise_opened(incident)
+            except Exception:
+                log.exception("incident analysis failed", extra={"incident_id": incident.id})
         if incident.escalation_policy_id:
             self._escalation.run_step(incident.tenant_id, incident.id, FIRST_STEP)

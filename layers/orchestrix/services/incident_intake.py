@@ -19,6 +19,7 @@ from orchestrix.domain.incidents import (
     severity_of,
 )
 from orchestrix.ports.unit_of_work import UnitOfWork
+from orchestrix.services.correlation import place
 from orchestrix.services.incident_base import IncidentServiceBase
 from orchestrix.services.incident_stores import timeline_entry
 
@@ -34,12 +35,22 @@ class AlertIntake(IncidentServiceBase):
             if not settings.opens_incident(alert):
                 return None
             repo = self._stores.incidents(uow)
-            key = settings.group_key(alert.labels)
-            repo.lock_group(key)
             now = self._clock.now()
-            existing = repo.open_in_group(key, now - settings.window)
-            if existing is not None:
-                joined = self._join(uow, existing, alert)
+            where = place(self._stores.intelligence, uow, alert, settings, now)
+            if where.hold:
+                return None
+            key = where.group_key
+            repo.lock_group(key)
+            existing = (
+                repo.lock(where.join_id)
+                if where.join_id
+                else repo.open_in_group(key, now - where.window)
+            )
+            if existing is None or not existing.is_open:
+                if where.inhibited:  # its inhibitor's incident is over: stay muted
+                    return None
+            else:
+                joined = self._join(uow, existing, alert, where.reason)
                 uow.commit()
                 return joined
             service = alert.labels.get("service")
@@ -69,6 +80,8 @@ class AlertIntake(IncidentServiceBase):
             )
             self._open(uow, incident, f"opened by alert {alert.title}")
             repo.link_alert(incident.id, alert, now)
+            for peer in where.related:  # the rule's earlier alerts that make up its count
+                incident = self._join(uow, incident, peer, where.reason)
             uow.commit()
         self._after_open(incident, settings)
         return incident
@@ -96,7 +109,9 @@ class AlertIntake(IncidentServiceBase):
             uow.commit()
         return incident_ids
 
-    def _join(self, uow: UnitOfWork, incident: Incident, alert: AlertSnapshot) -> Incident:
+    def _join(
+        self, uow: UnitOfWork, incident: Incident, alert: AlertSnapshot, reason: str = "same group"
+    ) -> Incident:
         repo = self._stores.incidents(uow)
         now = self._clock.now()
         linked = repo.link_alert(incident.id, alert, now)
@@ -113,9 +128,9 @@ class AlertIntake(IncidentServiceBase):
                     incident.id,
                     TimelineKind.ALERT_LINKED,
                     ALERTS_ACTOR,
-                    f"alert {alert.title} joined",
+                    f"alert {alert.title} joined ({reason})",
                     now,
-                    {"alert_id": alert.id, "fingerprint": alert.fingerprint},
+                    {"alert_id": alert.id, "fingerprint": alert.fingerprint, "reason": reason},
                 )
             )
             uow.record("incident.alert_linked", "incident", incident.id, None, {"alert": alert.id})

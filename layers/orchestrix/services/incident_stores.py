@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -19,6 +19,7 @@ from orchestrix.domain.incidents import (
 from orchestrix.domain.notifications import Notice
 from orchestrix.domain.pagination import Page, PageRequest
 from orchestrix.ports.unit_of_work import UnitOfWork
+from orchestrix.services.intelligence_stores import IntelligenceStores
 
 
 class IncidentRepository(Protocol):
@@ -116,6 +117,8 @@ class IncidentStores:
     policies: Callable[[UnitOfWork], EscalationPolicyRepository]
     steps: Callable[[UnitOfWork], EscalationStepRepository]
     targets: Callable[[UnitOfWork], TargetDirectory]
+    # Correlation rules, inhibition and the service graph; None: group keys only.
+    intelligence: IntelligenceStores | None = field(default=None)
 
 
 def timeline_entry(

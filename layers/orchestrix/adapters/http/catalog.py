@@ -45,4 +45,8 @@ def routers() -> list[Router]:
     from orchestrix.adapters.http.routes import status_events, status_pages, status_public
 
     found += [status_pages.router, status_events.router, status_public.router]
+    # correlation and root cause
+    from orchestrix.adapters.http.routes import changes, incident_analysis, services_graph
+
+    found += [incident_analysis.router, services_graph.router, changes.router]
     return found

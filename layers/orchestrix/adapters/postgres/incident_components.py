@@ -11,6 +11,8 @@ from typing import Any
 import psycopg
 
 from orchestrix import bootstrap
+from orchestrix.adapters.postgres.intelligence_components import STORES as INTELLIGENCE_STORES
+from orchestrix.adapters.postgres.intelligence_components import analysis_service
 from orchestrix.domain.notifications import Notice
 from orchestrix.ports.unit_of_work import UnitOfWork
 from orchestrix.services.escalation import EscalationService
@@ -66,6 +68,7 @@ STORES = IncidentStores(
     policies=_policies,
     steps=_steps,
     targets=_targets,
+    intelligence=INTELLIGENCE_STORES,
 )
 
 
@@ -114,6 +117,7 @@ def incident_service() -> IncidentService:
         sla_service(),
         bootstrap.event_publisher(),
         bootstrap.clock(),
+        analysis_service(),
     )
 
 

@@ -24,7 +24,7 @@ _FIELDS = (
     *("id", "tenant_id", "title", "description", "severity", "status", "service", "team_id"),
     *("escalation_policy_id", "group_key", "roles", "labels", "alert_count", "created_by"),
     *("triggered_at", "acknowledged_at", "acknowledged_by", "mitigated_at", "resolved_at"),
-    *("resolved_by", "last_alert_at", "updated_at", "sla_breaches"),
+    *("resolved_by", "last_alert_at", "updated_at", "sla_breaches", "summary"),
 )
 _COLUMNS = ", ".join(_FIELDS)
 

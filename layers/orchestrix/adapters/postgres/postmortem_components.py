@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import psycopg
 
 from orchestrix import bootstrap
 from orchestrix.adapters.postgres.incident_components import STORES as INCIDENT_STORES
-from orchestrix.ports.language_model import LanguageModel
 from orchestrix.ports.unit_of_work import UnitOfWork
 from orchestrix.services.postmortem_narrative import NarrativeWriter
 from orchestrix.services.postmortem_overdue import OverdueActionItems
@@ -37,19 +35,12 @@ def _evidence(uow: UnitOfWork) -> Any:
 STORES = PostmortemStores(postmortems=_postmortems, evidence=_evidence)
 
 
-def language_model() -> LanguageModel | None:
-    """The stage's model when one is configured (bootstrap builds it: Bedrock in AWS), else
-    None and the narrative is the deterministic draft."""
-    build: Callable[[], LanguageModel | None] | None = getattr(bootstrap, "language_model", None)
-    return build() if build is not None else None
-
-
 def postmortem_service() -> PostmortemService:
     return PostmortemService(
         bootstrap.unit_of_work,
         INCIDENT_STORES,
         STORES,
-        NarrativeWriter(language_model()),
+        NarrativeWriter(bootstrap.language_model()),
         bootstrap.event_publisher(),
         bootstrap.clock(),
     )

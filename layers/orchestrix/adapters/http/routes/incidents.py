@@ -87,6 +87,9 @@ class IncidentOut(BaseModel):
     resolved_at: datetime | None
     resolved_by: str | None
     sla_breaches: list[str]
+    summary: str | None = Field(
+        default=None, description="The latest analysis' summary, citing its evidence ids"
+    )
     alerts: list[LinkedAlert] | None = Field(
         default=None, description="Linked alerts (on GET of one incident)"
     )
@@ -113,6 +116,7 @@ class IncidentOut(BaseModel):
             resolved_at=i.resolved_at,
             resolved_by=i.resolved_by,
             sla_breaches=list(i.sla_breaches),
+            summary=i.summary,
             alerts=None if alerts is None else [LinkedAlert(**a) for a in alerts],
         )
 

@@ -1,0 +1,89 @@
+"""Builds the correlation, change and analysis services from bootstrap's components."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orchestrix import bootstrap
+from orchestrix.ports.unit_of_work import UnitOfWork
+from orchestrix.services.incident_analysis import IncidentAnalysisService, ModelBudget
+from orchestrix.services.intelligence_config import IntelligenceConfigService
+from orchestrix.services.intelligence_stores import IntelligenceStores
+
+
+def _conn(uow: UnitOfWork) -> Any:
+    return uow.conn  # type: ignore[attr-defined]
+
+
+def _services(uow: UnitOfWork) -> Any:
+    from orchestrix.adapters.postgres.service_graph import PostgresServiceRepository
+
+    return PostgresServiceRepository(_conn(uow), uow.tenant_id)
+
+
+def _correlation(uow: UnitOfWork) -> Any:
+    from orchestrix.adapters.postgres.service_graph import PostgresCorrelationSettingsRepository
+
+    return PostgresCorrelationSettingsRepository(_conn(uow), uow.tenant_id)
+
+
+def _changes(uow: UnitOfWork) -> Any:
+    from orchestrix.adapters.postgres.service_graph import PostgresChangeRepository
+
+    return PostgresChangeRepository(_conn(uow), uow.tenant_id)
+
+
+def _signals(uow: UnitOfWork) -> Any:
+    from orchestrix.adapters.postgres.analysis_store import PostgresSignalReader
+
+    return PostgresSignalReader(_conn(uow))
+
+
+def _analyses(uow: UnitOfWork) -> Any:
+    from orchestrix.adapters.postgres.analysis_store import PostgresAnalysisRepository
+
+    return PostgresAnalysisRepository(_conn(uow), uow.tenant_id)
+
+
+def _usage(uow: UnitOfWork) -> Any:
+    from orchestrix.adapters.postgres.analysis_store import PostgresUsageRepository
+
+    return PostgresUsageRepository(_conn(uow), uow.tenant_id)
+
+
+# Traces will add observed service edges here (`observed_graph=`), next to declared ones.
+STORES = IntelligenceStores(
+    services=_services,
+    correlation=_correlation,
+    changes=_changes,
+    signals=_signals,
+    analyses=_analyses,
+    usage=_usage,
+)
+
+
+def analysis_service() -> IncidentAnalysisService:
+    from orchestrix.adapters.postgres.incident_components import STORES as INCIDENT_STORES
+
+    s = bootstrap.settings()
+    budget = ModelBudget(
+        daily_tokens=s.llm_daily_tokens,
+        daily_cost_usd=s.llm_daily_cost_usd,
+        usd_per_1k_input=s.llm_usd_per_1k_input,
+        usd_per_1k_output=s.llm_usd_per_1k_output,
+    )
+    from orchestrix.services.error_rates import PromqlErrorRates
+
+    return IncidentAnalysisService(
+        bootstrap.unit_of_work,
+        INCIDENT_STORES,
+        STORES,
+        bootstrap.clock(),
+        bootstrap.language_model(),
+        budget,
+        PromqlErrorRates(lambda tenant: bootstrap.metric_store().reader(tenant)),
+    )
+
+
+def config_service() -> IntelligenceConfigService:
+    return IntelligenceConfigService(bootstrap.unit_of_work, STORES, bootstrap.clock())
