@@ -97,6 +97,8 @@ def test_level_shift_fires_and_the_daily_cycle_does_not(
     assert [(a["name"], a["labels"]["service"]) for a in alerts] == [
         ("CheckoutRateAnomaly", "checkout")
     ]
+    # the label root-cause analysis reads to count the alert as an anomaly
+    assert alerts[0]["labels"]["anomaly_rule"] == "CheckoutRateAnomaly"
     assert alerts[0]["value"] > 190
     assert events.of(tenant) == ["alert.fired"]
 

@@ -105,7 +105,10 @@ class Detection:
                     ({**base, "__name__": SCORE}, at_ms, verdict.score),
                 ]
             if verdict.anomalous:
-                outside.append(sample)
+                # Root-cause analysis tells anomalies from threshold alerts by this label.
+                outside.append(
+                    ResultSample({**sample.labels, "anomaly_rule": rule.name}, sample.value)
+                )
         return outside
 
     def _seeded(self, rule: AlertRule, spec: AnomalySpec, cold: set[str]) -> dict[str, SeriesModel]:
