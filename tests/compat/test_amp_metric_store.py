@@ -50,6 +50,7 @@ def amp(api: Client, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stand
         pytest.skip("the prometheus binary is not installed (Debian package `prometheus`)")
     original = bootstrap.settings()
     database = bootstrap.database()
+    saved = dict(bootstrap._overrides)
     with (
         amp_standin(tmp_path_factory.mktemp("amp")) as standin,
         pytest.MonkeyPatch.context() as env,
@@ -70,7 +71,10 @@ def amp(api: Client, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stand
         try:
             yield standin
         finally:
-            bootstrap.configure(settings=original, database=database)
+            # Exactly the overrides found: a database pinned here would outlive the session
+            # fixture that closes it, and the next module would get a closed pool.
+            bootstrap._overrides.clear()
+            bootstrap.configure(**saved)
 
 
 def now_ms() -> int:

@@ -104,6 +104,19 @@ def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
         stop_dev(server)
 
 
+@pytest.fixture(scope="module")
+def wall_clock_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
+    """A server of its own whose clock nobody advances: for peers that stamp what they send
+    with the wall clock (the OpenTelemetry SDKs), which the session's `dev` may have left
+    behind after other tests' `tick --advance`."""
+    home = tmp_path_factory.mktemp("e2e-wall") / ".orchestrix"
+    home.mkdir()
+    server = start_dev(home, free_port())
+    yield server
+    if server.process.poll() is None:
+        stop_dev(server)
+
+
 def wait_for_execution(
     dev: DevServer, token: str, execution_id: str, status: str
 ) -> dict[str, Any]:

@@ -62,7 +62,10 @@ def _send_spans(dev: DevServer, key: str, service: str) -> tuple[int, Recording]
     return trace_id, exporter
 
 
-def test_sdk_spans_come_back_and_a_trace_error_rate_rule_fires(dev: DevServer) -> None:
+def test_sdk_spans_come_back_and_a_trace_error_rate_rule_fires(
+    wall_clock_dev: DevServer,
+) -> None:
+    dev = wall_clock_dev
     tenant = f"e2e-traces-{uuid.uuid4().hex[:8]}"
     admin = dev.token(tenant, "admin")
     created = dev.cli("api-key", "create", "--tenant", tenant, "--scope", "traces:write")

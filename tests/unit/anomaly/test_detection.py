@@ -62,5 +62,6 @@ def test_a_series_new_to_an_existing_rule_learns_online_without_a_history_query(
     outside = d.judge(RULE, [ResultSample(A, 9.0), ResultSample(B, 1.0)])
 
     assert history.queries == []
-    assert outside == [ResultSample(A, 9.0)]  # a's model knows 1.0; b's is new: no verdict
+    # a's model knows 1.0; b's is new: no verdict
+    assert outside == [ResultSample({**A, "anomaly_rule": "Latency"}, 9.0)]
     assert {pod for _, pod in band_pods(d)} == {"a"}
