@@ -1,4 +1,4 @@
-"""Daily clean-up: purge API keys dead for 30 days, drop metric days past retention."""
+"""Daily clean-up: purge API keys dead for 30 days, drop metric and log days past retention."""
 
 from typing import Any
 
@@ -33,11 +33,14 @@ def _housekeep() -> dict[str, Any]:
         dropped = bootstrap.metric_store().drop_partitions_older_than(
             settings.metrics_retention_days, now_ms=now_ms
         )
+    # Log lines are partitioned by day across tenants too (LOGS_RETENTION_DAYS).
+    dropped_logs = bootstrap.log_service().drop_expired()
     # Safety net for the rule evaluation schedule (a failed switch, a redeploy resetting it).
     evaluating = rule_schedule_service().settle(bootstrap.tenant_ids)
     logger.info("housekeeping done", extra={"purged_api_keys": purged, "dropped": dropped})
     return {
         "purged_api_keys": purged,
         "dropped_metric_partitions": dropped,
+        "dropped_log_partitions": dropped_logs,
         "rule_evaluation_enabled": evaluating,
     }

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from orchestrix.adapters.auth.credentials import CredentialVerifier, KeyRevocationCheck
     from orchestrix.adapters.auth.oidc import JwtVerifier, SignInDisabled
     from orchestrix.adapters.postgres.database import Database
+    from orchestrix.adapters.postgres.log_store import PostgresLogStore
     from orchestrix.adapters.postgres.metric_store import PostgresMetricStore
     from orchestrix.adapters.secrets import DatabaseSecret
     from orchestrix.domain.egress import EgressPolicy
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from orchestrix.ports.workflow_engine import WorkflowEngine
     from orchestrix.services.api_keys import ApiKeyService
     from orchestrix.services.audit import AuditService
+    from orchestrix.services.logs import LogService
     from orchestrix.services.metrics import MetricsService
     from orchestrix.services.workflow_executions import ExecutionService
     from orchestrix.services.workflow_recovery import ExecutionRecovery
@@ -60,6 +62,8 @@ def reset() -> None:
         one_time_scheduler,
         metrics_service,
         metric_store,
+        log_store,
+        log_service,
     ):
         fn.cache_clear()
 
@@ -342,3 +346,18 @@ def metrics_service() -> MetricsService:
         max_samples=limits.query_max_samples,
         max_timeout_s=limits.query_timeout_s,
     )
+
+
+# --- logs ---------------------------------------------------------------------------------
+@cache
+def log_store() -> PostgresLogStore:
+    from orchestrix.adapters.postgres.log_store import PostgresLogStore
+
+    return PostgresLogStore(database())
+
+
+@cache
+def log_service() -> LogService:
+    from orchestrix.services.logs import LogService
+
+    return LogService(log_store(), clock(), retention_days=settings().logs_retention_days)

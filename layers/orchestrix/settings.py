@@ -32,6 +32,7 @@ class Settings:
     role_claims: tuple[str, ...] = ("realm_access.roles", "cognito:groups", "roles")
     metrics_backend: str = "postgres"
     metrics_retention_days: int = 15
+    logs_retention_days: int = 7  # days of log lines kept (whole day partitions dropped)
     notify_topic_arn: str | None = None
     ses_from_address: str | None = None
     egress_allow: tuple[str, ...] = field(default_factory=tuple)
@@ -74,6 +75,7 @@ class Settings:
             role_claims=_list(e.get("ROLE_CLAIMS", "realm_access.roles,cognito:groups,roles")),
             metrics_backend=e.get("METRICS_BACKEND", "postgres"),
             metrics_retention_days=int(e.get("METRICS_RETENTION_DAYS", "15")),
+            logs_retention_days=int(e.get("LOGS_RETENTION_DAYS", "7")),
             notify_topic_arn=e.get("NOTIFY_TOPIC_ARN") or None,
             ses_from_address=e.get("SES_FROM_ADDRESS") or None,
             egress_allow=_list(e.get("EGRESS_ALLOW", "")),

@@ -239,6 +239,12 @@ FUNCTIONS: tuple[Function, ...] = (
         "it, re-check the alert, resolve it or hand it to escalation",
         capabilities=("database", "events:put", "states:start"),
     ),
+    # --- logs ---
+    Function(
+        "logs",
+        "Logs in (OTLP/HTTP, Loki push, JSON lines) and out (search, live tail, Loki API)",
+        memory_mb=1024,
+    ),
 )
 
 ROUTES: tuple[Route, ...] = (
@@ -357,6 +363,15 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/v1/integrations/alertmanager", "alert_intake"),
     Route("POST", "/api/v1/integrations/events", "alert_intake"),
     Route("POST", "/api/v1/integrations/webhook", "alert_intake"),
+    # --- logs ---
+    Route("POST", "/v1/logs", "logs"),
+    Route("POST", "/loki/api/v1/push", "logs"),
+    Route("POST", "/api/v1/logs/ingest", "logs"),
+    Route("GET", "/api/v1/logs/query", "logs"),
+    Route("GET", "/loki/api/v1/query_range", "logs"),
+    Route("GET", "/loki/api/v1/query", "logs"),
+    Route("GET", "/loki/api/v1/labels", "logs"),
+    Route("GET", "/loki/api/v1/label/{name}/values", "logs"),
 )
 
 SCHEDULES: tuple[Schedule, ...] = (
@@ -365,7 +380,7 @@ SCHEDULES: tuple[Schedule, ...] = (
         "housekeeping",
         "rate(1 day)",
         "housekeeping",
-        "Purge long-dead API keys, drop metric days past retention",
+        "Purge long-dead API keys, drop metric and log days past retention",
     ),
     # --- alerting ---
     Schedule(

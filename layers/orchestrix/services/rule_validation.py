@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from orchestrix.domain.alerting.rules import NAME_PATTERN, ThresholdSpec
+from orchestrix.domain.alerting.rules import NAME_PATTERN, QueryLanguage, ThresholdSpec
 from orchestrix.domain.alerting.templates import TemplateError, compile_template, render
 from orchestrix.domain.errors import FieldError, ValidationFailed
 from orchestrix.promql import PromQLError
@@ -50,6 +50,7 @@ class RuleDraft:
     remediation_workflow_id: str | None = None
     escalation_policy_id: str | None = None
     enabled: bool = True
+    language: QueryLanguage = "promql"
 
     def promql(self) -> str:
         if self.threshold is not None:
@@ -70,6 +71,10 @@ def rule_errors(d: RuleDraft, loc: tuple[str | int, ...] = ("body",)) -> list[Fi
         err("expr", "give either expr (PromQL) or the threshold form (metric, operator, ...)")
     elif d.threshold is not None and not NAME_PATTERN.fullmatch(d.threshold.metric):
         err("metric", "must be a valid metric name")
+    elif d.language == "logql":
+        problem = logql_problem(d.expr, d.threshold)
+        if problem:
+            err("expr", problem)
     else:
         try:
             tree = parse(d.promql())
@@ -101,6 +106,24 @@ def rule_errors(d: RuleDraft, loc: tuple[str | int, ...] = ("body",)) -> list[Fi
         if value is not None and not ID_PATTERN.fullmatch(value):
             err(key, "must be an Orchestrix id such as wf_01hx... / esc_01hx...")
     return errors
+
+
+def logql_problem(expr: str | None, threshold: ThresholdSpec | None) -> str | None:
+    """Why a log rule's expression cannot be evaluated: it must be a LogQL metric query."""
+    from orchestrix.logql.model import LogSelector
+    from orchestrix.logql.parse import LogQLError, parse
+
+    if threshold is not None or expr is None:
+        return "a log rule takes expr (LogQL), not the threshold form"
+    try:
+        query = parse(expr)
+    except LogQLError as exc:
+        return f"invalid LogQL: {exc}"
+    if isinstance(query, LogSelector):
+        return (
+            'must be a metric query such as sum(count_over_time({app="api"} |= "error" [5m])) > 10'
+        )
+    return None
 
 
 def reference_errors(

@@ -33,4 +33,8 @@ def routers() -> list[Router]:
 
     found += [alert_rules.router, alerts.router, silences.router, integrations.router]
     found.append(alertmanager_api.router)
+    # logs (ingest routes read raw bodies: documented by hand in logs_openapi.py)
+    from orchestrix.adapters.http.routes import logs, loki_api
+
+    found += [logs.router, loki_api.router]
     return found

@@ -12,6 +12,8 @@ from orchestrix.domain.alerting.matchers import Matcher
 
 Aggregation = Literal["avg", "sum", "min", "max", "count", "last"]
 Operator = Literal[">", ">=", "<", "<=", "==", "!="]
+# The language of a rule's `expr`: PromQL over metrics, or LogQL over log lines (log rules).
+QueryLanguage = Literal["promql", "logql"]
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SEVERITIES = ("critical", "error", "warning", "info")
 
@@ -89,6 +91,7 @@ class AlertRule:
     last_evaluated_at: datetime | None = None
     last_error: str | None = None
     last_duration_ms: float | None = None
+    language: QueryLanguage = "promql"
 
     @property
     def health(self) -> str:
@@ -116,4 +119,5 @@ class AlertRule:
             "remediation_workflow_id": self.remediation_workflow_id,
             "escalation_policy_id": self.escalation_policy_id,
             "enabled": self.enabled,
+            "language": self.language,
         }
