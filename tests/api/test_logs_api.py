@@ -307,3 +307,62 @@ def test_loki_label_routes_need_a_reader(api: Client, tenants, path: str) -> Non
     reply = api.get(f"/loki/api/v1/{quote(path)}", key)
 
     assert reply.status == 403
+
+
+# -- log rules ------------------------------------------------------------------------------
+@pytest.fixture
+def recorded_events(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    sent: list[tuple[str, str]] = []
+
+    class Recorder:
+        def publish(self, tenant_id: str, detail_type: str, detail: dict[str, Any]) -> None:
+            sent.append((tenant_id, detail_type))
+
+    monkeypatch.setattr(bootstrap, "event_publisher", lambda: Recorder())
+    return sent
+
+
+def test_log_rule_fires_when_matching_lines_pass_the_threshold(
+    api: Client, tenants, recorded_events: list[tuple[str, str]]
+) -> None:
+    from orchestrix.adapters.postgres.alerting_components import evaluation_service
+
+    a, b = tenants
+    at = bootstrap.clock().now().replace(microsecond=0)
+    t = int(at.timestamp()) * S
+    rule = api.post(
+        "/api/v1/alert-rules",
+        token(a),
+        {
+            "name": "ApiErrors",
+            "language": "logql",
+            "expr": 'sum by (app) (count_over_time({app="api"} |= "error" [5m])) > 3',
+            "annotations": {"summary": "{{ $labels.app }}: {{ $value }} errors"},
+        },
+    )
+    errors = [(t - i * S, f"error {i}") for i in range(1, 5)] + [(t - 5 * S, "ok")]
+    promtail_push(api, ingest_key(api, a), [('{app="api"}', errors)])
+    # the other tenant's lines count for nothing in this tenant's rule
+    promtail_push(api, ingest_key(api, b), [('{app="api"}', [(t - S, "error")] * 10)])
+
+    report = evaluation_service().tick(a, at)
+    alerts = api.get("/api/v1/alerts?status=firing", token(a, "viewer")).json["items"]
+
+    assert rule.status == 201, rule.body
+    assert rule.json["language"] == "logql"
+    assert report.rule_errors == {} and report.fired == 1
+    assert [(x["labels"], x["annotations"]) for x in alerts] == [
+        ({"alertname": "ApiErrors", "app": "api"}, {"summary": "api: 4 errors"})
+    ]
+    assert (a, "alert.fired") in recorded_events
+
+
+def test_log_rule_with_a_log_query_or_bad_logql_is_422_naming_expr(api: Client, tenants) -> None:
+    a, _ = tenants
+    for expr in ('{app="api"} |= "error"', 'sum(count_over_time({app="api"} | json [5m]))'):
+        reply = api.post(
+            "/api/v1/alert-rules", token(a), {"name": "X", "language": "logql", "expr": expr}
+        )
+
+        assert reply.status == 422, reply.body
+        assert reply.json["errors"][0]["loc"] == ["body", "expr"]

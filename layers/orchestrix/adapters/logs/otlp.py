@@ -18,8 +18,10 @@ from typing import Any
 from orchestrix.adapters.logs.builder import BatchBuilder, Loc
 from orchestrix.domain.logs import LogBatch
 
+# Loki's default list, less service.instance.id: the SDKs set it to a fresh UUID per
+# process, which would make every cold start a new stream (it stays in the metadata).
 PROMOTED = (
-    "service.name", "service.namespace", "service.instance.id", "deployment.environment",
+    "service.name", "service.namespace", "deployment.environment",
     "deployment.environment.name", "cloud.region", "cloud.availability_zone",
     "k8s.cluster.name", "k8s.namespace.name", "k8s.pod.name", "k8s.container.name",
     "container.name", "k8s.replicaset.name", "k8s.deployment.name", "k8s.statefulset.name",
