@@ -11,20 +11,17 @@ from __future__ import annotations
 
 import os
 import statistics
-import tempfile
 import time
-import warnings
 from collections.abc import Callable
-from pathlib import Path
 
 import psutil  # type: ignore[import-untyped]
 import psycopg
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 
+from bench.embedded import migrated_database
 from orchestrix.adapters.clock import AdjustableClock
 from orchestrix.adapters.logs.bodies import decode
 from orchestrix.adapters.metrics.batch import fingerprint
-from orchestrix.adapters.postgres import migrations
 from orchestrix.adapters.postgres.database import Database
 from orchestrix.adapters.postgres.log_store import PostgresLogStore
 from orchestrix.domain.identity import Principal, Role
@@ -241,33 +238,20 @@ def _search(service: LogService, day_ns: int) -> list[str]:
 
 
 def run() -> str:
-    warnings.simplefilter("ignore")
-    from pgserver import get_server  # type: ignore[attr-defined]
-
-    with tempfile.TemporaryDirectory(prefix="orchestrix-bench-") as tmp:
-        os.environ.setdefault("XDG_RUNTIME_DIR", tmp)
-        server = get_server(Path(tmp) / "pg", cleanup_mode="stop")
-        try:
-            dsn = server.get_uri()
-            with psycopg.connect(dsn, autocommit=True) as conn:
-                conn.execute("CREATE DATABASE bench")
-            dsn = psycopg.conninfo.make_conninfo(dsn, dbname="bench")
-            migrations.apply(dsn)
-            database = Database(dsn, max_size=1)  # one backend serves every statement
-            database.open()
-            with database.connection() as conn:
-                row = conn.execute("SELECT pg_backend_pid()").fetchone()
-                conn.rollback()
-            backend = psutil.Process(int(row[0]) if row else 0)
-            store = PostgresLogStore(database)
-            ingest = _ingest(dsn, store, backend)
-            day = 1_700_006_400 * S  # 2023-11-15T00:00Z, a day of its own
-            build = _fill(dsn, store, day)
-            service = LogService(store, AdjustableClock(), retention_days=10_000)
-            search = _search(service, day)
-            database.close()
-        finally:
-            server.cleanup()
+    with migrated_database() as dsn:
+        database = Database(dsn, max_size=1)  # one backend serves every statement
+        database.open()
+        with database.connection() as conn:
+            row = conn.execute("SELECT pg_backend_pid()").fetchone()
+            conn.rollback()
+        backend = psutil.Process(int(row[0]) if row else 0)
+        store = PostgresLogStore(database)
+        ingest = _ingest(dsn, store, backend)
+        day = 1_700_006_400 * S  # 2023-11-15T00:00Z, a day of its own
+        build = _fill(dsn, store, day)
+        service = LogService(store, AdjustableClock(), retention_days=10_000)
+        search = _search(service, day)
+        database.close()
     return (
         "\n".join(
             [

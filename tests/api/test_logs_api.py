@@ -131,8 +131,10 @@ def test_otlp_json_is_mapped_to_streams_and_metadata(api: Client, tenants) -> No
         ]
     }
 
-    reply = api.post("/v1/logs", key, raw=gzip.compress(json.dumps(body).encode()),
-                     headers={"Content-Type": "application/json", "Content-Encoding": "gzip"})  # fmt: skip
+    gzip_json = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+    reply = api.post(
+        "/v1/logs", key, raw=gzip.compress(json.dumps(body).encode()), headers=gzip_json
+    )
     found = search(api, a, query='{service_name="checkout"}', start=t - S)
 
     assert reply.status == 200, reply.body
@@ -242,8 +244,8 @@ def test_loki_query_range_streams_and_metric_shapes(api: Client, tenants) -> Non
     window = {"start": str(t), "end": str(t + 60 * S)}
 
     logs = loki(api, a, "query_range", query='{app="shop"} |= "error"', limit=2, **window)
-    counts = loki(api, a, "query_range", step="30",
-                  query='sum by (app) (count_over_time({app="shop"} |= "error" [1m]))', **window)  # fmt: skip
+    errors = 'sum by (app) (count_over_time({app="shop"} |= "error" [1m]))'
+    counts = loki(api, a, "query_range", step="30", query=errors, **window)
     instant = loki(api, a, "query", time=str(t + 60 * S),
                    query='sum(count_over_time({app="shop"}[1m])) > 5')  # fmt: skip
     rate = loki(api, a, "query", time=str(t + 60 * S), query='rate({app="shop"}[1m])')

@@ -19,7 +19,9 @@ S = 1_000_000_000
 
 
 def test_log_query_with_every_matcher_and_filter_kind() -> None:
-    query = parse(r'{app="api", env!="dev", pod=~"api-.+", zone!~"x"} |= "a\"b" != `c\d` |~ "e+" !~ "f"')
+    query = parse(
+        r'{app="api", env!="dev", pod=~"api-.+", zone!~"x"} |= "a\"b" != `c\d` |~ "e+" !~ "f"'
+    )
 
     assert isinstance(query, LogSelector)
     assert [(m.name, m.op.value, m.value) for m in query.matchers] == [
@@ -89,7 +91,9 @@ def test_count_rate_and_sum_by_over_left_open_windows() -> None:
     ]
     at = steps(60 * S, 120 * S, 60 * S)
 
-    summed = evaluate(parse('sum by (app) (count_over_time({app=~".+"}[1m]))'), at, fetch_from(streams))  # type: ignore[arg-type]
+    summed = evaluate(
+        parse('sum by (app) (count_over_time({app=~".+"}[1m]))'), at, fetch_from(streams)
+    )  # type: ignore[arg-type]
     rates = evaluate(parse('rate({app="a", pod="1"}[1m])'), at, fetch_from(streams))  # type: ignore[arg-type]
     over = evaluate(parse('sum(count_over_time({app=~".+"}[1m])) > 3'), at, fetch_from(streams))  # type: ignore[arg-type]
 

@@ -19,7 +19,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel
 
 from orchestrix import bootstrap
-from orchestrix.adapters.http.context import current_principal
+from orchestrix.adapters.http.context import current_principal, header, raw_body
 from orchestrix.adapters.http.routes.loki_params import time_ns
 from orchestrix.adapters.logs.bodies import Format, decode
 from orchestrix.domain.identity import Scope
@@ -37,20 +37,8 @@ def log_service() -> LogService:
     return bootstrap.log_service()
 
 
-def _body() -> bytes:
-    event: dict[str, Any] = ingest_router.current_event.raw_event
-    raw = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        return base64.b64decode(raw)
-    return raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else bytes(raw)
-
-
 def _header(name: str) -> str | None:
-    lowered = name.lower()
-    for key, value in ingest_router.current_event.headers.items():
-        if key.lower() == lowered:
-            return str(value)
-    return None
+    return header(ingest_router, name)
 
 
 def _ingest(kind: Format) -> int:
@@ -59,7 +47,7 @@ def _ingest(kind: Format) -> int:
     service = log_service()
     batch = decode(
         kind,
-        _body(),
+        raw_body(ingest_router),
         content_type=_header("Content-Type"),
         content_encoding=_header("Content-Encoding"),
         bounds=service.ingest_bounds(),

@@ -10,14 +10,13 @@ field, and nothing of it is stored.
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from orchestrix import bootstrap
-from orchestrix.adapters.http.context import current_principal, request_id_of
+from orchestrix.adapters.http.context import current_principal, header, raw_body, request_id_of
 from orchestrix.adapters.http.problems import problem
 from orchestrix.adapters.http.resolver import new_resolver
 from orchestrix.adapters.metrics import MetricsIngestError, RemoteWriteDecoder, parse_exposition
@@ -36,11 +35,7 @@ def metrics_service() -> MetricsService:
 
 
 def _body() -> bytes:
-    event: dict[str, Any] = router.current_event.raw_event
-    raw = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        return base64.b64decode(raw)
-    return raw.encode() if isinstance(raw, str) else bytes(raw)
+    return raw_body(router)
 
 
 def _now_ms() -> int:
@@ -48,13 +43,7 @@ def _now_ms() -> int:
 
 
 def _header(name: str) -> str | None:
-    value = router.current_event.headers.get(name)
-    if value is None:
-        lowered = name.lower()
-        value = next(
-            (v for k, v in router.current_event.headers.items() if k.lower() == lowered), None
-        )
-    return None if value is None else str(value)
+    return header(router, name)
 
 
 @router.post(
