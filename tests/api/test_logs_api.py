@@ -368,3 +368,58 @@ def test_log_rule_with_a_log_query_or_bad_logql_is_422_naming_expr(api: Client, 
 
         assert reply.status == 422, reply.body
         assert reply.json["errors"][0]["loc"] == ["body", "expr"]
+
+
+@pytest.mark.parametrize(
+    ("params", "parameter"),
+    [
+        ({"start": "0001-01-01T00:00:00+14:00"}, "start"),
+        ({"start": "9" * 35 + ".5"}, "start"),
+        ({"cursor": base64.urlsafe_b64encode(b'["99999999999999999999", "1"]').decode()}, "cursor"),
+    ],
+)
+def test_out_of_range_parameters_are_400_naming_them(
+    api: Client, tenants, params: dict[str, str], parameter: str
+) -> None:
+    a, _ = tenants
+
+    query = urlencode({"query": '{a="b"}', **params})
+    reply = api.get(f"/api/v1/logs/query?{query}", token(a, "viewer"))
+
+    assert reply.status == 400, reply.body
+    assert reply.json["errors"][0]["loc"] == ["query", parameter]
+
+
+def test_a_ten_thousand_year_range_is_400(api: Client, tenants) -> None:
+    a, _ = tenants
+
+    reply = loki(api, a, "query", query='count_over_time({a="b"}[99999999999999d])')
+
+    assert reply.status == 400, reply.body
+
+
+def test_otlp_non_finite_doubles_and_deep_values(api: Client, tenants) -> None:
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+
+    a, _ = tenants
+    key = ingest_key(api, a)
+    request = ExportLogsServiceRequest()
+    resource_logs = request.resource_logs.add()
+    resource_logs.resource.attributes.add(key="service.name").value.string_value = "nan-svc"
+    record = resource_logs.scope_logs.add().log_records.add(time_unix_nano=now_ns() - S)
+    record.body.string_value = "odd numbers"
+    record.attributes.add(key="ratio").value.double_value = float("nan")
+    deep: dict[str, Any] = {"stringValue": "bottom"}
+    for _ in range(200):
+        deep = {"arrayValue": {"values": [deep]}}
+    too_deep = {"resourceLogs": [{"scopeLogs": [{"logRecords": [{"body": deep}]}]}]}
+
+    stored = api.post("/v1/logs", key, raw=request.SerializeToString(),
+                      headers={"Content-Type": "application/x-protobuf"})  # fmt: skip
+    refused = api.post("/v1/logs", key, too_deep)
+    found = search(api, a, query='{service_name="nan-svc"}')
+
+    assert stored.status == 200, stored.body
+    assert found["items"][0]["metadata"]["attributes"] == {"ratio": "NaN"}
+    assert refused.status == 400, refused.body
+    assert "nested deeper" in refused.json["detail"]

@@ -26,6 +26,7 @@ CompareOp = Literal[">", ">=", "<", "<=", "==", "!="]
 RANGE_FUNCTIONS = ("count_over_time", "rate")
 AGGREGATIONS = ("sum", "count", "min", "max", "avg")
 MAX_QUERY_LENGTH = 16 * 1024
+MAX_DURATION_NS = 3650 * 86400 * 10**9
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -78,8 +79,8 @@ def parse_duration_ns(text: str) -> int:
     if not parts or "".join(n + u for n, u in parts) != text:
         raise LogQLError(f'invalid duration "{text}"')
     total = sum(int(n) * _UNITS_NS[u] for n, u in parts)
-    if total <= 0:
-        raise LogQLError(f'duration "{text}" must be positive')
+    if not 0 < total <= MAX_DURATION_NS:
+        raise LogQLError(f'duration "{text}" must be positive and at most 10 years')
     return total
 
 

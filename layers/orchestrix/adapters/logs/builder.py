@@ -10,6 +10,7 @@ refused whole, so nothing of it is stored.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -92,10 +93,24 @@ class BatchBuilder:
         return LogBatch([s for s in self._streams.values() if s.lines])
 
 
+def _finite(value: Any) -> Any:
+    """Non-finite floats as their names ("NaN", "Infinity"), which jsonb can store."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return json.dumps(value)
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite(item) for item in value]
+    return value
+
+
 def _metadata_json(metadata: dict[str, Any] | None, loc: Loc, builder: BatchBuilder) -> str | None:
     if not metadata:
         return None
-    text = json.dumps(metadata, separators=(",", ":"), ensure_ascii=False)
+    try:
+        text = json.dumps(metadata, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except ValueError:  # NaN or infinity (OTLP doubles may be): JSON, hence jsonb, has none
+        text = json.dumps(_finite(metadata), separators=(",", ":"), ensure_ascii=False)
     problem = line_problem(text.replace("\\u0000", "\x00"))
     if problem is not None:
         builder.fail((*loc, "metadata"), problem)

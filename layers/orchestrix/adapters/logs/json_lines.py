@@ -23,17 +23,16 @@ def _timestamp(value: Any, now_ns: int) -> int | None:
         return now_ns
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.isdigit() and len(value) <= 19:
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
         return int(value)
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
+            if parsed.tzinfo is None:
+                return None
+            return int(parsed.timestamp()) * NS_PER_S + parsed.microsecond * 1000
+        except (ValueError, OverflowError):
             return None
-        if parsed.tzinfo is None:
-            return None
-        whole = int(parsed.timestamp())
-        return whole * NS_PER_S + parsed.microsecond * 1000
     return None
 
 

@@ -127,7 +127,8 @@ def _json_entry(builder: BatchBuilder, stream: Any, value: Any, where: Loc) -> N
         return
     ts_text, line = value[0], value[1]
     metadata = value[2] if len(value) == 3 else None
-    if not isinstance(ts_text, str) or not ts_text.isdigit() or len(ts_text) > 19:
+    digits = isinstance(ts_text, str) and ts_text.isascii() and ts_text.isdigit()
+    if not digits or len(ts_text) > 19:
         builder.fail((*where, 0), "must be the Unix time in nanoseconds as a decimal string")
         return
     if not isinstance(line, str):

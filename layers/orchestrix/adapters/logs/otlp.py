@@ -166,7 +166,12 @@ def _uint64(value: Any, loc: Loc) -> int:
     return number
 
 
+MAX_DEPTH = 32  # of nested arrayValue / kvlistValue; OTLP protobuf parsing stops at 100
+
+
 def _json_any(value: Any, loc: Loc) -> Any:
+    if len(loc) > 3 * MAX_DEPTH:
+        raise _Invalid(loc, f"values nested deeper than {MAX_DEPTH} levels")
     item = _object(value, loc)
     if not item:
         return None

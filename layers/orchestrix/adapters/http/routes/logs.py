@@ -98,7 +98,10 @@ def encode_cursor(position: LogPosition) -> str:
 def decode_cursor(token: str) -> LogPosition:
     try:
         ts, id_ = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        return LogPosition(int(ts), int(id_))
+        position = LogPosition(int(ts), int(id_))
+        if not all(-(2**63) <= n < 2**63 for n in (position.ts, position.id)):
+            raise ValueError("out of range")
+        return position
     except (ValueError, TypeError) as exc:
         raise LogQueryError.at("cursor", "is not a valid cursor") from exc
 

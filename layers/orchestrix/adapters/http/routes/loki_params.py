@@ -21,24 +21,30 @@ MAX_NS = 2**63 - 1
 def time_ns(name: str, value: str | None, default: int) -> int:
     if value is None or value == "":
         return default
-    if value.isdigit():
-        number = int(value)
-        ns = number * NS_PER_S if len(value) <= 10 else number
-    elif _SECONDS.match(value):
-        ns = int(float(value) * NS_PER_S)
-    else:
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            parsed = None
-        if parsed is None or parsed.tzinfo is None:
-            raise LogQueryError.at(
-                name, f'cannot parse "{value}" as Unix seconds, nanoseconds or RFC 3339'
-            )
-        ns = int(parsed.timestamp()) * NS_PER_S + parsed.microsecond * 1000
+    ns = _parse_time(value)
+    if ns is None:
+        raise LogQueryError.at(
+            name, f'cannot parse "{value}" as Unix seconds, nanoseconds or RFC 3339'
+        )
     if not 0 <= ns <= MAX_NS:
         raise LogQueryError.at(name, f'"{value}" is out of range')
     return ns
+
+
+def _parse_time(value: str) -> int | None:
+    if value.isascii() and value.isdigit():
+        number = int(value)
+        return number * NS_PER_S if len(value) <= 10 else number
+    if _SECONDS.match(value):
+        seconds = float(value)
+        return int(seconds * NS_PER_S) if math.isfinite(seconds) else None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if parsed.tzinfo is None:
+            return None
+        return int(parsed.timestamp()) * NS_PER_S + parsed.microsecond * 1000
+    except (ValueError, OverflowError):  # year 1 at +14:00 lies before the epoch's range
+        return None
 
 
 def duration_ns(name: str, value: str | None) -> int | None:
