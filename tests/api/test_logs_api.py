@@ -423,3 +423,13 @@ def test_otlp_non_finite_doubles_and_deep_values(api: Client, tenants) -> None:
     assert found["items"][0]["metadata"]["attributes"] == {"ratio": "NaN"}
     assert refused.status == 400, refused.body
     assert "nested deeper" in refused.json["detail"]
+
+
+@pytest.mark.parametrize("path", ["/v1/logs", PUSH, "/api/v1/logs/ingest"])
+def test_a_request_without_a_body_is_400(api: Client, tenants, path: str) -> None:
+    a, _ = tenants
+
+    reply = api.post(path, ingest_key(api, a), raw=b"", headers={"Content-Encoding": "gzip"})
+
+    assert reply.status == 400, reply.body
+    assert reply.json["errors"][0]["loc"] == ["body"]

@@ -102,3 +102,11 @@ def test_gzip_bomb_and_unknown_media_types_are_refused() -> None:
     with pytest.raises(UnsupportedMediaType):
         decode("otlp", b"{}", content_type="text/plain", content_encoding=None,
                bounds=BOUNDS, now_ns=NOW)  # fmt: skip
+
+
+def test_truncated_gzip_is_a_400_not_an_empty_request() -> None:
+    truncated = gzip.compress(b'{"labels": {"a": "b"}, "line": "x"}\n')[:12]
+
+    with pytest.raises(BadLogRecord, match="truncated gzip"):
+        decode("jsonl", truncated, content_type="application/x-ndjson", content_encoding="gzip",
+               bounds=BOUNDS, now_ns=NOW)  # fmt: skip

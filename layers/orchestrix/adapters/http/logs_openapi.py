@@ -22,7 +22,8 @@ _ENCODING = {
     "name": "Content-Encoding",
     "in": "header",
     "required": False,
-    "schema": {"type": "string", "enum": ["gzip", "snappy", "identity"]},
+    # empty: none (identity); Loki push without it: snappy, as Promtail sends it
+    "schema": {"type": "string", "enum": ["gzip", "snappy", "identity", ""]},
 }
 _LOKI_JSON = {
     "type": "object",

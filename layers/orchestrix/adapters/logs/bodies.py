@@ -31,13 +31,15 @@ def _bad_body(msg: str) -> BadLogRecord:
 
 
 def _gunzip(body: bytes) -> bytes:
-    inflater = zlib.decompressobj(wbits=47)  # gzip or zlib header, detected
+    inflater = zlib.decompressobj(wbits=31)  # the gzip format
     try:
         raw = inflater.decompress(body, MAX_DECOMPRESSED + 1)
     except zlib.error as exc:
         raise _bad_body(f"body is not gzip data ({exc})") from None
     if len(raw) > MAX_DECOMPRESSED or inflater.unconsumed_tail:
         raise PayloadTooLarge(f"body decompresses to more than {MAX_DECOMPRESSED} bytes")
+    if not inflater.eof:
+        raise _bad_body("body is truncated gzip data")
     return raw
 
 
@@ -45,7 +47,7 @@ def decompress(body: bytes, encoding: str | None, *, snappy_default: bool = Fals
     if len(body) > MAX_BODY:
         raise PayloadTooLarge(f"body is {len(body)} bytes; the limit is {MAX_BODY} bytes")
     name = (encoding or "").strip().lower()
-    if name in ("gzip", "x-gzip", "deflate"):
+    if name == "gzip":
         return _gunzip(body)
     if name == "snappy" or (snappy_default and name == ""):
         return snappy_decompress(body, DEFAULT_LIMITS)

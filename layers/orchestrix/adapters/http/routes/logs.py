@@ -22,8 +22,9 @@ from orchestrix import bootstrap
 from orchestrix.adapters.http.context import current_principal, header, raw_body
 from orchestrix.adapters.http.routes.loki_params import time_ns
 from orchestrix.adapters.logs.bodies import Format, decode
+from orchestrix.domain.errors import FieldError
 from orchestrix.domain.identity import Scope
-from orchestrix.domain.logs import NS_PER_S
+from orchestrix.domain.logs import NS_PER_S, BadLogRecord
 from orchestrix.logql.model import LogPosition, LogRecord, LogSelector
 from orchestrix.services.logs import MAX_LIMIT, LogQueryError, LogService, parse_query
 
@@ -45,9 +46,12 @@ def _ingest(kind: Format) -> int:
     principal = current_principal(ingest_router)
     principal.require_scope(Scope.LOGS_WRITE)  # before any decoding work for the caller
     service = log_service()
+    body = raw_body(ingest_router)
+    if not body:
+        raise BadLogRecord([FieldError(("body",), "the request has no body")])
     batch = decode(
         kind,
-        raw_body(ingest_router),
+        body,
         content_type=_header("Content-Type"),
         content_encoding=_header("Content-Encoding"),
         bounds=service.ingest_bounds(),
