@@ -279,12 +279,16 @@ def test_loki_labels_and_values_stay_in_their_tenant(api: Client, tenants) -> No
     values_b = loki(api, b, "label/app/values", start=str(t - S))
     search_b = search(api, b, query='{app="secret"}', start=t - S)
     logs_b = loki(api, b, "query_range", query='{app="secret"}', start=str(t - S))
+    count_b = loki(api, b, "query", time=str(t + S), query='count_over_time({app="secret"}[1m])')
+    count_a = loki(api, a, "query", time=str(t + S), query='count_over_time({app="secret"}[1m])')
 
     assert names_a.json == {"status": "success", "data": ["app", "team"]}
     assert values_a.json["data"] == ["secret"]
     assert values_b.json["data"] == ["public"]
     assert search_b["items"] == []
     assert logs_b.json["data"]["result"] == []
+    assert count_b.json["data"]["result"] == []
+    assert count_a.json["data"]["result"][0]["value"][1] == "1"
 
 
 def test_bad_logql_is_400_naming_the_query(api: Client, tenants) -> None:

@@ -110,3 +110,18 @@ def test_truncated_gzip_is_a_400_not_an_empty_request() -> None:
     with pytest.raises(BadLogRecord, match="truncated gzip"):
         decode("jsonl", truncated, content_type="application/x-ndjson", content_encoding="gzip",
                bounds=BOUNDS, now_ns=NOW)  # fmt: skip
+
+
+def test_promtail_lines_with_invalid_utf8_are_kept_with_replacement_characters() -> None:
+    from orchestrix.adapters.logs.loki import push_request_class
+
+    request = push_request_class()()
+    stream = request.streams.add(labels=b'{job="tail"}')
+    entry = stream.entries.add(line=b"binary \xff\xfe tail")
+    entry.timestamp.seconds = NOW // S
+    body = bytes(cramjam.snappy.compress_raw(request.SerializeToString()).read())
+
+    batch = decode("loki", body, content_type="application/x-protobuf", content_encoding=None,
+                   bounds=BOUNDS, now_ns=NOW)  # fmt: skip
+
+    assert batch.streams[0].lines == ["binary \ufffd\ufffd tail"]

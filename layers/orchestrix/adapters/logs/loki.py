@@ -3,7 +3,9 @@ send it, or JSON (`{"streams": [{"stream": {...}, "values": [["<ns>", "line"], .
 
 The protobuf messages are Loki's `logproto.PushRequest` (pkg/push/push.proto), declared
 here from a descriptor built in code: five small messages, no generated module and no
-protoc step. `google.protobuf.Timestamp` is declared as its wire-identical twin.
+protoc step. `google.protobuf.Timestamp` is declared as its wire-identical twin, and the
+labels and line as `bytes` (wire-identical to `string`): Go senders do not check UTF-8, so a
+binary byte in a tailed file must not refuse the whole push; it becomes U+FFFD here.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from orchestrix.logql.parse import LogQLError, parse_stream_labels
 
 _PACKAGE = "orchestrix.logproto"
 # (message, [(field, number, type, label, type name)]); types as FieldDescriptorProto's.
-_STRING, _INT64, _INT32, _UINT64, _MESSAGE = 9, 3, 5, 4, 11
+_STRING, _INT64, _INT32, _UINT64, _MESSAGE, _BYTES = 9, 3, 5, 4, 11, 12
 _OPTIONAL, _REPEATED = 1, 3
 _MESSAGES: tuple[tuple[str, tuple[tuple[str, int, int, int, str], ...]], ...] = (
     ("Timestamp", (("seconds", 1, _INT64, _OPTIONAL, ""), ("nanos", 2, _INT32, _OPTIONAL, ""))),
@@ -27,14 +29,14 @@ _MESSAGES: tuple[tuple[str, tuple[tuple[str, int, int, int, str], ...]], ...] = 
         "EntryAdapter",
         (
             ("timestamp", 1, _MESSAGE, _OPTIONAL, "Timestamp"),
-            ("line", 2, _STRING, _OPTIONAL, ""),
+            ("line", 2, _BYTES, _OPTIONAL, ""),
             ("structuredMetadata", 3, _MESSAGE, _REPEATED, "LabelPairAdapter"),
         ),
     ),
     (
         "StreamAdapter",
         (
-            ("labels", 1, _STRING, _OPTIONAL, ""),
+            ("labels", 1, _BYTES, _OPTIONAL, ""),
             ("entries", 2, _MESSAGE, _REPEATED, "EntryAdapter"),
             ("hash", 3, _UINT64, _OPTIONAL, ""),
         ),
@@ -67,9 +69,9 @@ def encode_push(streams: list[tuple[str, list[tuple[int, str]]]]) -> bytes:
     """A PushRequest body (uncompressed): `(labels text, [(ns, line), ...])` per stream."""
     request = push_request_class()()
     for labels, entries in streams:
-        stream = request.streams.add(labels=labels)
+        stream = request.streams.add(labels=labels.encode())
         for ts, line in entries:
-            entry = stream.entries.add(line=line)
+            entry = stream.entries.add(line=line.encode())
             entry.timestamp.seconds, entry.timestamp.nanos = divmod(ts, 1_000_000_000)
     return bytes(request.SerializeToString())
 
@@ -92,12 +94,14 @@ def decode_protobuf(raw: bytes, builder: BatchBuilder) -> LogBatch:
         builder.fail(("body",), f"not a Loki PushRequest protobuf message ({exc})")
         return builder.build()
     for i, stream_message in enumerate(request.streams):
-        stream = _stream_of(builder, stream_message.labels, ("streams", i, "labels"))
+        labels = stream_message.labels.decode("utf-8", "replace")
+        stream = _stream_of(builder, labels, ("streams", i, "labels"))
         for j, entry in enumerate(stream_message.entries):
             ts = entry.timestamp.seconds * 1_000_000_000 + entry.timestamp.nanos
             metadata = {pair.name: pair.value for pair in entry.structuredMetadata}
             where: Loc = ("streams", i, "entries", j)
-            builder.add(stream, ts, entry.line, metadata, (*where, "timestamp"), (*where, "line"))
+            line = entry.line.decode("utf-8", "replace")
+            builder.add(stream, ts, line, metadata, (*where, "timestamp"), (*where, "line"))
     return builder.build()
 
 
