@@ -226,16 +226,6 @@ class PostgresLogStore:
         params: dict[str, Any] = {"tenant": tenant_id, "start": search.start_ns}
         params["end"] = search.end_ns
         conditions = _line_conditions(search.selector, params)
-        query = (
-            "SELECT e.ts, e.id, e.stream_id, e.line, e.metadata FROM log_entries AS e"
-            " WHERE e.tenant_id = %(tenant)s AND e.ts >= %(start)s AND e.ts < %(end)s"
-            " AND e.stream_id = ANY(%(ids)s)"
-            + conditions
-            + " AND (e.ts, e.id) "
-            + ("<" if backward else ">")
-            + f" (%(after_ts)s, %(after_id)s) ORDER BY e.ts {order}, e.id {order}"
-            " LIMIT %(batch)s"
-        )
         position = search.after
         records: list[LogRecord] = []
         scanned = 0
@@ -246,6 +236,18 @@ class PostgresLogStore:
             if not streams:
                 return LogHits([], None)
             params["ids"] = list(streams)
+            # One stream: an equality lets the (stream, ts, id) index deliver the order.
+            params["stream"] = next(iter(streams))
+            in_streams = (
+                "e.stream_id = %(stream)s" if len(streams) == 1 else "e.stream_id = ANY(%(ids)s)"
+            )
+            query = (
+                "SELECT e.ts, e.id, e.stream_id, e.line, e.metadata FROM log_entries AS e"
+                " WHERE e.tenant_id = %(tenant)s AND e.ts >= %(start)s AND e.ts < %(end)s"
+                f" AND {in_streams}{conditions} AND (e.ts, e.id) {'<' if backward else '>'}"
+                f" (%(after_ts)s, %(after_id)s) ORDER BY e.ts {order}, e.id {order}"
+                " LIMIT %(batch)s"
+            )
             regexes = any(not f.is_substring for f in search.selector.filters)
             batch = max(search.limit, SCAN_BATCH) if regexes else search.limit
             while len(records) < search.limit and scanned < SCAN_BUDGET:

@@ -34,7 +34,7 @@ CREATE TABLE log_entries (
     tsv       tsvector GENERATED ALWAYS AS (to_tsvector('simple', left(line, 65536))) STORED
 ) PARTITION BY RANGE (ts);
 CREATE INDEX log_entries_by_time ON log_entries (tenant_id, ts, id);
-CREATE INDEX log_entries_by_stream ON log_entries (tenant_id, stream_id, ts);
+CREATE INDEX log_entries_by_stream ON log_entries (tenant_id, stream_id, ts, id);
 CREATE INDEX log_entries_text ON log_entries USING gin (tsv);
 ALTER TABLE log_entries ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON log_entries
