@@ -11,9 +11,8 @@ import time
 
 import psutil  # type: ignore[import-untyped]
 
-from bench.embedded import migrated_database
+from bench.embedded import migrated_database, one_backend
 from orchestrix.adapters.metrics import RemoteWriteDecoder, encode_write_request
-from orchestrix.adapters.postgres.database import Database
 from orchestrix.adapters.postgres.metric_store import PostgresMetricStore
 
 T0 = 1_790_000_000_000
@@ -83,13 +82,7 @@ def _measure(
 
 def run() -> str:
     with migrated_database() as dsn:
-        # One connection, so that one backend process serves every statement.
-        database = Database(dsn, max_size=1)
-        database.open()
-        with database.connection() as conn:
-            row = conn.execute("SELECT pg_backend_pid()").fetchone()
-            conn.rollback()
-        backend = psutil.Process(int(row[0]) if row else 0)
+        database, backend = one_backend(dsn)
         store = PostgresMetricStore(database)
         rows = [
             _measure(store, backend, 10_000, 10, 10),

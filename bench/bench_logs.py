@@ -18,11 +18,10 @@ import psutil  # type: ignore[import-untyped]
 import psycopg
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 
-from bench.embedded import migrated_database
+from bench.embedded import migrated_database, one_backend
 from orchestrix.adapters.clock import AdjustableClock
 from orchestrix.adapters.logs.bodies import decode
 from orchestrix.adapters.metrics.batch import fingerprint
-from orchestrix.adapters.postgres.database import Database
 from orchestrix.adapters.postgres.log_store import PostgresLogStore
 from orchestrix.domain.identity import Principal, Role
 from orchestrix.domain.logs import LogBatch, StreamBatch
@@ -239,12 +238,7 @@ def _search(service: LogService, day_ns: int) -> list[str]:
 
 def run() -> str:
     with migrated_database() as dsn:
-        database = Database(dsn, max_size=1)  # one backend serves every statement
-        database.open()
-        with database.connection() as conn:
-            row = conn.execute("SELECT pg_backend_pid()").fetchone()
-            conn.rollback()
-        backend = psutil.Process(int(row[0]) if row else 0)
+        database, backend = one_backend(dsn)
         store = PostgresLogStore(database)
         ingest = _ingest(dsn, store, backend)
         day = 1_700_006_400 * S  # 2023-11-15T00:00Z, a day of its own

@@ -9,9 +9,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psutil  # type: ignore[import-untyped]
 import psycopg
 
 from orchestrix.adapters.postgres import migrations
+from orchestrix.adapters.postgres.database import Database
 
 
 @contextmanager
@@ -32,3 +34,14 @@ def migrated_database() -> Iterator[str]:
             yield dsn
         finally:
             server.cleanup()
+
+
+def one_backend(dsn: str) -> tuple[Database, psutil.Process]:
+    """A pool of one connection, so that one backend process serves every statement, and
+    that process (whose CPU time the benchmarks read)."""
+    database = Database(dsn, max_size=1)
+    database.open()
+    with database.connection() as conn:
+        row = conn.execute("SELECT pg_backend_pid()").fetchone()
+        conn.rollback()
+    return database, psutil.Process(int(row[0]) if row else 0)
