@@ -6,19 +6,13 @@ through `PostgresMetricStore` as the application role, row-level security includ
 
 from __future__ import annotations
 
-import os
 import statistics
-import tempfile
 import time
-import warnings
-from pathlib import Path
 
 import psutil  # type: ignore[import-untyped]
-import psycopg
 
+from bench.embedded import migrated_database, one_backend
 from orchestrix.adapters.metrics import RemoteWriteDecoder, encode_write_request
-from orchestrix.adapters.postgres import migrations
-from orchestrix.adapters.postgres.database import Database
 from orchestrix.adapters.postgres.metric_store import PostgresMetricStore
 
 T0 = 1_790_000_000_000
@@ -87,33 +81,14 @@ def _measure(
 
 
 def run() -> str:
-    warnings.simplefilter("ignore")
-    from pgserver import get_server  # type: ignore[attr-defined]
-
-    with tempfile.TemporaryDirectory(prefix="orchestrix-bench-") as tmp:
-        os.environ.setdefault("XDG_RUNTIME_DIR", tmp)
-        server = get_server(Path(tmp) / "pg", cleanup_mode="stop")
-        try:
-            dsn = server.get_uri()
-            with psycopg.connect(dsn, autocommit=True) as conn:
-                conn.execute("CREATE DATABASE bench")
-            dsn = psycopg.conninfo.make_conninfo(dsn, dbname="bench")
-            migrations.apply(dsn)
-            # One connection, so that one backend process serves every statement.
-            database = Database(dsn, max_size=1)
-            database.open()
-            with database.connection() as conn:
-                row = conn.execute("SELECT pg_backend_pid()").fetchone()
-                conn.rollback()
-            backend = psutil.Process(int(row[0]) if row else 0)
-            store = PostgresMetricStore(database)
-            rows = [
-                _measure(store, backend, 10_000, 10, 10),
-                _measure(store, backend, 2_000, 1, 50),
-            ]
-            database.close()
-        finally:
-            server.cleanup()
+    with migrated_database() as dsn:
+        database, backend = one_backend(dsn)
+        store = PostgresMetricStore(database)
+        rows = [
+            _measure(store, backend, 10_000, 10, 10),
+            _measure(store, backend, 2_000, 1, 50),
+        ]
+        database.close()
     lines = [
         "## Metrics ingest into PostgreSQL (end to end)",
         "",

@@ -1,5 +1,5 @@
-"""Daily clean-up: purge API keys dead for 30 days, drop metric and span days past retention,
-publish post-mortem action items that went past their due date."""
+"""Daily clean-up: purge API keys dead for 30 days, drop metric, span and log days past
+retention, publish post-mortem action items that went past their due date."""
 
 from typing import Any
 
@@ -40,11 +40,13 @@ def _housekeep() -> dict[str, Any]:
     )
     # Spans are partitioned by day across tenants too (TRACES_RETENTION_DAYS, default 7).
     dropped_spans = bootstrap.trace_service().drop_expired()
+    # Log lines are partitioned by day across tenants too (LOGS_RETENTION_DAYS).
+    dropped_logs = bootstrap.log_service().drop_expired()
     # Safety net for the rule evaluation schedule (a failed switch, a redeploy resetting it).
     evaluating = rule_schedule_service().settle(bootstrap.tenant_ids)
     done = {
         "purged_api_keys": purged,
-        "dropped": dropped + dropped_spans,
+        "dropped": dropped + dropped_spans + dropped_logs,
         "overdue_action_items": overdue,
     }
     logger.info("housekeeping done", extra=done)
@@ -53,5 +55,6 @@ def _housekeep() -> dict[str, Any]:
         "overdue_action_items": overdue,
         "dropped_metric_partitions": dropped,
         "dropped_span_partitions": dropped_spans,
+        "dropped_log_partitions": dropped_logs,
         "rule_evaluation_enabled": evaluating,
     }

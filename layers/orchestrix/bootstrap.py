@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from orchestrix.adapters.auth.credentials import CredentialVerifier, KeyRevocationCheck
     from orchestrix.adapters.auth.oidc import JwtVerifier, SignInDisabled
     from orchestrix.adapters.postgres.database import Database
+    from orchestrix.adapters.postgres.log_store import PostgresLogStore
     from orchestrix.adapters.postgres.metric_store import PostgresMetricStore
     from orchestrix.adapters.secrets import DatabaseSecret
     from orchestrix.domain.egress import EgressPolicy
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from orchestrix.ports.workflow_engine import WorkflowEngine
     from orchestrix.services.api_keys import ApiKeyService
     from orchestrix.services.audit import AuditService
+    from orchestrix.services.logs import LogService
     from orchestrix.services.metrics import MetricsService
     from orchestrix.services.traces import TraceService
     from orchestrix.services.workflow_executions import ExecutionService
@@ -67,6 +69,8 @@ def reset() -> None:
         amp_metric_store,
         trace_service,
         language_model,
+        log_store,
+        log_service,
     ):
         fn.cache_clear()
 
@@ -420,3 +424,18 @@ def language_model() -> LanguageModel | None:
     with _lock:  # boto3's default session is not safe to build clients on from two threads
         client = bedrock_client(read_timeout_s=s.llm_timeout_s)
     return BedrockLanguageModel(s.bedrock_model_id, client)
+
+
+# --- logs ---------------------------------------------------------------------------------
+@cache
+def log_store() -> PostgresLogStore:
+    from orchestrix.adapters.postgres.log_store import PostgresLogStore
+
+    return PostgresLogStore(database())
+
+
+@cache
+def log_service() -> LogService:
+    from orchestrix.services.logs import LogService
+
+    return LogService(log_store(), clock(), retention_days=settings().logs_retention_days)

@@ -36,6 +36,7 @@ class Settings:
     amp_endpoint_url: str | None = None  # a stand-in for the AMP endpoint (tests, local)
     metrics_retention_days: int = 15
     traces_retention_days: int = 7
+    logs_retention_days: int = 7  # days of log lines kept (whole day partitions dropped)
     notify_topic_arn: str | None = None
     ses_from_address: str | None = None
     egress_allow: tuple[str, ...] = field(default_factory=tuple)
@@ -89,6 +90,7 @@ class Settings:
             amp_endpoint_url=e.get("AMP_ENDPOINT_URL") or None,
             metrics_retention_days=int(e.get("METRICS_RETENTION_DAYS", "15")),
             traces_retention_days=int(e.get("TRACES_RETENTION_DAYS", "7")),
+            logs_retention_days=int(e.get("LOGS_RETENTION_DAYS", "7")),
             notify_topic_arn=e.get("NOTIFY_TOPIC_ARN") or None,
             ses_from_address=e.get("SES_FROM_ADDRESS") or None,
             egress_allow=_list(e.get("EGRESS_ALLOW", "")),

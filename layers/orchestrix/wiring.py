@@ -288,6 +288,12 @@ FUNCTIONS: tuple[Function, ...] = (
         capabilities=("database", "scheduler:manage", "ses:send", "kms:secrets"),
         internet=True,
     ),
+    # --- logs ---
+    Function(
+        "logs",
+        "Logs in (OTLP/HTTP, Loki push, JSON lines) and out (search, live tail, Loki API)",
+        memory_mb=1024,
+    ),
 )
 
 # Methods on one item of each status page collection.
@@ -485,6 +491,15 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/status/{slug}/subscribers", "status_pages", auth=False, throttle=STATUS_WRITES),
     Route("GET", "/status/{slug}/confirm", "status_pages", auth=False, throttle=STATUS_WRITES),
     Route("GET", "/status/{slug}/unsubscribe", "status_pages", auth=False, throttle=STATUS_WRITES),
+    # --- logs ---
+    Route("POST", "/v1/logs", "logs"),
+    Route("POST", "/loki/api/v1/push", "logs"),
+    Route("POST", "/api/v1/logs/ingest", "logs"),
+    Route("GET", "/api/v1/logs/query", "logs"),
+    Route("GET", "/loki/api/v1/query_range", "logs"),
+    Route("GET", "/loki/api/v1/query", "logs"),
+    Route("GET", "/loki/api/v1/labels", "logs"),
+    Route("GET", "/loki/api/v1/label/{name}/values", "logs"),
 )
 
 SCHEDULES: tuple[Schedule, ...] = (
@@ -493,8 +508,8 @@ SCHEDULES: tuple[Schedule, ...] = (
         "housekeeping",
         "rate(1 day)",
         "housekeeping",
-        "Purge long-dead API keys, drop metric days past retention, flag overdue post-mortem "
-        "action items",
+        "Purge long-dead API keys, drop metric, span and log days past retention, flag overdue "
+        "post-mortem action items",
     ),
     # --- alerting ---
     Schedule(

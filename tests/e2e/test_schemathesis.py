@@ -4,8 +4,8 @@ Runs the schemathesis CLI (its pytest plugin does not support this pytest) over 
 documented operation — the metrics and Prometheus routes included — with the checks the
 foundation promises: no 5xx, every response matches the documented schema, and
 schema-violating requests are rejected. Once as an admin (every operation), once with an
-ingestion key over the routes only such a key may use (remote write, import, alert intake),
-and with a traces:write key over OTLP trace ingest.
+ingestion key over the routes only such a key may use (remote write, import, alert intake,
+log ingest), and with a traces:write key over OTLP trace ingest.
 """
 
 from __future__ import annotations
@@ -23,7 +23,10 @@ from orchestrix import wiring
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 HOOKS = Path(__file__).with_name("schemathesis_hooks.py")
-INGEST_ROUTES = r"^/api/v1/(metrics/(write|import)|integrations/.*)$|^/api/v2/alerts$"
+INGEST_ROUTES = (
+    r"^/api/v1/(metrics/(write|import)|integrations/.*)$|^/api/v2/alerts$"
+    r"|^/v1/logs$|^/loki/api/v1/push$|^/api/v1/logs/ingest$"
+)
 
 
 def _schemathesis(dev, authorization: str, *extra: str) -> str:
@@ -75,14 +78,14 @@ def test_no_server_errors_and_responses_match_the_schema(dev):
 def test_ingest_routes_with_an_ingestion_key(dev):
     created = dev.cli(
         "api-key", "create", "--tenant", "fuzz", "--scope", "metrics:write",
-        "--scope", "alerts:write",
+        "--scope", "alerts:write", "--scope", "logs:write",
     )  # fmt: skip
     assert created.returncode == 0, created.stderr
     key = created.stdout.strip().splitlines()[-1]
 
     summary = _schemathesis(dev, f"Bearer {key}", "--include-path-regex", INGEST_ROUTES)
 
-    assert "Tested: 6" in summary, summary
+    assert "Tested: 9" in summary, summary
 
 
 def test_otlp_trace_ingest_with_an_ingestion_key(dev):

@@ -26,6 +26,7 @@ from orchestrix.promql.parse import parse
 from orchestrix.services.alert_intake import FIRED, AlertChange, apply_signals, publish
 from orchestrix.services.alert_ports import NoRemediation, RemediationTrigger, ReposFactory
 from orchestrix.services.anomaly_evaluation import AnomalyEvaluator, Detection
+from orchestrix.services.log_rules import LogRuleEvaluator
 from orchestrix.services.rule_query_cache import SharedSelects, widest_windows
 from orchestrix.services.rule_results import SharedResults
 
@@ -99,6 +100,7 @@ class EvaluationService:
         budget: EvaluationBudget | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         anomaly: AnomalyEvaluator | None = None,
+        logs: LogRuleEvaluator | None = None,
     ) -> None:
         self._uow = uow
         self._repos = repos
@@ -109,6 +111,7 @@ class EvaluationService:
         self._budget = budget or EvaluationBudget()
         self._monotonic = monotonic
         self._anomaly = anomaly
+        self._logs = logs  # log rules (language logql); None: they report an error
 
     def tick(self, tenant_id: str, at: datetime) -> TickReport:
         report = TickReport(tenant_id, at)
@@ -158,6 +161,8 @@ class EvaluationService:
         at_ms = int(at.timestamp() * 1000)
         trees = {}
         for rule in rules:
+            if rule.language == "logql":
+                continue  # evaluated against the log store, below
             try:
                 trees[rule.id] = parse(rule.expr)
             except Exception as exc:  # stored rules were validated; a parser upgrade may differ
@@ -179,7 +184,7 @@ class EvaluationService:
         # cannot starve the same later rules tick after tick (the sort is stable).
         for rule in sorted(rules, key=lambda r: not (r.last_error or "").startswith(DEFERRED)):
             tree = trees.get(rule.id)
-            if tree is None:
+            if tree is None and rule.language != "logql":
                 continue
             started = self._monotonic()
             if started - tick_started > budget.tick_s:
@@ -189,10 +194,13 @@ class EvaluationService:
                 )
                 continue
             try:
-                samples = [
-                    ResultSample(dict(labels), value)
-                    for labels, value in results.evaluate(tree, rule.expr)
-                ]
+                if tree is None:
+                    samples = self._log_samples(tenant_id, rule, at)
+                else:
+                    samples = [
+                        ResultSample(dict(labels), value)
+                        for labels, value in results.evaluate(tree, rule.expr)
+                    ]
                 if rule.anomaly is not None:
                     if detection is None:
                         raise RuntimeError("anomaly detection is not configured")
@@ -209,6 +217,11 @@ class EvaluationService:
         report.storage_selects = storage.storage_selects
         report.queries_run = results.queries_run
         return steps
+
+    def _log_samples(self, tenant_id: str, rule: AlertRule, at: datetime) -> list[ResultSample]:
+        if self._logs is None:
+            raise RuntimeError("log rules are not evaluated by this deployment")
+        return [ResultSample(dict(labels), v) for labels, v in self._logs(tenant_id, rule.expr, at)]
 
     def _publish_health(self, tenant_id: str, rules: list[AlertRule], report: TickReport) -> None:
         """`rule.evaluation_failed` when a rule's error appears or changes, and

@@ -98,8 +98,9 @@ def dump_rule_file(rules: list[AlertRule]) -> str:
     """Enabled rules as a rule file Prometheus (and `promtool check rules`) accepts."""
     groups: dict[str, dict[str, Any]] = {}
     for rule in rules:
-        if not rule.enabled or rule.anomaly is not None:
-            continue  # Prometheus has no anomaly rules: exporting the bare expr would mislead
+        if not rule.enabled or rule.anomaly is not None or rule.language != "promql":
+            # Prometheus has no anomaly or log rules: exporting the bare expr would mislead
+            continue
         group = groups.setdefault(
             rule.group,
             {"name": rule.group, "interval": format_duration(rule.interval_s), "rules": []},

@@ -51,6 +51,7 @@ def _build(d: RuleDraft, base: AlertRule) -> AlertRule:
         remediation_workflow_id=d.remediation_workflow_id,
         escalation_policy_id=d.escalation_policy_id,
         enabled=d.enabled,
+        language=d.language,
     )
 
 

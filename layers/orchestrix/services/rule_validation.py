@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from orchestrix.domain.alerting.rules import NAME_PATTERN, ThresholdSpec
+from orchestrix.domain.alerting.rules import NAME_PATTERN, QueryLanguage, ThresholdSpec
 from orchestrix.domain.alerting.templates import TemplateError, compile_template, render
 from orchestrix.domain.anomaly.spec import (
     ALGORITHMS,
@@ -58,6 +58,7 @@ class RuleDraft:
     remediation_workflow_id: str | None = None
     escalation_policy_id: str | None = None
     enabled: bool = True
+    language: QueryLanguage = "promql"
 
     def promql(self) -> str:
         if self.threshold is not None:
@@ -78,6 +79,10 @@ def rule_errors(d: RuleDraft, loc: tuple[str | int, ...] = ("body",)) -> list[Fi
         err("expr", "give either expr (PromQL) or the threshold form (metric, operator, ...)")
     elif d.threshold is not None and not NAME_PATTERN.fullmatch(d.threshold.metric):
         err("metric", "must be a valid metric name")
+    elif d.language == "logql":
+        problem = logql_problem(d.expr, d.threshold)
+        if problem:
+            err("expr", problem)
     else:
         try:
             tree = parse(d.promql())
@@ -85,7 +90,9 @@ def rule_errors(d: RuleDraft, loc: tuple[str | int, ...] = ("body",)) -> list[Fi
                 err("expr", f"must be an instant vector or scalar, not a {tree.vtype}")
         except PromQLError as exc:
             err("expr", f"invalid PromQL: {exc.message}")
-    if d.anomaly is not None:
+    if d.anomaly is not None and d.language == "logql":
+        err("language", "anomaly rules watch PromQL series; a log rule takes a threshold")
+    elif d.anomaly is not None:
         errors += anomaly_errors(d, loc)
     if d.interval_s < MIN_INTERVAL_S:
         err("interval", f"must be at least {MIN_INTERVAL_S}s (rules are evaluated every minute)")
@@ -132,6 +139,24 @@ def anomaly_errors(d: RuleDraft, loc: tuple[str | int, ...]) -> list[FieldError]
             FieldError((*loc, "seasonality"), f"must be one of {', '.join(SEASONALITIES)}")
         )
     return errors
+
+
+def logql_problem(expr: str | None, threshold: ThresholdSpec | None) -> str | None:
+    """Why a log rule's expression cannot be evaluated: it must be a LogQL metric query."""
+    from orchestrix.logql.model import LogSelector
+    from orchestrix.logql.parse import LogQLError, parse
+
+    if threshold is not None or expr is None:
+        return "a log rule takes expr (LogQL), not the threshold form"
+    try:
+        query = parse(expr)
+    except LogQLError as exc:
+        return f"invalid LogQL: {exc}"
+    if isinstance(query, LogSelector):
+        return (
+            'must be a metric query such as sum(count_over_time({app="api"} |= "error" [5m])) > 10'
+        )
+    return None
 
 
 def reference_errors(

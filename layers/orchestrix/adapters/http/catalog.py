@@ -49,4 +49,8 @@ def routers() -> list[Router]:
     from orchestrix.adapters.http.routes import changes, incident_analysis, services_graph
 
     found += [incident_analysis.router, services_graph.router, changes.router]
+    # logs (ingest routes read raw bodies: documented by hand in logs_openapi.py)
+    from orchestrix.adapters.http.routes import logs, loki_api
+
+    found += [logs.router, loki_api.router]
     return found

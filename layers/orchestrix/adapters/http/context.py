@@ -54,12 +54,8 @@ def current_principal(router: BaseRouter) -> Principal:
     return principal
 
 
-def current_request_id(router: BaseRouter) -> str:
-    return request_id_of(router.current_event.raw_event)
-
-
 def raw_body(router: BaseRouter) -> bytes:
-    """The request body as sent: binary media types arrive base64-encoded from API Gateway."""
+    """The request body as sent: API Gateway base64-encodes binary media types."""
     import base64
 
     event: dict[str, Any] = router.current_event.raw_event
@@ -67,3 +63,16 @@ def raw_body(router: BaseRouter) -> bytes:
     if event.get("isBase64Encoded"):
         return base64.b64decode(raw)
     return raw.encode() if isinstance(raw, str) else bytes(raw)
+
+
+def header(router: BaseRouter, name: str) -> str | None:
+    """A request header, whatever the case the client wrote its name in."""
+    lowered = name.lower()
+    for key, value in router.current_event.headers.items():
+        if key.lower() == lowered:
+            return str(value)
+    return None
+
+
+def current_request_id(router: BaseRouter) -> str:
+    return request_id_of(router.current_event.raw_event)

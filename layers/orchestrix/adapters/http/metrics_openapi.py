@@ -219,7 +219,8 @@ def _ingest_operation(path: str) -> dict[str, Any]:
                 "name": "Content-Encoding",
                 "in": "header",
                 "required": False,
-                "schema": {"type": "string", "enum": ["snappy"]},
+                # empty or missing: snappy (what old senders mean by leaving it out)
+                "schema": {"type": "string", "enum": ["snappy", ""]},
             }
         ]
     else:

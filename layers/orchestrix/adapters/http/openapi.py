@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.event_handler import Response
 
 from orchestrix import wiring
-from orchestrix.adapters.http import metrics_openapi, traces_openapi
+from orchestrix.adapters.http import logs_openapi, metrics_openapi, traces_openapi
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver as Resolver
@@ -86,6 +86,7 @@ def finish(document: str, public_paths: set[str]) -> str:
     # Added after the rewrite above: their error bodies are partly Prometheus' own.
     metrics_openapi.add_to(doc)
     traces_openapi.add_to(doc)
+    logs_openapi.add_to(doc)
     return json.dumps(doc)
 
 

@@ -20,7 +20,8 @@ _COLUMNS = (
     "id, tenant_id, name, group_name, interval_s, expr, threshold, anomaly, for_s,"
     " keep_firing_for_s, labels, annotations, severity, remediation_workflow_id,"
     " escalation_policy_id, enabled,"
-    " created_at, updated_at, created_by, last_evaluated_at, last_error, last_duration_ms"
+    " created_at, updated_at, created_by, last_evaluated_at, last_error, last_duration_ms,"
+    " language"
 )
 _VALUES = (
     "%(id)s, %(tenant_id)s, %(name)s, %(group_name)s, %(interval_s)s, %(expr)s, %(threshold)s,"
@@ -28,7 +29,7 @@ _VALUES = (
     " %(for_s)s, %(keep_firing_for_s)s, %(labels)s, %(annotations)s, %(severity)s,"
     " %(remediation_workflow_id)s, %(escalation_policy_id)s, %(enabled)s, %(created_at)s,"
     " %(updated_at)s, %(created_by)s, %(last_evaluated_at)s, %(last_error)s,"
-    " %(last_duration_ms)s"
+    " %(last_duration_ms)s, %(language)s"
 )
 INSERT = f"INSERT INTO alert_rules ({_COLUMNS}) VALUES ({_VALUES})"
 UPDATE = """
@@ -37,7 +38,7 @@ UPDATE alert_rules SET name = %(name)s, group_name = %(group_name)s, interval_s 
   keep_firing_for_s = %(keep_firing_for_s)s, labels = %(labels)s, annotations = %(annotations)s,
   severity = %(severity)s, remediation_workflow_id = %(remediation_workflow_id)s,
   escalation_policy_id = %(escalation_policy_id)s, enabled = %(enabled)s,
-  updated_at = %(updated_at)s
+  updated_at = %(updated_at)s, language = %(language)s
 WHERE id = %(id)s
 """
 GET = f"SELECT {_COLUMNS} FROM alert_rules WHERE id = %(id)s"
@@ -113,6 +114,7 @@ def _params(rule: AlertRule) -> dict[str, Any]:
         "last_evaluated_at": rule.last_evaluated_at,
         "last_error": rule.last_error,
         "last_duration_ms": rule.last_duration_ms,
+        "language": rule.language,
     }
 
 

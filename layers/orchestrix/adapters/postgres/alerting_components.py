@@ -16,6 +16,7 @@ from orchestrix.promql import Queryable
 from orchestrix.services.alert_ports import AlertingRepos
 from orchestrix.services.alert_service import AlertService
 from orchestrix.services.anomaly_evaluation import AnomalyEvaluator, AnomalyModelRepository
+from orchestrix.services.log_rules import LogRuleEvaluator
 from orchestrix.services.rule_evaluation import EvaluationBudget, EvaluationService
 from orchestrix.services.rule_schedule import RuleScheduleService
 from orchestrix.services.rule_service import RuleService
@@ -94,6 +95,7 @@ def evaluation_service() -> EvaluationService:
         metric_reader,
         bootstrap.event_publisher(),
         remediation=remediation_service(),
+        logs=_log_rules(),
         budget=EvaluationBudget(
             query_timeout_s=limits.rule_query_timeout_s,
             tick_s=limits.rule_tick_budget_s,
@@ -101,3 +103,7 @@ def evaluation_service() -> EvaluationService:
         ),
         anomaly=anomaly_evaluator(),
     )
+
+
+def _log_rules() -> LogRuleEvaluator:
+    return LogRuleEvaluator(bootstrap.log_service())

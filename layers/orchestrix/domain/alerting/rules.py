@@ -13,6 +13,8 @@ from orchestrix.domain.anomaly.spec import AnomalySpec
 
 Aggregation = Literal["avg", "sum", "min", "max", "count", "last"]
 Operator = Literal[">", ">=", "<", "<=", "==", "!="]
+# The language of a rule's `expr`: PromQL over metrics, or LogQL over log lines (log rules).
+QueryLanguage = Literal["promql", "logql"]
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SEVERITIES = ("critical", "error", "warning", "info")
 
@@ -92,6 +94,7 @@ class AlertRule:
     last_evaluated_at: datetime | None = None
     last_error: str | None = None
     last_duration_ms: float | None = None
+    language: QueryLanguage = "promql"
 
     @property
     def health(self) -> str:
@@ -120,4 +123,5 @@ class AlertRule:
             "remediation_workflow_id": self.remediation_workflow_id,
             "escalation_policy_id": self.escalation_policy_id,
             "enabled": self.enabled,
+            "language": self.language,
         }

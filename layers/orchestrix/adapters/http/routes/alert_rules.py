@@ -59,6 +59,8 @@ class AlertRuleIn(BaseModel):
     remediation_workflow_id: str | None = Field(None, max_length=64)
     escalation_policy_id: str | None = Field(None, max_length=64)
     enabled: bool = True
+    # logql: a log rule, whose expr is a LogQL metric query over log lines.
+    language: Literal["promql", "logql"] = "promql"
 
     def draft(self) -> RuleDraft:
         threshold = None
@@ -94,6 +96,7 @@ class AlertRuleIn(BaseModel):
             remediation_workflow_id=self.remediation_workflow_id,
             escalation_policy_id=self.escalation_policy_id,
             enabled=self.enabled,
+            language=self.language,
         )
 
     def _anomaly(self) -> AnomalySpec | None:
@@ -129,6 +132,7 @@ class AlertRuleOut(BaseModel):
     created_at: datetime | None
     updated_at: datetime | None
     created_by: str
+    language: str = "promql"
 
     @classmethod
     def of(cls, r: AlertRule) -> AlertRuleOut:
@@ -155,6 +159,7 @@ class AlertRuleOut(BaseModel):
                 "created_at": r.created_at,
                 "updated_at": r.updated_at,
                 "created_by": r.created_by,
+                "language": r.language,
             }
         )
 

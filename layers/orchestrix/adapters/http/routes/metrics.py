@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from orchestrix import bootstrap
-from orchestrix.adapters.http.context import current_principal, raw_body, request_id_of
+from orchestrix.adapters.http.context import current_principal, header, raw_body, request_id_of
 from orchestrix.adapters.http.problems import problem
 from orchestrix.adapters.http.resolver import new_resolver
 from orchestrix.adapters.metrics import MetricsIngestError, RemoteWriteDecoder, parse_exposition
@@ -43,13 +43,7 @@ def _now_ms() -> int:
 
 
 def _header(name: str) -> str | None:
-    value = router.current_event.headers.get(name)
-    if value is None:
-        lowered = name.lower()
-        value = next(
-            (v for k, v in router.current_event.headers.items() if k.lower() == lowered), None
-        )
-    return None if value is None else str(value)
+    return header(router, name)
 
 
 @router.post(

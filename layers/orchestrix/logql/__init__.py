@@ -1,0 +1,1 @@
+"""LogQL (a subset): parsing, the query model the log store answers, metric evaluation."""

@@ -1,0 +1,103 @@
+"""What a log search or a LogQL query asks of the log store, and what it gets back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from orchestrix.domain.logs import Labels
+from orchestrix.domain.regex import Pattern, RegexError, compile_re2, search
+from orchestrix.promql.storage import LabelMatcher
+
+Direction = Literal["forward", "backward"]
+
+
+LineOp = Literal["|=", "!=", "|~", "!~"]
+
+
+@dataclass(frozen=True, slots=True)
+class LineFilter:
+    """`|= "text"` (contains), `!=` (does not), `|~ "re"` (RE2 search), `!~` (no match)."""
+
+    op: LineOp
+    value: str
+    regex: Pattern | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def of(cls, op: LineOp, value: str) -> LineFilter:
+        regex = None
+        if op in ("|~", "!~"):
+            try:
+                regex = compile_re2(value)
+            except RegexError as exc:
+                raise ValueError(f"invalid regular expression {value!r}: {exc}") from None
+        return cls(op, value, regex)
+
+    @property
+    def is_substring(self) -> bool:
+        return self.regex is None
+
+    def keep(self, line: str) -> bool:
+        if self.op == "|=":
+            return self.value in line
+        if self.op == "!=":
+            return self.value not in line
+        assert self.regex is not None
+        found = search(self.regex, line) is not None
+        return found if self.op == "|~" else not found
+
+
+@dataclass(frozen=True, slots=True)
+class LogSelector:
+    """Which lines: stream label matchers, then line filters, all of which must hold."""
+
+    matchers: tuple[LabelMatcher, ...]
+    filters: tuple[LineFilter, ...] = ()
+    # Full-text words (`q=` of the search API): every word must occur as a token.
+    text: str | None = None
+
+    def keep(self, line: str) -> bool:
+        return all(f.keep(line) for f in self.filters)
+
+
+@dataclass(frozen=True, slots=True)
+class LogPosition:
+    """Where a page ended: the last line's timestamp and id (ids break timestamp ties)."""
+
+    ts: int
+    id: int
+
+
+@dataclass(frozen=True, slots=True)
+class LogSearch:
+    selector: LogSelector
+    start_ns: int
+    end_ns: int  # exclusive, as Loki's `end`
+    limit: int
+    direction: Direction = "backward"
+    after: LogPosition | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LogRecord:
+    ts: int
+    id: int
+    labels: Labels
+    line: str
+    metadata: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LogHits:
+    """A page of lines, and where to continue (None: the range holds no more)."""
+
+    records: list[LogRecord]
+    next_position: LogPosition | None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamTimes:
+    """The timestamps (sorted) of one stream's lines a metric query counts."""
+
+    labels: Labels
+    timestamps: list[int]

@@ -1,0 +1,303 @@
+"""A LogQL subset: what Grafana's Loki data source and log alert rules need.
+
+    log query     {app="api", env=~"prod|staging"} |= "error" != "debug" |~ "time(d )?out"
+    metric query  sum by (app) (count_over_time({app="api"} |= "error" [5m])) > 10
+                  rate({app="api"}[1m])
+
+Stream matchers are `=`, `!=`, `=~`, `!~` (RE2, anchored, as in Prometheus); line filters
+`|=`, `!=`, `|~`, `!~`; range functions `count_over_time` and `rate`; the aggregations
+`sum`, `count`, `min`, `max`, `avg` with `by`/`without`; one comparison with a number.
+Anything else (parsers such as `| json`, `line_format`, binary operations between queries)
+is refused with a message naming the position, never silently ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal, cast
+
+from orchestrix.logql.model import LineFilter, LineOp, LogSelector
+from orchestrix.promql.storage import LabelMatcher
+
+RangeFunction = Literal["count_over_time", "rate"]
+AggregationOp = Literal["sum", "count", "min", "max", "avg"]
+CompareOp = Literal[">", ">=", "<", "<=", "==", "!="]
+RANGE_FUNCTIONS = ("count_over_time", "rate")
+AGGREGATIONS = ("sum", "count", "min", "max", "avg")
+MAX_QUERY_LENGTH = 16 * 1024
+MAX_DURATION_NS = 3650 * 86400 * 10**9
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+      (?P<string>"(?:[^"\\]|\\.)*"|`[^`]*`)
+    | (?P<duration>\[\s*[0-9][0-9a-z.]*\s*\])
+    | (?P<number>[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)
+    | (?P<op>\|=|\|~|!=|!~|=~|==|>=|<=|[{}(),=<>|])
+    | (?P<ident>[a-zA-Z_][a-zA-Z0-9_]*)
+    )""",
+    re.VERBOSE,
+)
+_UNITS_NS = {"ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9, "d": 86400 * 10**9}
+_DURATION_PART = re.compile(r"([0-9]+)(ms|s|m|h|d)")
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "'": "'", "0": "\x00"}
+
+
+class LogQLError(ValueError):
+    """The query is not in the supported subset; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class RangeAggregation:
+    function: RangeFunction
+    selector: LogSelector
+    range_ns: int
+
+
+@dataclass(frozen=True)
+class VectorAggregation:
+    op: AggregationOp
+    inner: MetricExpr
+    grouping: tuple[str, ...] = ()
+    without: bool = False
+
+
+@dataclass(frozen=True)
+class Comparison:
+    inner: MetricExpr
+    op: CompareOp
+    threshold: float
+
+
+MetricExpr = RangeAggregation | VectorAggregation | Comparison
+Query = LogSelector | MetricExpr
+
+
+def parse_duration_ns(text: str) -> int:
+    """`5m`, `1h30m`, `250ms` as nanoseconds (Prometheus' duration syntax, no `y`/`w`)."""
+    parts = _DURATION_PART.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise LogQLError(f'invalid duration "{text}"')
+    total = sum(int(n) * _UNITS_NS[u] for n, u in parts)
+    if not 0 < total <= MAX_DURATION_NS:
+        raise LogQLError(f'duration "{text}" must be positive and at most 10 years')
+    return total
+
+
+def _unquote(token: str) -> str:
+    if token.startswith("`"):
+        return token[1:-1]
+    out: list[str] = []
+    body = token[1:-1]
+    i = 0
+    while i < len(body):
+        char = body[i]
+        if char == "\\" and i + 1 < len(body):
+            nxt = body[i + 1]
+            if nxt not in _ESCAPES:
+                raise LogQLError(f"unknown escape sequence \\{nxt} in {token}")
+            out.append(_ESCAPES[nxt])
+            i += 2
+            continue
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        if len(text) > MAX_QUERY_LENGTH:
+            raise LogQLError(f"query longer than {MAX_QUERY_LENGTH} characters")
+        self.tokens: list[tuple[str, str, int]] = []
+        pos = 0
+        while pos < len(text):
+            if text[pos:].strip() == "":
+                break
+            match = _TOKEN.match(text, pos)
+            if match is None or match.lastgroup is None:
+                raise LogQLError(f"parse error at position {pos + 1}: unexpected {text[pos]!r}")
+            start = match.start(match.lastgroup)
+            self.tokens.append((match.lastgroup, match.group(match.lastgroup), start + 1))
+            pos = match.end()
+        self.i = 0
+
+    def peek(self, offset: int = 0) -> tuple[str, str, int] | None:
+        at = self.i + offset
+        return self.tokens[at] if at < len(self.tokens) else None
+
+    def take(self, value: str | None = None, kind: str | None = None) -> str:
+        token = self.peek()
+        if token is None:
+            raise LogQLError(f"parse error: unexpected end of query, expected {value or kind}")
+        if (value is not None and token[1] != value) or (kind is not None and token[0] != kind):
+            raise LogQLError(
+                f"parse error at position {token[2]}: expected {value or kind}, got {token[1]!r}"
+            )
+        self.i += 1
+        return token[1]
+
+    def at(self, value: str) -> bool:
+        token = self.peek()
+        return token is not None and token[1] == value and token[0] != "string"
+
+    # -- grammar -----------------------------------------------------------------------
+    def query(self) -> Query:
+        token = self.peek()
+        if token is None:
+            raise LogQLError("parse error: the query is empty")
+        result: Query
+        result = self.selector_with_pipeline() if token[1] == "{" else self.metric()
+        rest = self.peek()
+        if rest is not None:
+            raise LogQLError(f"parse error at position {rest[2]}: unexpected {rest[1]!r}")
+        return result
+
+    def metric(self) -> MetricExpr:
+        expr = self.metric_operand()
+        token = self.peek()
+        if (
+            token is not None
+            and token[0] == "op"
+            and token[1] in (">", ">=", "<", "<=", "==", "!=")
+        ):
+            self.i += 1
+            threshold = float(self.take(kind="number"))
+            return Comparison(expr, cast(CompareOp, token[1]), threshold)
+        return expr
+
+    def metric_operand(self) -> MetricExpr:
+        token = self.peek()
+        if token is None:
+            raise LogQLError("parse error: unexpected end of query")
+        if token[1] == "(":
+            self.take("(")
+            inner = self.metric()
+            self.take(")")
+            return inner
+        name = token[1]
+        if token[0] == "ident" and name in RANGE_FUNCTIONS:
+            return self.range_aggregation()
+        if token[0] == "ident" and name in AGGREGATIONS:
+            return self.vector_aggregation()
+        raise LogQLError(
+            f"parse error at position {token[2]}: unsupported {name!r}; expected a stream "
+            f"selector {{...}}, {', '.join(RANGE_FUNCTIONS)} or {', '.join(AGGREGATIONS)}"
+        )
+
+    def range_aggregation(self) -> RangeAggregation:
+        function = cast(RangeFunction, self.take(kind="ident"))
+        self.take("(")
+        parenthesised = self.at("(")
+        if parenthesised:
+            self.take("(")
+        selector = self.selector_with_pipeline()
+        if parenthesised:
+            self.take(")")
+        window = self.take(kind="duration")
+        range_ns = parse_duration_ns(window[1:-1].strip())
+        if self.at("|") or (self.peek() or ("", "", 0))[1] in ("|=", "!=", "|~", "!~"):
+            # `{...}[5m] |= "x"`: filters after the range, as Loki also accepts.
+            selector = self.pipeline(selector)
+        self.take(")")
+        return RangeAggregation(function, selector, range_ns)
+
+    def vector_aggregation(self) -> VectorAggregation:
+        op = cast(AggregationOp, self.take(kind="ident"))
+        grouping, without = self.grouping()
+        self.take("(")
+        inner = self.metric()
+        self.take(")")
+        if not grouping and not without:
+            grouping, without = self.grouping()
+        return VectorAggregation(op, inner, grouping, without)
+
+    def grouping(self) -> tuple[tuple[str, ...], bool]:
+        token = self.peek()
+        if token is None or token[0] != "ident" or token[1] not in ("by", "without"):
+            return (), False
+        self.i += 1
+        self.take("(")
+        names: list[str] = []
+        while not self.at(")"):
+            names.append(self.take(kind="ident"))
+            if not self.at(")"):
+                self.take(",")
+        self.take(")")
+        return tuple(names), token[1] == "without"
+
+    def selector_with_pipeline(self) -> LogSelector:
+        return self.pipeline(self.selector())
+
+    def selector(self) -> LogSelector:
+        self.take("{")
+        matchers: list[LabelMatcher] = []
+        while not self.at("}"):
+            name = self.take(kind="ident")
+            token = self.peek()
+            op = self.take(kind="op") if token is not None else ""
+            if op not in ("=", "!=", "=~", "!~"):
+                raise LogQLError(f"parse error: {op!r} is not a label matcher operator")
+            value = _unquote(self.take(kind="string"))
+            try:
+                matchers.append(LabelMatcher.of(name, op, value))
+            except ValueError as exc:
+                raise LogQLError(str(exc)) from None
+            if not self.at("}"):
+                self.take(",")
+        self.take("}")
+        if not any(m.matches("") is False for m in matchers):
+            # Loki's rule: at least one matcher that an empty value does not satisfy.
+            raise LogQLError(
+                "queries require at least one regexp or equality matcher that does not have "
+                'an empty-compatible value. For instance, app=~".*" does not meet this '
+                'requirement, but app=~".+" will'
+            )
+        return LogSelector(tuple(matchers))
+
+    def pipeline(self, selector: LogSelector) -> LogSelector:
+        filters = list(selector.filters)
+        while True:
+            token = self.peek()
+            if token is None or token[0] != "op":
+                break
+            if token[1] == "|":
+                following = self.peek(1)
+                what = following[1] if following else "end of query"
+                raise LogQLError(
+                    f"parse error at position {token[2]}: the stage | {what} is not supported "
+                    "(only the line filters |=, !=, |~ and !~ are)"
+                )
+            if token[1] not in ("|=", "!=", "|~", "!~"):
+                break
+            self.i += 1
+            value = _unquote(self.take(kind="string"))
+            try:
+                filters.append(LineFilter.of(cast(LineOp, token[1]), value))
+            except ValueError as exc:
+                raise LogQLError(str(exc)) from None
+        return LogSelector(selector.matchers, tuple(filters), selector.text)
+
+
+def parse(text: str) -> Query:
+    """The query's tree; `LogQLError` names what is wrong and where."""
+    return _Parser(text).query()
+
+
+def parse_stream_labels(text: str) -> list[tuple[str, str]]:
+    """A Loki push's `{app="api", env="prod"}` label string, as (name, value) pairs."""
+    parser = _Parser(text)
+    selector = parser.selector()
+    if parser.peek() is not None or selector.filters:
+        raise LogQLError('a stream\'s labels are {name="value", ...} and nothing else')
+    if any(m.op.value != "=" for m in selector.matchers):
+        raise LogQLError("a stream's labels take = only")
+    return [(m.name, m.value) for m in selector.matchers]
+
+
+def selectors_of(query: Query) -> list[LogSelector]:
+    """Every stream selector a query reads (for the label APIs and rule checks)."""
+    if isinstance(query, LogSelector):
+        return [query]
+    if isinstance(query, RangeAggregation):
+        return [query.selector]
+    return selectors_of(query.inner)

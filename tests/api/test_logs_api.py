@@ -1,0 +1,473 @@
+"""Logs through the gateway: Loki push, OTLP and JSON lines in; search and the Loki API out."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import cramjam
+import pytest
+
+from orchestrix import bootstrap
+from orchestrix.adapters.logs.loki import encode_push
+from tests.api.conftest import Client, token
+
+PROBLEM = "application/problem+json"
+PUSH = "/loki/api/v1/push"
+PROMTAIL = {"Content-Type": "application/x-protobuf"}  # snappy, no Content-Encoding
+S = 1_000_000_000
+
+
+def now_ns() -> int:
+    return int(bootstrap.clock().now().timestamp()) * S
+
+
+def ingest_key(api: Client, tenant: str, scopes: tuple[str, ...] = ("logs:write",)) -> str:
+    created = api.post("/api/v1/api-keys", token(tenant), {"name": "logs", "scopes": scopes})
+    assert created.status == 201, created.body
+    return str(created.json["secret"])
+
+
+def promtail_push(api: Client, key: str, streams: list[tuple[str, list[tuple[int, str]]]]):  # type: ignore[no-untyped-def]
+    body = bytes(cramjam.snappy.compress_raw(encode_push(streams)).read())
+    basic = "Basic " + base64.b64encode(f"promtail:{key}".encode()).decode()
+    return api.post(PUSH, basic, raw=body, headers=PROMTAIL)
+
+
+def search(api: Client, tenant: str, **params: Any) -> Any:
+    reply = api.get(f"/api/v1/logs/query?{urlencode(params)}", token(tenant, "viewer"))
+    assert reply.status == 200, reply.body
+    return reply.json
+
+
+def loki(api: Client, tenant: str, path: str, **params: Any):  # type: ignore[no-untyped-def]
+    return api.get(f"/loki/api/v1/{path}?{urlencode(params)}", token(tenant, "viewer"))
+
+
+def test_promtail_protobuf_push_is_stored_and_searchable(api: Client, tenants) -> None:
+    a, _ = tenants
+    t = now_ns() - 60 * S
+    key = ingest_key(api, a)
+
+    pushed = promtail_push(
+        api,
+        key,
+        [
+            ('{app="api", env="prod"}', [(t, "GET /a 200"), (t + S, "GET /b 500 error")]),
+            ('{app="web"}', [(t + 2 * S, "render error")]),
+        ],
+    )
+    found = search(api, a, query='{app="api"} |= "error"', start=t - S)
+
+    assert pushed.status == 204, pushed.body
+    assert found["items"] == [
+        {
+            "timestamp": str(t + S),
+            "labels": {"app": "api", "env": "prod"},
+            "line": "GET /b 500 error",
+            "metadata": None,
+        }
+    ]
+
+
+def test_loki_json_push_with_a_bad_value_is_400_naming_it_and_stores_nothing(
+    api: Client, tenants
+) -> None:
+    a, _ = tenants
+    t = now_ns()
+    key = ingest_key(api, a)
+    good = [str(t), "fine"]
+    body = {
+        "streams": [
+            {"stream": {"app": "x1"}, "values": [good]},
+            {"stream": {"app": "x2"}, "values": [good]},
+            {"stream": {"app": "x3"}, "values": [good, good, good, good, good, ["12ab", "bad"]]},
+        ]
+    }
+
+    reply = api.post(PUSH, key, body)
+    labels = loki(api, a, "labels", start=t - 3600 * S)
+
+    assert reply.status == 400
+    assert reply.content_type.startswith(PROBLEM)
+    assert reply.json["errors"][0]["loc"] == ["streams", 2, "values", 5, 0]
+    assert reply.json["detail"].startswith("streams[2].values[5][0]:")
+    assert labels.json["data"] == []  # nothing of the request was stored
+
+
+def test_otlp_json_is_mapped_to_streams_and_metadata(api: Client, tenants) -> None:
+    a, _ = tenants
+    t = now_ns() - 5 * S
+    key = ingest_key(api, a)
+    body = {
+        "resourceLogs": [
+            {
+                "resource": {
+                    "attributes": [
+                        {"key": "service.name", "value": {"stringValue": "checkout"}},
+                        {"key": "host.name", "value": {"stringValue": "h1"}},
+                    ]
+                },
+                "scopeLogs": [
+                    {
+                        "scope": {"name": "app.logger"},
+                        "logRecords": [
+                            {
+                                "timeUnixNano": str(t),
+                                "severityText": "ERROR",
+                                "severityNumber": 17,
+                                "traceId": "5b8efff798038103d269b633813fc60c",
+                                "spanId": "eee19b7ec3c1b174",
+                                "body": {"stringValue": "payment failed"},
+                                "attributes": [{"key": "order", "value": {"intValue": "42"}}],
+                            }
+                        ],
+                    }
+                ],
+            }
+        ]
+    }
+
+    gzip_json = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+    reply = api.post(
+        "/v1/logs", key, raw=gzip.compress(json.dumps(body).encode()), headers=gzip_json
+    )
+    found = search(api, a, query='{service_name="checkout"}', start=t - S)
+
+    assert reply.status == 200, reply.body
+    assert found["items"][0]["line"] == "payment failed"
+    assert found["items"][0]["labels"] == {"service_name": "checkout"}
+    assert found["items"][0]["metadata"] == {
+        "severity_text": "ERROR",
+        "severity_number": 17,
+        "trace_id": "5b8efff798038103d269b633813fc60c",
+        "span_id": "eee19b7ec3c1b174",
+        "attributes": {"order": 42},
+        "scope": "app.logger",
+        "resource": {"host.name": "h1"},
+    }
+
+
+def test_otlp_json_bad_record_is_named(api: Client, tenants) -> None:
+    a, _ = tenants
+    record = {"timeUnixNano": "soon", "body": {"stringValue": "x"}}
+    body = {"resourceLogs": [{"scopeLogs": [{"logRecords": [{}, record]}]}]}
+
+    reply = api.post("/v1/logs", ingest_key(api, a), body)
+
+    assert reply.status == 400
+    assert reply.json["errors"][0]["loc"] == [
+        "resourceLogs", 0, "scopeLogs", 0, "logRecords", 1, "timeUnixNano",
+    ]  # fmt: skip
+
+
+def test_json_lines_ingest_and_full_text_search(api: Client, tenants) -> None:
+    a, _ = tenants
+    t = now_ns() - 10 * S
+    lines = [
+        {"labels": {"job": "cron"}, "line": "backup started", "timestamp": str(t)},
+        {"labels": {"job": "cron"}, "line": "backup finished in 3s", "timestamp": t + S},
+        {"labels": {"job": "cron"}, "line": "cleanup finished", "timestamp": t + 2 * S},
+    ]
+    body = "\n".join(json.dumps(line) for line in lines).encode()
+
+    reply = api.post("/api/v1/logs/ingest", ingest_key(api, a), raw=body,
+                     headers={"Content-Type": "application/x-ndjson"})  # fmt: skip
+    found = search(api, a, query='{job="cron"}', q="backup finished", start=t - S)
+
+    assert reply.status == 200 and reply.json == {"accepted": 3}
+    assert [item["line"] for item in found["items"]] == ["backup finished in 3s"]
+
+
+def test_json_lines_with_a_nul_in_a_line_is_400_naming_the_line(api: Client, tenants) -> None:
+    a, _ = tenants
+    body = b'{"labels": {"a": "b"}, "line": "ok"}\n{"labels": {"a": "b"}, "line": "x\\u0000y"}\n'
+
+    reply = api.post("/api/v1/logs/ingest", ingest_key(api, a), raw=body,
+                     headers={"Content-Type": "application/x-ndjson"})  # fmt: skip
+
+    assert reply.status == 400
+    assert reply.json["errors"][0]["loc"] == ["lines", 1, "line"]
+
+
+def test_ingest_needs_the_logs_write_scope(api: Client, tenants) -> None:
+    a, _ = tenants
+    metrics_key = ingest_key(api, a, ("metrics:write",))
+
+    reply = promtail_push(api, metrics_key, [('{app="x"}', [(now_ns(), "x")])])
+
+    assert reply.status == 403
+
+
+def test_search_pages_with_a_cursor_and_regex_filters(api: Client, tenants) -> None:
+    a, _ = tenants
+    t = now_ns() - 100 * S
+    entries = [(t + i * S, f"request {i} took {i * 10}ms") for i in range(7)]
+    assert promtail_push(api, ingest_key(api, a), [('{app="pager"}', entries)]).status == 204
+    query = '{app="pager"} |~ "took [0-9]*0ms" !~ "request 3 "'
+
+    first = search(api, a, query=query, start=t, limit=4, direction="forward")
+    second = search(api, a, query=query, start=t, limit=4, direction="forward",
+                    cursor=first["next_cursor"])  # fmt: skip
+
+    lines = [i["line"] for i in first["items"] + second["items"]]
+    assert lines == [line for _, line in entries if "request 3 " not in line]
+    assert second["next_cursor"] is None
+
+
+def test_live_tail_continues_from_its_cursor(api: Client, tenants) -> None:
+    a, _ = tenants
+    t = now_ns() - 30 * S
+    key = ingest_key(api, a)
+    promtail_push(api, key, [('{app="tail"}', [(t, "one")])])
+
+    first = search(api, a, query='{app="tail"}', start=t - S, direction="forward", wait=1)
+    promtail_push(api, key, [('{app="tail"}', [(t + S, "two")])])
+    second = search(api, a, query='{app="tail"}', start=t - S, direction="forward", wait=1,
+                    cursor=first["next_cursor"])  # fmt: skip
+    idle = search(api, a, query='{app="tail"}', start=t - S, direction="forward", wait=0.1,
+                  cursor=second["next_cursor"])  # fmt: skip
+
+    assert [i["line"] for i in first["items"]] == ["one"]
+    assert [i["line"] for i in second["items"]] == ["two"]
+    assert idle["items"] == [] and idle["next_cursor"] == second["next_cursor"]
+
+
+def test_loki_query_range_streams_and_metric_shapes(api: Client, tenants) -> None:
+    a, _ = tenants
+    t = (now_ns() // (60 * S) - 10) * 60 * S  # a whole minute, 10 minutes ago
+    entries = [(t + i * S, "error x" if i % 2 else "ok") for i in range(10)]
+    promtail_push(api, ingest_key(api, a), [('{app="shop", pod="p1"}', entries)])
+    window = {"start": str(t), "end": str(t + 60 * S)}
+
+    logs = loki(api, a, "query_range", query='{app="shop"} |= "error"', limit=2, **window)
+    errors = 'sum by (app) (count_over_time({app="shop"} |= "error" [1m]))'
+    counts = loki(api, a, "query_range", step="30", query=errors, **window)
+    instant = loki(api, a, "query", time=str(t + 60 * S),
+                   query='sum(count_over_time({app="shop"}[1m])) > 5')  # fmt: skip
+    rate = loki(api, a, "query", time=str(t + 60 * S), query='rate({app="shop"}[1m])')
+
+    assert logs.status == 200, logs.body
+    assert logs.json["data"]["resultType"] == "streams"
+    assert logs.json["data"]["result"] == [
+        {"stream": {"app": "shop", "pod": "p1"},
+         "values": [[str(t + 9 * S), "error x"], [str(t + 7 * S), "error x"]]},
+    ]  # fmt: skip
+    assert counts.json["data"]["resultType"] == "matrix"
+    assert counts.json["data"]["result"] == [
+        {"metric": {"app": "shop"}, "values": [[t // S + 30, "5"], [t // S + 60, "5"]]}
+    ]
+    assert instant.json["data"] == {
+        "resultType": "vector",
+        "result": [{"metric": {}, "value": [t // S + 60, "9"]}],  # (t, t + 1m]: not the line at t
+        "stats": {},
+    }
+    assert rate.json["data"]["result"][0]["value"][1] == str(9 / 60)
+
+
+def test_loki_labels_and_values_stay_in_their_tenant(api: Client, tenants) -> None:
+    a, b = tenants
+    t = now_ns() - 60 * S
+    promtail_push(api, ingest_key(api, a), [('{app="secret", team="a"}', [(t, "x")])])
+    promtail_push(api, ingest_key(api, b), [('{app="public"}', [(t, "y")])])
+
+    names_a = loki(api, a, "labels", start=str(t - S))
+    values_a = loki(api, a, "label/app/values", start=str(t - S))
+    values_b = loki(api, b, "label/app/values", start=str(t - S))
+    search_b = search(api, b, query='{app="secret"}', start=t - S)
+    logs_b = loki(api, b, "query_range", query='{app="secret"}', start=str(t - S))
+    count_b = loki(api, b, "query", time=str(t + S), query='count_over_time({app="secret"}[1m])')
+    count_a = loki(api, a, "query", time=str(t + S), query='count_over_time({app="secret"}[1m])')
+
+    assert names_a.json == {"status": "success", "data": ["app", "team"]}
+    assert values_a.json["data"] == ["secret"]
+    assert values_b.json["data"] == ["public"]
+    assert search_b["items"] == []
+    assert logs_b.json["data"]["result"] == []
+    assert count_b.json["data"]["result"] == []
+    assert count_a.json["data"]["result"][0]["value"][1] == "1"
+
+
+def test_bad_logql_is_400_naming_the_query(api: Client, tenants) -> None:
+    a, _ = tenants
+
+    reply = loki(api, a, "query_range", query='{app="x"} | json')
+    empty = loki(api, a, "query_range", query='{app=~".*"}')
+    instant_logs = loki(api, a, "query", query='{app="x"}')
+
+    assert reply.status == 400 and reply.content_type.startswith(PROBLEM)
+    assert reply.json["errors"][0]["loc"] == ["query", "query"]
+    assert "| json is not supported" in reply.json["detail"]
+    assert empty.status == 400
+    assert instant_logs.status == 400
+
+
+@pytest.mark.parametrize("path", ["labels", "label/app/values"])
+def test_loki_label_routes_need_a_reader(api: Client, tenants, path: str) -> None:
+    a, _ = tenants
+    key = ingest_key(api, a)
+
+    reply = api.get(f"/loki/api/v1/{quote(path)}", key)
+
+    assert reply.status == 403
+
+
+# -- log rules ------------------------------------------------------------------------------
+@pytest.fixture
+def recorded_events(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    sent: list[tuple[str, str]] = []
+
+    class Recorder:
+        def publish(self, tenant_id: str, detail_type: str, detail: dict[str, Any]) -> None:
+            sent.append((tenant_id, detail_type))
+
+    monkeypatch.setattr(bootstrap, "event_publisher", lambda: Recorder())
+    return sent
+
+
+def test_log_rule_fires_when_matching_lines_pass_the_threshold(
+    api: Client, tenants, recorded_events: list[tuple[str, str]]
+) -> None:
+    from orchestrix.adapters.postgres.alerting_components import evaluation_service
+
+    a, b = tenants
+    at = bootstrap.clock().now().replace(microsecond=0)
+    t = int(at.timestamp()) * S
+    rule = api.post(
+        "/api/v1/alert-rules",
+        token(a),
+        {
+            "name": "ApiErrors",
+            "language": "logql",
+            "expr": 'sum by (app) (count_over_time({app="api"} |= "error" [5m])) > 3',
+            "annotations": {"summary": "{{ $labels.app }}: {{ $value }} errors"},
+        },
+    )
+    errors = [(t - i * S, f"error {i}") for i in range(1, 5)] + [(t - 5 * S, "ok")]
+    promtail_push(api, ingest_key(api, a), [('{app="api"}', errors)])
+    # the other tenant's lines count for nothing in this tenant's rule
+    promtail_push(api, ingest_key(api, b), [('{app="api"}', [(t - S, "error")] * 10)])
+
+    report = evaluation_service().tick(a, at)
+    alerts = api.get("/api/v1/alerts?status=firing", token(a, "viewer")).json["items"]
+
+    assert rule.status == 201, rule.body
+    assert rule.json["language"] == "logql"
+    assert report.rule_errors == {} and report.fired == 1
+    assert [(x["labels"], x["annotations"]) for x in alerts] == [
+        ({"alertname": "ApiErrors", "app": "api"}, {"summary": "api: 4 errors"})
+    ]
+    assert (a, "alert.fired") in recorded_events
+
+
+def test_log_rule_with_a_log_query_or_bad_logql_is_422_naming_expr(api: Client, tenants) -> None:
+    a, _ = tenants
+    for expr in ('{app="api"} |= "error"', 'sum(count_over_time({app="api"} | json [5m]))'):
+        reply = api.post(
+            "/api/v1/alert-rules", token(a), {"name": "X", "language": "logql", "expr": expr}
+        )
+
+        assert reply.status == 422, reply.body
+        assert reply.json["errors"][0]["loc"] == ["body", "expr"]
+
+
+def test_an_anomaly_log_rule_is_422_naming_language(api: Client, tenants) -> None:
+    a, _ = tenants
+    rule = {
+        "name": "X",
+        "language": "logql",
+        "expr": 'sum(count_over_time({app="api"} |= "error" [5m]))',
+        "algorithm": "agile",
+    }
+
+    reply = api.post("/api/v1/alert-rules", token(a), rule)
+
+    assert reply.status == 422, reply.body
+    assert reply.json["errors"][0]["loc"] == ["body", "language"]
+
+
+def test_rule_file_export_leaves_log_rules_out(api: Client, tenants) -> None:
+    """Prometheus would read the LogQL as PromQL and refuse the whole file."""
+    a, _ = tenants
+    log_rule = {
+        "name": "ApiErrors",
+        "language": "logql",
+        "expr": 'sum(count_over_time({app="api"} |= "error" [5m])) > 10',
+    }
+    assert api.post("/api/v1/alert-rules", token(a), log_rule).status == 201
+    assert (
+        api.post("/api/v1/alert-rules", token(a), {"name": "Up", "expr": "up == 0"}).status == 201
+    )
+
+    exported = api.get("/api/v1/alert-rules/export", token(a, "viewer")).body.decode()
+
+    assert "alert: Up" in exported
+    assert "ApiErrors" not in exported
+
+
+@pytest.mark.parametrize(
+    ("params", "parameter"),
+    [
+        ({"start": "0001-01-01T00:00:00+14:00"}, "start"),
+        ({"start": "9" * 35 + ".5"}, "start"),
+        ({"cursor": base64.urlsafe_b64encode(b'["99999999999999999999", "1"]').decode()}, "cursor"),
+    ],
+)
+def test_out_of_range_parameters_are_400_naming_them(
+    api: Client, tenants, params: dict[str, str], parameter: str
+) -> None:
+    a, _ = tenants
+
+    query = urlencode({"query": '{a="b"}', **params})
+    reply = api.get(f"/api/v1/logs/query?{query}", token(a, "viewer"))
+
+    assert reply.status == 400, reply.body
+    assert reply.json["errors"][0]["loc"] == ["query", parameter]
+
+
+def test_a_ten_thousand_year_range_is_400(api: Client, tenants) -> None:
+    a, _ = tenants
+
+    reply = loki(api, a, "query", query='count_over_time({a="b"}[99999999999999d])')
+
+    assert reply.status == 400, reply.body
+
+
+def test_otlp_non_finite_doubles_and_deep_values(api: Client, tenants) -> None:
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+
+    a, _ = tenants
+    key = ingest_key(api, a)
+    request = ExportLogsServiceRequest()
+    resource_logs = request.resource_logs.add()
+    resource_logs.resource.attributes.add(key="service.name").value.string_value = "nan-svc"
+    record = resource_logs.scope_logs.add().log_records.add(time_unix_nano=now_ns() - S)
+    record.body.string_value = "odd numbers"
+    record.attributes.add(key="ratio").value.double_value = float("nan")
+    deep: dict[str, Any] = {"stringValue": "bottom"}
+    for _ in range(200):
+        deep = {"arrayValue": {"values": [deep]}}
+    too_deep = {"resourceLogs": [{"scopeLogs": [{"logRecords": [{"body": deep}]}]}]}
+
+    stored = api.post("/v1/logs", key, raw=request.SerializeToString(),
+                      headers={"Content-Type": "application/x-protobuf"})  # fmt: skip
+    refused = api.post("/v1/logs", key, too_deep)
+    found = search(api, a, query='{service_name="nan-svc"}')
+
+    assert stored.status == 200, stored.body
+    assert found["items"][0]["metadata"]["attributes"] == {"ratio": "NaN"}
+    assert refused.status == 400, refused.body
+    assert "nested deeper" in refused.json["detail"]
+
+
+@pytest.mark.parametrize("path", ["/v1/logs", PUSH, "/api/v1/logs/ingest"])
+def test_a_request_without_a_body_is_400(api: Client, tenants, path: str) -> None:
+    a, _ = tenants
+
+    reply = api.post(path, ingest_key(api, a), raw=b"", headers={"Content-Encoding": "gzip"})
+
+    assert reply.status == 400, reply.body
+    assert reply.json["errors"][0]["loc"] == ["body"]
