@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import psycopg
 from psycopg_pool import PoolTimeout
 
@@ -30,6 +31,7 @@ from orchestrix.adapters.postgres import metric_sql as sql
 from orchestrix.adapters.postgres.database import Database
 from orchestrix.domain.errors import ServiceUnavailable
 from orchestrix.domain.metrics_status import TsdbStats
+from orchestrix.promql.columns import SeriesColumns, columns_of
 from orchestrix.promql.storage import LabelMatcher, matches_all
 from orchestrix.promql.values import Labels, Series
 
@@ -323,26 +325,26 @@ class PostgresMetricReader:
         return found
 
     def select(self, matchers: Sequence[LabelMatcher], start_ms: int, end_ms: int) -> list[Series]:
+        return self.select_columns(matchers, start_ms, end_ms).series()
+
+    def select_columns(
+        self, matchers: Sequence[LabelMatcher], start_ms: int, end_ms: int
+    ) -> SeriesColumns:
+        """`select` as columns (see promql/columns.py): what the engine reads."""
         with self._conn() as conn:
             candidates = self._candidates(conn, matchers, start_ms, end_ms)
             if not candidates:
-                return []
+                return columns_of([])
             params = {
                 "tenant": self.tenant_id,
                 "fps": [s.fingerprint for s in candidates],
                 "start": start_ms,
                 "end": end_ms,
             }
-            samples = {fp: (ts, vs) for fp, ts, vs in conn.execute(sql.SELECT_SAMPLES, params)}
-        out = []
-        for stored in candidates:
-            found = samples.get(stored.fingerprint)
-            if found is not None:
-                stamps, values = sql.unpack_int8(found[0]), sql.unpack_float8(found[1])
-                if len(set(stamps)) != len(stamps):  # overlapping chunks (a backfill)
-                    stamps, values = _first_per_timestamp(stamps, values)
-                out.append(Series(stored.labels, stamps, values))
-        return out
+            chunks: dict[int, list[tuple[bytes, bytes]]] = {}
+            for fp, ts, vs in conn.execute(sql.SELECT_SAMPLES, params, binary=True):
+                chunks.setdefault(fp, []).append((ts, vs))
+        return _columns(candidates, chunks)
 
     def series(
         self, selectors: Sequence[Sequence[LabelMatcher]], start_ms: int, end_ms: int
@@ -412,13 +414,54 @@ class PostgresMetricReader:
         return [MetricMetadata(str(f), str(t), str(h), str(u)) for f, t, h, u in rows]
 
 
-def _first_per_timestamp(stamps: list[int], values: list[float]) -> tuple[list[int], list[float]]:
-    """Samples with one value per timestamp: overlapping chunks may both hold one instant
-    (a backfill over data already written); either value was sent for it, keep the first."""
-    kept_stamps: list[int] = []
-    kept_values: list[float] = []
-    for t, v in zip(stamps, values, strict=True):
-        if not kept_stamps or t != kept_stamps[-1]:
-            kept_stamps.append(t)
-            kept_values.append(v)
-    return kept_stamps, kept_values
+def _columns(
+    candidates: list[StoredSeries], chunks: dict[int, list[tuple[bytes, bytes]]]
+) -> SeriesColumns:
+    """One pair of arrays for all series, in the candidates' (label) order."""
+    labels: list[Labels] = []
+    ts_parts: list[bytes] = []
+    vs_parts: list[bytes] = []
+    counts: list[int] = []
+    merged: list[int] = []  # series made of several chunks, which may overlap
+    for stored in candidates:
+        found = chunks.get(stored.fingerprint)
+        if not found:
+            continue
+        if len(found) > 1:
+            merged.append(len(labels))
+        labels.append(stored.labels)
+        size = 0
+        for ts, vs in found:
+            elements = sql.array_elements(ts)
+            ts_parts.append(elements)
+            vs_parts.append(sql.array_elements(vs))
+            size += len(elements)
+        counts.append(size // 12)
+    offsets = np.zeros(len(labels) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    timestamps = sql.decode_int8_elements(b"".join(ts_parts))
+    values = sql.decode_float8_elements(b"".join(vs_parts))
+    columns = SeriesColumns(labels, timestamps, values, offsets)
+    return _first_per_timestamp(columns, merged) if merged else columns
+
+
+def _first_per_timestamp(columns: SeriesColumns, merged: list[int]) -> SeriesColumns:
+    """Samples with one value per timestamp, in time order: overlapping chunks may both hold
+    one instant (a backfill over data already written); either value was sent for it, keep
+    the one of the earlier chunk."""
+    ts, vs, off = columns.timestamps, columns.values, columns.offsets
+    if all(bool(np.all(np.diff(ts[off[i] : off[i + 1]]) > 0)) for i in merged):
+        return columns
+    keep = np.ones(len(ts), dtype=bool)
+    order = np.arange(len(ts))
+    for i in merged:
+        lo, hi = int(off[i]), int(off[i + 1])
+        part = np.argsort(ts[lo:hi], kind="stable")
+        order[lo:hi] = part + lo
+        sorted_ts = ts[lo:hi][part]
+        keep[lo + 1 : hi] = sorted_ts[1:] != sorted_ts[:-1]
+    ts, vs = ts[order][keep], vs[order][keep]
+    counts = np.add.reduceat(keep, off[:-1]) if len(ts) else np.zeros(0, dtype=np.int64)
+    offsets = np.zeros(len(columns.labels) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return SeriesColumns(columns.labels, ts, vs, offsets)
