@@ -41,6 +41,20 @@ class SeriesColumns:
             for i, labels in enumerate(self.labels)
         ]
 
+    def without_stale(self) -> SeriesColumns:
+        """The same minus staleness markers (range windows never contain them), and minus
+        the series left without samples."""
+        stale = stale_mask(self.values)
+        if not stale.any():
+            return self
+        keep = ~stale
+        counts = np.add.reduceat(keep.astype(np.int64), self.offsets[:-1])
+        offsets = np.zeros(len(self.labels) + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        labels = [lab for lab, n in zip(self.labels, counts.tolist(), strict=True) if n]
+        kept: IntArray = np.unique(offsets)  # an empty series has equal bounds
+        return SeriesColumns(labels, self.timestamps[keep], self.values[keep], kept)
+
     def series_ids(self) -> IntArray:
         """The series index of every sample."""
         counts = np.diff(self.offsets)
