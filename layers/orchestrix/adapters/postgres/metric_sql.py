@@ -136,6 +136,10 @@ WHERE c.tenant_id = %(tenant)s
   AND (c.last_ts <= %(end)s OR w.lo <= w.hi)
 ORDER BY c.fingerprint, c.first_ts
 """
+SELECT_SERIES_LABELS = """
+SELECT fingerprint, labels FROM metric_series
+WHERE tenant_id = %(tenant)s AND fingerprint IN (SELECT unnest(%(fps)s::bigint[]))
+"""
 SELECT_METADATA = """
 SELECT family, type, help, unit FROM metric_metadata
 WHERE tenant_id = %(tenant)s AND (%(family)s::text IS NULL OR family = %(family)s)
@@ -271,6 +275,12 @@ def _literals(matcher: LabelMatcher) -> list[str] | None:
         options = matcher.value.split("|")
         return options if len(options) <= 100 else None
     return None
+
+
+def pushed_down_exactly(matcher: LabelMatcher) -> bool:
+    """True if `pushdown`'s condition for this matcher selects exactly what it matches (a
+    list of non-empty literals is an equality test; RE2 anchors the alternatives)."""
+    return _literals(matcher) is not None
 
 
 def pushdown(matchers: Sequence[LabelMatcher]) -> tuple[str, dict[str, Any]]:

@@ -78,6 +78,43 @@ class StoredSeries:
     labels: Labels
 
 
+class SeriesLabelCache:
+    """Label sets by (tenant, fingerprint), shared by a store's readers.
+
+    A fingerprint is the hash of its label set, so an entry never goes stale; reading the
+    labels (jsonb, parsed and sorted in Python) was most of a selection's client time. The
+    whole cache is dropped once it holds `limit` entries, which bounds its memory.
+    """
+
+    def __init__(self, limit: int = 500_000) -> None:
+        self._limit = limit
+        self._lock = threading.Lock()
+        self._labels: dict[tuple[str, int], Labels] = {}
+
+    def get(
+        self, tenant_id: str, fingerprints: Sequence[int], conn: psycopg.Connection[Any]
+    ) -> list[Labels]:
+        """The label sets of stored series, read from the database where not cached."""
+        cache = self._labels
+        found: dict[int, Labels] = {}
+        missing: list[int] = []
+        for fp in fingerprints:
+            labels = cache.get((tenant_id, fp))
+            if labels is None:
+                missing.append(fp)
+            else:
+                found[fp] = labels
+        if missing:
+            rows = conn.execute(sql.SELECT_SERIES_LABELS, {"tenant": tenant_id, "fps": missing})
+            fetched = {fp: tuple(sorted(labels.items())) for fp, labels in rows}
+            found.update(fetched)
+            with self._lock:
+                if len(cache) + len(fetched) > self._limit:
+                    cache.clear()
+                cache.update(((tenant_id, fp), labels) for fp, labels in fetched.items())
+        return [found[fp] for fp in fingerprints]
+
+
 @contextmanager
 def _available() -> Iterator[None]:
     try:
@@ -97,6 +134,7 @@ class PostgresMetricStore:
         self._series: dict[tuple[str, int], tuple[int, int]] = {}
         self._metadata: dict[tuple[str, str], MetricMetadata] = {}
         self._cache_born = time.monotonic()
+        self._labels = SeriesLabelCache()
 
     # -- writing ----------------------------------------------------------------------------
     def write(self, tenant_id: str, batch: DecodedBatch) -> WriteResult:
@@ -269,15 +307,18 @@ class PostgresMetricStore:
 
     # -- reading ----------------------------------------------------------------------------
     def reader(self, tenant_id: str) -> PostgresMetricReader:
-        return PostgresMetricReader(self._db, tenant_id)
+        return PostgresMetricReader(self._db, tenant_id, self._labels)
 
 
 class PostgresMetricReader:
     """One tenant's view of the store: the engine's `Queryable` and the listing API."""
 
-    def __init__(self, db: Database, tenant_id: str) -> None:
+    def __init__(
+        self, db: Database, tenant_id: str, labels: SeriesLabelCache | None = None
+    ) -> None:
         self._db = db
         self.tenant_id = tenant_id
+        self._labels = labels if labels is not None else SeriesLabelCache()
 
     @contextmanager
     def _conn(self) -> Iterator[psycopg.Connection[Any]]:
@@ -310,17 +351,20 @@ class PostgresMetricReader:
         with a sample inside it (the listing calls; `select` reads the samples anyway)."""
         where, params = sql.pushdown(matchers)
         query = (
-            "SELECT fingerprint, labels FROM metric_series AS s WHERE tenant_id = %(tenant)s"
+            "SELECT fingerprint FROM metric_series AS s WHERE tenant_id = %(tenant)s"
             " AND first_ts <= %(end)s AND last_ts >= %(start)s" + where
         )
         if exact:
             query += " AND " + sql.HAS_SAMPLE_IN_WINDOW
         params.update(self._window(start_ms, end_ms))
-        found = []
-        for fp, labels in conn.execute(query, params):
-            pairs: Labels = tuple(sorted(labels.items()))
-            if matches_all(pairs, matchers):
-                found.append(StoredSeries(fp, pairs))
+        fingerprints = [row[0] for row in conn.execute(query, params, binary=True)]
+        known = self._labels.get(self.tenant_id, fingerprints, conn)
+        rest = [m for m in matchers if not sql.pushed_down_exactly(m)]
+        found = [
+            StoredSeries(fp, labels)
+            for fp, labels in zip(fingerprints, known, strict=True)
+            if not rest or matches_all(labels, rest)
+        ]
         found.sort(key=lambda s: s.labels)
         return found
 
