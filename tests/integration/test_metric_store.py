@@ -254,3 +254,35 @@ def test_unavailable_database_is_a_retryable_503(tenant):
         store.write(tenant, batch(http_requests()))
     assert refused.value.status == 503
     assert not isinstance(refused.value, psycopg.Error)
+
+
+def test_asynchronous_commit_of_a_metric_write_stays_in_its_transaction(store, tenant, db):
+    # Given a metric write, which commits without waiting for its WAL flush
+    store.write(tenant, batch(http_requests()))
+
+    # Then the samples are stored, and the connection goes back to the pool with the
+    # server's synchronous commits for whatever runs on it next
+    assert len(store.reader(tenant).select([m("job", "=", "api")], T0, T0 + DAY)) == 3
+    with db.connection() as conn:
+        assert conn.execute("SHOW synchronous_commit").fetchone() == ("on",)
+        conn.rollback()
+
+
+def test_a_series_selected_again_comes_back_with_its_labels_from_the_cache(store, tenant):
+    # Given two tenants storing series with the same label sets but different values
+    other = tenant + "-b"
+    store.write(tenant, batch(http_requests()))
+    store.write(
+        other, batch([(labels, [(t, v + 100) for t, v in pts]) for labels, pts in http_requests()])
+    )
+
+    # When each selects twice (the second time from the label cache)
+    for _ in range(2):
+        mine = store.reader(tenant).select([m("method", "=~", "GET|PUT")], T0, T0 + DAY)
+        theirs = store.reader(other).select([m("method", "!=", "POST")], T0, T0 + DAY)
+
+        # Then both see the right series in label order, each with its own values
+        assert [dict(s.labels)["method"] for s in mine] == ["GET", "PUT"]
+        assert [dict(s.labels)["method"] for s in theirs] == ["GET", "PUT"]
+        assert list(mine[1].values) == [0.0, 3.0, 6.0]
+        assert list(theirs[1].values) == [100.0, 103.0, 106.0]

@@ -34,6 +34,14 @@ _FIELD8 = struct.pack(">i", 8)
 _FIELD4 = struct.pack(">i", 4)
 
 SET_TENANT = "SELECT set_config('app.tenant_id', %s, true)"
+# A metric write commits without waiting for its WAL flush (PostgreSQL's asynchronous commit:
+# a crash of the database can lose the last fraction of a second of acknowledged writes,
+# never corrupt or half-apply one). That is the durability Prometheus itself gives samples
+# (its write-ahead log is not fsynced per request), and the flush wait was most of a small
+# remote write's latency. Everything else in the database keeps synchronous commits.
+SET_TENANT_FOR_WRITE = (
+    "SELECT set_config('app.tenant_id', %s, true), set_config('synchronous_commit', 'off', true)"
+)
 ENSURE_TENANT = "INSERT INTO tenants (id) VALUES (%s) ON CONFLICT DO NOTHING"
 ENSURE_PARTITIONS = "SELECT orchestrix_ensure_sample_partitions(%s, %s)"
 DROP_PARTITIONS = "SELECT orchestrix_drop_sample_partitions(%s)"

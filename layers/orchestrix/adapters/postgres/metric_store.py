@@ -149,7 +149,7 @@ class PostgresMetricStore:
                 first, last = min(timestamps), max(timestamps)
                 self._ensure_partitions(first, last)
             with self._connection() as conn, conn.transaction():
-                conn.execute(sql.SET_TENANT, (tenant_id,))
+                conn.execute(sql.SET_TENANT_FOR_WRITE, (tenant_id,))
                 if tenant_id not in self._tenants:
                     conn.execute(sql.ENSURE_TENANT, (tenant_id,))
                 upserted: dict[int, SeriesKey] = {}
