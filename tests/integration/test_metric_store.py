@@ -138,6 +138,20 @@ def test_series_without_samples_in_the_window_are_not_selected(store, tenant):
     assert store.reader(tenant).select([m("job", "=", "api")], T0 + DAY, T0 + 2 * DAY) == []
 
 
+def test_a_chunk_straddling_the_window_without_a_sample_inside_selects_nothing(store, tenant):
+    # Given chunks with samples at T0 and T0 + 60 s only, and another series inside
+    store.write(tenant, batch([({"__name__": "gap", "k": "v"}, [(T0, 1.0), (T0 + 60_000, 2.0)])]))
+    store.write(tenant, batch([({"__name__": "gap", "k": "w"}, [(T0 + 30_000, 3.0)])]))
+
+    # When the window falls between the first series' samples
+    found = store.reader(tenant).select([m("__name__", "=", "gap")], T0 + 10_000, T0 + 50_000)
+
+    # Then only the series with a sample inside comes back
+    assert [(s.labels, list(s.values)) for s in found] == [
+        ((("__name__", "gap"), ("k", "w")), [3.0])
+    ]
+
+
 @pytest.mark.parametrize(
     ("matchers", "methods"),
     [

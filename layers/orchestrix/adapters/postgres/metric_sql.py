@@ -125,8 +125,10 @@ EXISTS (
 # Every function applied to a compressed array decompresses it again, so a chunk inside the
 # window is sent whole and width_bucket (a binary search: the number of timestamps <= x)
 # runs only for a bound that cuts the chunk. The series filter is a hashed semi-join (a
-# plain `= ANY(array)` is a linear scan of the array per row). Chunks never cross midnight,
-# so `first_ts >= start - 1 day` prunes partitions and rows.
+# plain `= ANY(array)` is a linear scan of the array per row). A chunk with no sample inside
+# the window (possible only when it straddles the whole window) comes back empty: filtering
+# on the slice bounds would be pushed below the join and search every chunk of the window.
+# Chunks never cross midnight, so `first_ts >= start - 1 day` prunes partitions and rows.
 SELECT_SAMPLES = """
 SELECT c.fingerprint,
        array_send(CASE WHEN c.last_ts <= %(end)s THEN c.ts[w.lo:] ELSE c.ts[w.lo:w.hi] END),
@@ -141,7 +143,6 @@ FROM metric_samples AS c,
 WHERE c.tenant_id = %(tenant)s
   AND c.fingerprint IN (SELECT unnest(%(fps)s::bigint[]))
   AND c.first_ts BETWEEN %(start)s - 86400000 AND %(end)s AND c.last_ts >= %(start)s
-  AND (c.last_ts <= %(end)s OR w.lo <= w.hi)
 ORDER BY c.fingerprint, c.first_ts
 """
 SELECT_SERIES_LABELS = """

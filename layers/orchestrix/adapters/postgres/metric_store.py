@@ -468,19 +468,20 @@ def _columns(
     counts: list[int] = []
     merged: list[int] = []  # series made of several chunks, which may overlap
     for stored in candidates:
-        found = chunks.get(stored.fingerprint)
-        if not found:
+        parts = [
+            (sql.array_elements(ts), sql.array_elements(vs))
+            for ts, vs in chunks.get(stored.fingerprint, ())
+        ]
+        parts = [part for part in parts if part[0]]  # a chunk may hold none inside the window
+        if not parts:
             continue
-        if len(found) > 1:
+        if len(parts) > 1:
             merged.append(len(labels))
         labels.append(stored.labels)
-        size = 0
-        for ts, vs in found:
-            elements = sql.array_elements(ts)
-            ts_parts.append(elements)
-            vs_parts.append(sql.array_elements(vs))
-            size += len(elements)
-        counts.append(size // 12)
+        for ts, vs in parts:
+            ts_parts.append(ts)
+            vs_parts.append(vs)
+        counts.append(sum(len(ts) for ts, _ in parts) // 12)
     offsets = np.zeros(len(labels) + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     timestamps = sql.decode_int8_elements(b"".join(ts_parts))
