@@ -200,10 +200,10 @@ class Evaluator:
         lookback = self.ctx.lookback
         found = self.selection(vs, refs[0] - lookback + 1, refs[-1])
         if isinstance(found, SeriesColumns):
-            got = None if timestamps else kernels.vector_selector(found, refs, lookback)
-            if got is not None:
-                self.ctx.account(got[1])
-                return got[0]
+            if not timestamps:
+                block, values = kernels.vector_selector(found, refs, lookback)
+                self.ctx.account(values)
+                return block
             found = found.series()
         return self._vector_steps(found, refs, timestamps)
 
@@ -237,8 +237,8 @@ class Evaluator:
         return out
 
     def range_kernel(self, name: str, node: ast.MatrixSel) -> VectorBlock | list[Series] | None:
-        """``name(node)`` by kernels.range_function; else the selected series for the
-        step-wise code (None: nothing to select)."""
+        """``name(node)`` by kernels.range_function; else (too few series for the kernels)
+        the selected series for the step-wise code; None if no step selects anything."""
         vs = node.vs
         refs = self.refs(vs.offset, vs.at)
         if not refs:
@@ -247,8 +247,6 @@ class Evaluator:
         if not isinstance(found, SeriesColumns):
             return found
         got = kernels.range_function(name, found.without_stale(), refs, node.range, self.steps)
-        if got is None:
-            return found.series()
         self.ctx.account(len(found.timestamps))  # bounds what a `[range]` loads
         self.ctx.account(got.loaded + int(got.block.present.sum()))
         return got.block

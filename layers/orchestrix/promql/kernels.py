@@ -9,17 +9,19 @@ the step-wise code in ``functions.py``/``aggregations.py``, which a block turns 
 order, element by element; where the order cannot be kept (a counter reset inside a window,
 a sum that cancels) the affected rows or cells are handed to that code.
 
-Windows are found for all series at once: every sample gets the key ``series << bits |
-(t - base)``, which sorts like (series, time), so one ``searchsorted`` over the keys gives
-the first and last sample of every (series, step) window.
+Windows are found for all series at once by counting, per series, the samples up to each
+reference time (see ``_positions``): that gives the first and last sample of every
+(series, step) window.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from .columns import BoolArray, FloatArray, IntArray, SeriesColumns, stale_mask
 from .rangefuncs import RANGE_FUNCTIONS
@@ -48,11 +50,14 @@ _EPSILON = np.finfo(np.float64).eps
 # A vectorised sum is kept when its worst-case rounding error (n * eps * sum |x|) is this far
 # below the sum itself; other cells are summed again by the step-wise code (Kahan-Neumaier).
 _SUM_TOLERANCE = 1e-12
+# Up to this many groups, each is reduced through a row mask; more are sorted first.
+_MASKED_GROUPS = 64
 
 
 @dataclass(slots=True)
 class VectorBlock:
-    """An instant vector over all steps: ``values[i, k]`` counts where ``present[i, k]``."""
+    """An instant vector over all steps: ``values[i, k]`` counts where ``present[i, k]``,
+    and is 0.0 elsewhere (so that sums can take whole rows)."""
 
     labels: list[Labels]
     values: FloatArray
@@ -71,34 +76,21 @@ def _kept(labels: list[Labels], keep: BoolArray) -> list[Labels]:
     return [label for label, kept in zip(labels, flags, strict=True) if kept]
 
 
-@dataclass(frozen=True, slots=True)
-class _Keys:
-    keys: IntArray
-    bits: int
-    base: int
+def _positions(cols: SeriesColumns, lo: int, hi: int, points: IntArray) -> IntArray:
+    """For series lo..hi-1 and each of the sorted points: the index (into the flat sample
+    arrays) just past the series' last sample at or before the point — ``bisect_right`` in
+    the series, plus its offset.
 
-
-def _keys(cols: SeriesColumns, points: Sequence[int]) -> _Keys | None:
-    """Sort keys of all samples, or None when series x time does not fit 63 bits."""
-    ts = cols.timestamps
-    low = min(points)
-    high = max(points)
-    if len(ts):
-        low, high = min(low, int(ts.min())), max(high, int(ts.max()))
-    base = low - 1
-    bits = (high - base + 1).bit_length()
-    if (len(cols) + 1).bit_length() + bits > 62:
-        return None
-    keys = (cols.series_ids() << bits) | (ts - base)
-    return _Keys(keys, bits, base)
-
-
-def _positions(k: _Keys, rows: IntArray, points: IntArray) -> IntArray:
-    """For each (row, point): the number of samples of all series up to and including
-    (row, point) — i.e. ``bisect_right`` of the point in the row's samples, plus the row's
-    offset."""
-    queries = (rows[:, None] << k.bits) | (points - k.base)[None, :]
-    found: IntArray = np.searchsorted(k.keys, queries.ravel(), side="right").reshape(queries.shape)
+    Counted, not searched: each sample falls before one point (a search among the few
+    points), a histogram per series of those points, and its running sum.
+    """
+    start, end = int(cols.offsets[lo]), int(cols.offsets[hi])
+    n_points = len(points)
+    first_point = np.searchsorted(points, cols.timestamps[start:end], side="left")
+    rows = np.repeat(np.arange(hi - lo, dtype=np.int64), np.diff(cols.offsets[lo : hi + 1]))
+    hist = np.bincount(rows * (n_points + 1) + first_point, minlength=(hi - lo) * (n_points + 1))
+    counts = np.cumsum(hist.reshape(hi - lo, n_points + 1)[:, :n_points], axis=1)
+    found: IntArray = counts + cols.offsets[lo:hi, None]
     return found
 
 
@@ -109,12 +101,9 @@ def _batches(rows: int, steps: int) -> list[tuple[int, int]]:
 
 def vector_selector(
     cols: SeriesColumns, refs: Sequence[int], lookback: int
-) -> tuple[VectorBlock, int] | None:
+) -> tuple[VectorBlock, int]:
     """The value of each series at each reference time (the latest sample no older than the
     lookback, unless it is a staleness marker); with the number of values found."""
-    k = _keys(cols, [refs[0] - lookback, refs[-1]])
-    if k is None:
-        return None
     n_series, n_steps = len(cols), len(refs)
     values = np.zeros((n_series, n_steps))
     present = np.zeros((n_series, n_steps), dtype=bool)
@@ -122,8 +111,7 @@ def vector_selector(
     starts = cols.offsets[:-1]
     ts, vs = cols.timestamps, cols.values
     for lo, hi in _batches(n_series, n_steps):
-        rows = np.arange(lo, hi, dtype=np.int64)
-        last = _positions(k, rows, ref_arr) - 1
+        last = _positions(cols, lo, hi, ref_arr) - 1
         ok = last >= starts[lo:hi, None]
         at = np.where(ok, last, 0)
         ok &= ts[at] > (ref_arr - lookback)[None, :]
@@ -148,14 +136,11 @@ class RangeResult:
 
 def range_function(
     name: str, cols: SeriesColumns, refs: Sequence[int], rng: int, steps: Sequence[int]
-) -> RangeResult | None:
+) -> RangeResult:
     """``name(selector[rng])`` at every reference time, for functions in RANGE_KERNELS.
 
     ``cols`` holds the selected samples without staleness markers.
     """
-    k = _keys(cols, [refs[0] - rng, refs[-1]])
-    if k is None:
-        return None
     n_series, n_steps = len(cols), len(refs)
     ref_arr = np.asarray(refs, dtype=np.int64)
     values = np.zeros((n_series, n_steps))
@@ -164,9 +149,8 @@ def range_function(
     last_hi = np.zeros(n_series, dtype=np.int64)
     resets = _series_with_resets(cols) if name in ("rate", "increase") else None
     for lo, hi in _batches(n_series, n_steps):
-        rows = np.arange(lo, hi, dtype=np.int64)
-        w_lo = _positions(k, rows, ref_arr - rng)
-        w_hi = _positions(k, rows, ref_arr)
+        w_lo = _positions(cols, lo, hi, ref_arr - rng)
+        w_hi = _positions(cols, lo, hi, ref_arr)
         some = w_hi > w_lo
         out, ok = _apply(name, cols, w_lo, w_hi, some, ref_arr, rng)
         values[lo:hi] = out
@@ -272,7 +256,6 @@ def _extrapolated(
 ) -> tuple[FloatArray, BoolArray]:
     """rangefuncs._extrapolated for every window at once (windows without a counter reset:
     rows with one are redone step-wise)."""
-    is_counter = name != "delta"
     ok = count >= 2
     with np.errstate(divide="ignore", invalid="ignore"):
         first_t, last_t = ts[first], ts[last]
@@ -283,13 +266,12 @@ def _extrapolated(
         sampled = (last_t - first_t) / 1000
         average = sampled / (count - 1)
         threshold = average * 1.1
-        to_start = np.where(to_start >= threshold, average / 2, to_start)
-        if is_counter:
-            to_zero = np.where(
-                (result > 0) & (v_first >= 0), sampled * (v_first / result), to_start
-            )
-            to_start = np.where(to_zero < to_start, to_zero, to_start)
-        to_end = np.where(to_end >= threshold, average / 2, to_end)
+        half = average / 2
+        np.copyto(to_start, half, where=to_start >= threshold)
+        if name != "delta":  # a counter: not extrapolated below zero
+            to_zero = sampled * (v_first / result)
+            np.copyto(to_start, to_zero, where=(result > 0) & (v_first >= 0) & (to_zero < to_start))
+        np.copyto(to_end, half, where=to_end >= threshold)
         factor = (sampled + to_start + to_end) / sampled
         if name == "rate":
             factor /= rng / 1000
@@ -304,32 +286,53 @@ def aggregate(
     appearance). Also returns the (group, step) cells whose sum must be redone step-wise."""
     if not groups:
         return VectorBlock([], block.values[:0], block.present[:0], block.drop_name), []
+    redo: list[tuple[int, int]] = []
+    n_groups = len(groups)
+    counts = _group_reduce(np.add, block.present.astype(np.int64), group_of, n_groups)
+    if op == "sum":
+        out, redo = _sum(block, group_of, counts)
+    elif op == "count":
+        out = counts.astype(np.float64)
+    elif op == "group":
+        out = np.ones(counts.shape)
+    else:
+        cells = np.where(block.present, block.values, np.nan)
+        out = _group_reduce(np.fmax if op == "max" else np.fmin, cells, group_of, n_groups)
+    ok = counts > 0
+    return VectorBlock(groups, np.where(ok, out, 0.0), ok, block.drop_name), redo
+
+
+def _group_reduce(
+    ufunc: np.ufunc, cells: npt.NDArray[Any], group_of: IntArray, n_groups: int
+) -> npt.NDArray[Any]:
+    """``ufunc.reduce`` over the rows of each group, taken in row order. A few groups are
+    picked out by masks (a row-wise reduction runs at memory speed); many are sorted."""
+    if n_groups <= _MASKED_GROUPS:
+        return np.stack([ufunc.reduce(cells[group_of == g], axis=0) for g in range(n_groups)])
     order = np.argsort(group_of, kind="stable")
     sorted_groups = group_of[order]
     starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
-    present = block.present[order]
-    counts = np.add.reduceat(present.astype(np.int64), starts, axis=0)
-    redo: list[tuple[int, int]] = []
-    if op in ("sum", "count", "group"):
-        if op == "sum":
-            cells = np.where(present, block.values[order], 0.0)
-            members = np.diff(np.r_[starts, len(order)])[:, None]
-            with np.errstate(invalid="ignore", over="ignore"):
-                # + 0.0: the step-wise sum starts from +0.0, so it never ends on -0.0.
-                out = np.add.reduceat(cells, starts, axis=0) + 0.0
-                magnitude = np.add.reduceat(np.abs(cells), starts, axis=0)
-                bound = members * _EPSILON * magnitude
-                exact = (members <= 1) | ~np.isfinite(out) | (bound <= _SUM_TOLERANCE * np.abs(out))
-            redo = [
-                (int(g), int(s)) for g, s in zip(*np.nonzero(~exact & (counts > 0)), strict=True)
-            ]
-        elif op == "count":
-            out = counts.astype(np.float64)
-        else:
-            out = np.ones(counts.shape)
-    else:
-        cells = np.where(present, block.values[order], np.nan)
-        reduce = np.fmax if op == "max" else np.fmin
-        out = reduce.reduceat(cells, starts, axis=0)
-    ok = counts > 0
-    return VectorBlock(groups, np.where(ok, out, 0.0), ok, block.drop_name), redo
+    reduced: npt.NDArray[Any] = ufunc.reduceat(cells[order], starts, axis=0)
+    return reduced
+
+
+def _sum(
+    block: VectorBlock, group_of: IntArray, counts: IntArray
+) -> tuple[FloatArray, list[tuple[int, int]]]:
+    """Group sums, and the cells the step-wise Kahan-Neumaier sum must redo: those whose
+    worst-case rounding error (members * eps * sum |x|) is not far below the sum.
+
+    The plain sums are taken in row order: where they end non-finite they are the
+    step-wise result, whose running total is exactly that sequential sum.
+    """
+    cells = block.values  # 0.0 where absent
+    n_groups = counts.shape[0]
+    members = np.bincount(group_of, minlength=n_groups)[:, None]
+    with np.errstate(invalid="ignore", over="ignore"):
+        # + 0.0: the step-wise sum starts from +0.0, so it never ends on -0.0.
+        out: FloatArray = _group_reduce(np.add, cells, group_of, n_groups) + 0.0
+        magnitude = _group_reduce(np.add, np.abs(cells), group_of, n_groups)
+        bound = members * _EPSILON * magnitude
+        exact = (members <= 1) | ~np.isfinite(out) | (bound <= _SUM_TOLERANCE * np.abs(out))
+    redo = [(int(g), int(s)) for g, s in zip(*np.nonzero(~exact & (counts > 0)), strict=True)]
+    return out, redo

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from orchestrix.promql import Engine, MemoryStorage, evaluator
+from orchestrix.promql import Engine, MemoryStorage, evaluator, kernels
 from orchestrix.promql.values import STALE_NAN, Matrix, Vector, labels_of
 
 T0 = 1_700_000_000_000
@@ -17,6 +17,8 @@ QUERIES = [
     "x offset 1m",
     "x @ 1700000600",
     "rate(x[5m])",
+    "rate(x[5m] offset 2m)",
+    "max_over_time(x[3m] @ 1700000600)",
     "increase(x[2m])",
     "delta(x[3m])",
     "max_over_time(x[4m])",
@@ -83,12 +85,15 @@ def _same(query: str, want: float, got: float) -> bool:
     return math.copysign(1, want) == math.copysign(1, got) and want == got
 
 
+@pytest.mark.parametrize("masked_groups", [64, 0], ids=["masked", "sorted"])
 @pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize("query", QUERIES)
 def test_kernels_match_the_step_wise_evaluation(
-    query: str, seed: int, monkeypatch: pytest.MonkeyPatch
+    query: str, seed: int, masked_groups: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given 40 awkward series, evaluated once step by step and once by the kernels
+    # Given 40 awkward series, evaluated once step by step and once by the kernels (with
+    # groups reduced through row masks, or sorted)
+    monkeypatch.setattr(kernels, "_MASKED_GROUPS", masked_groups)
     engine = Engine(_storage(seed))
     results = {}
     for name, threshold in (("steps", 10**9), ("kernels", 0)):
