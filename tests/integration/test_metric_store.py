@@ -162,6 +162,15 @@ def test_a_chunk_straddling_the_window_without_a_sample_inside_selects_nothing(s
         ([m("__name__", "=~", "http_.*"), m("method", "=~", "(?i)p.*")], ["POST", "PUT"]),
         ([m("job", "=~", "api"), m("zone", "=", "")], ["GET", "POST", "PUT"]),
         ([m("job", "=", "api"), m("zone", "!=", "")], []),
+        ([m("method", "=~", "P.*")], ["POST", "PUT"]),
+        ([m("method", "=~", ".*T")], ["GET", "POST", "PUT"]),
+        ([m("method", "=~", ".*OS.*")], ["POST"]),
+        ([m("method", "=~", "_.*")], []),
+        ([m("method", "=~", ".*%")], []),
+        ([m("__name__", "=~", "http_req.*"), m("method", "=~", "G.*")], ["GET"]),
+        ([m("__name__", "=~", "http%.*")], []),
+        ([m("zone", "=~", ".*"), m("method", "=~", "PU.*")], ["PUT"]),
+        ([m("zone", "=~", "e.*")], []),
     ],
 )
 def test_every_matcher_kind_selects_like_prometheus(store, tenant, matchers, methods):

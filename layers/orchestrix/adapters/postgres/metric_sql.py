@@ -23,7 +23,7 @@ from psycopg.abc import Buffer
 from psycopg.adapt import AdaptersMap, Dumper
 from psycopg.pq import Format
 
-from orchestrix.promql.storage import LabelMatcher, MatchOp
+from orchestrix.promql.storage import LabelMatcher, MatchOp, regex_shape
 
 DAY_MS = 86_400_000
 # metric_series.last_ts is only moved forward once a batch is this far past it, so the
@@ -286,17 +286,30 @@ def _literals(matcher: LabelMatcher) -> list[str] | None:
     return None
 
 
+def _like(matcher: LabelMatcher) -> str | None:
+    """A LIKE pattern equal to a `=~` matcher of the shape lit.*, .*lit or .*lit.* (a
+    non-empty literal, so that it never matches the empty value of an absent label)."""
+    shape = regex_shape(matcher.value) if matcher.op is MatchOp.REGEX else None
+    if shape is None or not shape[1] or not (shape[0] or shape[2]):
+        return None
+    lead, literal, tail = shape
+    escaped = literal.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return ("%" if lead else "") + escaped + ("%" if tail else "")
+
+
 def pushed_down_exactly(matcher: LabelMatcher) -> bool:
     """True if `pushdown`'s condition for this matcher selects exactly what it matches (a
-    list of non-empty literals is an equality test; RE2 anchors the alternatives)."""
-    return _literals(matcher) is not None
+    list of non-empty literals is an equality test; RE2 anchors the alternatives; LIKE is
+    a literal test anchored at both ends)."""
+    return _literals(matcher) is not None or _like(matcher) is not None
 
 
 def pushdown(matchers: Sequence[LabelMatcher]) -> tuple[str, dict[str, Any]]:
     """SQL conditions on metric_series implied by the matchers, and their parameters.
 
     Only matchers that require a label to hold one of a few non-empty values are pushed
-    down: they map to the metric-name index or to `labels @> ...` on the GIN index. The
+    down: they map to the metric-name index or to `labels @> ...` on the GIN index; prefix,
+    suffix and substring regexes become LIKE tests that spare reading the labels. The
     result selects a superset of the matching series; regexes with real syntax, negations
     and empty-value matchers are left to the exact check in Python, since PostgreSQL's
     regex dialect is not RE2 and a mistranslation would silently drop series.
@@ -304,10 +317,18 @@ def pushdown(matchers: Sequence[LabelMatcher]) -> tuple[str, dict[str, Any]]:
     conditions: list[str] = []
     params: dict[str, Any] = {}
     for index, matcher in enumerate(matchers):
+        key = f"m{index}"
+        like = _like(matcher)
+        if like is not None:
+            params[key], params[f"{key}_name"] = like, matcher.name
+            if matcher.name == "__name__":
+                conditions.append(f"metric_name LIKE %({key})s")
+            else:
+                conditions.append(f"labels ->> %({key}_name)s LIKE %({key})s")
+            continue
         options = _literals(matcher)
         if options is None:
             continue
-        key = f"m{index}"
         if matcher.name == "__name__":
             conditions.append(f"metric_name = ANY(%({key})s)")
             params[key] = options
