@@ -119,31 +119,38 @@ EXISTS (
             > width_bucket(%(sample_start)s::bigint - 1, c.ts))
 )"""
 
-# Samples come back as one row per chunk: the part of its arrays inside [start, end], sent
-# as array_send byte strings that numpy decodes in one pass (bit-exact, so staleness NaNs
-# survive). Slicing, not unnesting, keeps the server's work per chunk instead of per sample.
-# Every function applied to a compressed array decompresses it again, so a chunk inside the
+# Samples come back in one row: per chunk its series, first timestamp and sample count, and
+# the chunks' samples inside [start, end] as two byte strings of array_send elements (the
+# 20-byte array header cut off) that numpy decodes in one pass, bit-exact (staleness NaNs
+# survive). One row, not one per chunk, because per-row client work was the cost; the
+# aggregates see the rows in one (unspecified) order, which the client sorts out.
+# Slicing, not unnesting, keeps the server's work per chunk instead of per sample. Every
+# function applied to a compressed array decompresses it again, so a chunk inside the
 # window is sent whole and width_bucket (a binary search: the number of timestamps <= x)
-# runs only for a bound that cuts the chunk. The series filter is a hashed semi-join (a
-# plain `= ANY(array)` is a linear scan of the array per row). A chunk with no sample inside
-# the window (possible only when it straddles the whole window) comes back empty: filtering
-# on the slice bounds would be pushed below the join and search every chunk of the window.
-# Chunks never cross midnight, so `first_ts >= start - 1 day` prunes partitions and rows.
+# runs only for a bound that cuts the chunk. A chunk with no sample inside the window (it
+# straddles the window) has count 0: filtering on the slice bounds would be pushed below
+# the series join and search every chunk of the window. The series filter is a hashed
+# semi-join (a plain `= ANY(array)` scans the array per row). Chunks never cross midnight,
+# so `first_ts >= start - 1 day` prunes partitions and rows.
 SELECT_SAMPLES = """
-SELECT c.fingerprint,
-       array_send(CASE WHEN c.last_ts <= %(end)s THEN c.ts[w.lo:] ELSE c.ts[w.lo:w.hi] END),
-       array_send(CASE WHEN c.last_ts <= %(end)s THEN c.vals[w.lo:] ELSE c.vals[w.lo:w.hi] END)
-FROM metric_samples AS c,
-     LATERAL (
-       SELECT CASE WHEN c.first_ts >= %(start)s THEN 1
-                   ELSE width_bucket(%(start)s::bigint - 1, c.ts) + 1 END AS lo,
-              CASE WHEN c.last_ts <= %(end)s THEN 0
-                   ELSE width_bucket(%(end)s::bigint, c.ts) END AS hi
-     ) AS w
-WHERE c.tenant_id = %(tenant)s
-  AND c.fingerprint IN (SELECT unnest(%(fps)s::bigint[]))
-  AND c.first_ts BETWEEN %(start)s - 86400000 AND %(end)s AND c.last_ts >= %(start)s
-ORDER BY c.fingerprint, c.first_ts
+SELECT array_agg(p.fingerprint), array_agg(p.first_ts), array_agg(cardinality(p.t)),
+       string_agg(substring(array_send(p.t) FROM 21), ''::bytea),
+       string_agg(substring(array_send(p.v) FROM 21), ''::bytea)
+FROM (
+  SELECT c.fingerprint, c.first_ts,
+         CASE WHEN c.last_ts <= %(end)s THEN c.ts[w.lo:] ELSE c.ts[w.lo:w.hi] END AS t,
+         CASE WHEN c.last_ts <= %(end)s THEN c.vals[w.lo:] ELSE c.vals[w.lo:w.hi] END AS v
+  FROM metric_samples AS c,
+       LATERAL (
+         SELECT CASE WHEN c.first_ts >= %(start)s THEN 1
+                     ELSE width_bucket(%(start)s::bigint - 1, c.ts) + 1 END AS lo,
+                CASE WHEN c.last_ts <= %(end)s THEN 0
+                     ELSE width_bucket(%(end)s::bigint, c.ts) END AS hi
+       ) AS w
+  WHERE c.tenant_id = %(tenant)s
+    AND c.fingerprint IN (SELECT unnest(%(fps)s::bigint[]))
+    AND c.first_ts BETWEEN %(start)s - 86400000 AND %(end)s AND c.last_ts >= %(start)s
+) AS p
 """
 SELECT_SERIES_LABELS = """
 SELECT fingerprint, labels FROM metric_series
@@ -250,16 +257,10 @@ def float8_array(values: Sequence[float]) -> Float8Array:
     return Float8Array(_binary_array(array("d", values), 701))
 
 
-# array_send of a one-dimensional array without NULLs: a 20-byte header (ndim, has-nulls,
-# element type, length, lower bound), then per element its int32 length (8) and 8 bytes.
-_ARRAY_HEADER = 20
+# array_send elements of a one-dimensional array without NULLs (SELECT_SAMPLES cuts off
+# the header): per element its int32 length (8) and its 8 bytes, big-endian.
 _INT8_ELEMENTS = np.dtype([("length", ">i4"), ("value", ">i8")])
 _FLOAT8_ELEMENTS = np.dtype([("length", ">i4"), ("value", ">f8")])
-
-
-def array_elements(sent: bytes) -> bytes:
-    """The element part of an array_send byte string (empty arrays have no header tail)."""
-    return sent[_ARRAY_HEADER:] if len(sent) > _ARRAY_HEADER else b""
 
 
 def decode_int8_elements(elements: bytes) -> npt.NDArray[np.int64]:

@@ -385,10 +385,10 @@ class PostgresMetricReader:
                 "start": start_ms,
                 "end": end_ms,
             }
-            chunks: dict[int, list[tuple[bytes, bytes]]] = {}
-            for fp, ts, vs in conn.execute(sql.SELECT_SAMPLES, params, binary=True):
-                chunks.setdefault(fp, []).append((ts, vs))
-        return _columns(candidates, chunks)
+            row = conn.execute(sql.SELECT_SAMPLES, params, binary=True).fetchone()
+        if row is None or row[0] is None:
+            return columns_of([])
+        return _columns(candidates, _Chunks(*row))
 
     def series(
         self, selectors: Sequence[Sequence[LabelMatcher]], start_ms: int, end_ms: int
@@ -458,35 +458,44 @@ class PostgresMetricReader:
         return [MetricMetadata(str(f), str(t), str(h), str(u)) for f, t, h, u in rows]
 
 
-def _columns(
-    candidates: list[StoredSeries], chunks: dict[int, list[tuple[bytes, bytes]]]
-) -> SeriesColumns:
-    """One pair of arrays for all series, in the candidates' (label) order."""
-    labels: list[Labels] = []
-    ts_parts: list[bytes] = []
-    vs_parts: list[bytes] = []
-    counts: list[int] = []
-    merged: list[int] = []  # series made of several chunks, which may overlap
-    for stored in candidates:
-        parts = [
-            (sql.array_elements(ts), sql.array_elements(vs))
-            for ts, vs in chunks.get(stored.fingerprint, ())
-        ]
-        parts = [part for part in parts if part[0]]  # a chunk may hold none inside the window
-        if not parts:
-            continue
-        if len(parts) > 1:
-            merged.append(len(labels))
-        labels.append(stored.labels)
-        for ts, vs in parts:
-            ts_parts.append(ts)
-            vs_parts.append(vs)
-        counts.append(sum(len(ts) for ts, _ in parts) // 12)
-    offsets = np.zeros(len(labels) + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    timestamps = sql.decode_int8_elements(b"".join(ts_parts))
-    values = sql.decode_float8_elements(b"".join(vs_parts))
+@dataclass(frozen=True, slots=True)
+class _Chunks:
+    """SELECT_SAMPLES' row: per chunk (in no particular order) its series, first timestamp
+    and number of samples in the window, and all those samples' elements."""
+
+    fingerprints: list[int]
+    first_ts: list[int]
+    counts: list[int]
+    timestamps: bytes
+    values: bytes
+
+
+def _columns(candidates: list[StoredSeries], chunks: _Chunks) -> SeriesColumns:
+    """One pair of arrays for all series, in the candidates' (label) order; each series'
+    chunks in time order."""
+    position = {stored.fingerprint: index for index, stored in enumerate(candidates)}
+    series = np.fromiter(
+        (position[fp] for fp in chunks.fingerprints), np.int64, len(chunks.fingerprints)
+    )
+    counts = np.asarray(chunks.counts, dtype=np.int64)
+    order = np.lexsort((np.asarray(chunks.first_ts, dtype=np.int64), series))
+    # The elements of the chunks in that order: a gather of whole runs.
+    starts = np.cumsum(counts) - counts
+    runs = counts[order]
+    total = int(runs.sum())
+    run_starts = np.cumsum(runs) - runs
+    gather = np.repeat(starts[order] - run_starts, runs) + np.arange(total, dtype=np.int64)
+    timestamps = sql.decode_int8_elements(chunks.timestamps)[gather]
+    values = sql.decode_float8_elements(chunks.values)[gather]
+    per_series = np.bincount(series, weights=counts, minlength=len(candidates)).astype(np.int64)
+    chunked = np.bincount(series[counts > 0], minlength=len(candidates))
+    kept = per_series > 0
+    offsets = np.zeros(int(kept.sum()) + 1, dtype=np.int64)
+    np.cumsum(per_series[kept], out=offsets[1:])
+    flags: list[bool] = kept.tolist()
+    labels = [stored.labels for stored, keep in zip(candidates, flags, strict=True) if keep]
     columns = SeriesColumns(labels, timestamps, values, offsets)
+    merged: list[int] = np.flatnonzero(chunked[kept] > 1).tolist()
     return _first_per_timestamp(columns, merged) if merged else columns
 
 
