@@ -27,16 +27,17 @@ T0 = 1_790_000_000_000
 TENANT = "bench"
 
 _DESCRIPTION = """
-One request = decode a snappy remote write 1.0 body (warm series cache) and write it in
-one transaction: series upsert where needed, then the samples as chunks (one row per series
-and day) in one INSERT of binary arrays into the day-partitioned, primary-keyed,
-row-level-secured samples table, committed asynchronously (synchronous_commit off for that
+One request = decode a snappy remote write 1.0 body (warm series cache) and write it in one
+transaction: series upsert where needed, then the samples as chunks (one row per series and
+day) in one INSERT of binary arrays into the day-partitioned, primary-keyed, row-level-
+secured samples table, committed asynchronously (synchronous_commit off for that
 transaction: Prometheus' own durability, see README). Each request carries new timestamps
-(steady state: series known, samples new). Median of the measured requests, after one
-warm-up request that creates the series and partitions. "Per core" is ambiguous, so three figures: samples per CPU-second of
-this process (decode + SQL client), of the PostgreSQL backend serving it (read from
-/proc, 10 ms resolution), and of both together (the whole cost of ingest on one core).
-Wall time is what a sender waits (client and server run one after the other).
+(steady state: series known, samples new). Median of the measured requests, after one warm-
+up request that creates the series and partitions. "Per core" is ambiguous, so three
+figures: samples per CPU-second of this process (decode + SQL client), of the PostgreSQL
+backend serving it (read from /proc, 10 ms resolution), and of both together (the whole cost
+of ingest on one core). Wall time is what a sender waits (client and server run one after
+the other).
 """
 
 
