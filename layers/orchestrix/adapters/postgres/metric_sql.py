@@ -131,7 +131,9 @@ EXISTS (
 # straddles the window) has count 0: filtering on the slice bounds would be pushed below
 # the series join and search every chunk of the window. The series filter is a hashed
 # semi-join (a plain `= ANY(array)` scans the array per row). Chunks never cross midnight,
-# so `first_ts >= start - 1 day` prunes partitions and rows.
+# so `first_ts >= start - 1 day` prunes partitions and rows. `OFFSET 0` keeps each
+# subquery from being flattened into the next, where every reference to a slice bound or
+# to a slice would compute it (and decompress its array) again.
 SELECT_SAMPLES = """
 SELECT array_agg(p.fingerprint), array_agg(p.first_ts), array_agg(cardinality(p.t)),
        string_agg(substring(array_send(p.t) FROM 21), ''::bytea),
@@ -146,10 +148,12 @@ FROM (
                      ELSE width_bucket(%(start)s::bigint - 1, c.ts) + 1 END AS lo,
                 CASE WHEN c.last_ts <= %(end)s THEN 0
                      ELSE width_bucket(%(end)s::bigint, c.ts) END AS hi
+         OFFSET 0
        ) AS w
   WHERE c.tenant_id = %(tenant)s
     AND c.fingerprint IN (SELECT unnest(%(fps)s::bigint[]))
     AND c.first_ts BETWEEN %(start)s - 86400000 AND %(end)s AND c.last_ts >= %(start)s
+  OFFSET 0
 ) AS p
 """
 SELECT_SERIES_LABELS = """
