@@ -120,7 +120,7 @@ EXISTS (
 )"""
 
 # Samples come back in one row: per chunk its series, first timestamp and sample count, and
-# the chunks' samples inside [start, end] as two byte strings of array_send elements (the
+# the chunks' samples inside [start, end] as two byte strings, all array_send elements (the
 # 20-byte array header cut off) that numpy decodes in one pass, bit-exact (staleness NaNs
 # survive). One row, not one per chunk, because per-row client work was the cost; the
 # aggregates see the rows in one (unspecified) order, which the client sorts out.
@@ -135,7 +135,9 @@ EXISTS (
 # subquery from being flattened into the next, where every reference to a slice bound or
 # to a slice would compute it (and decompress its array) again.
 SELECT_SAMPLES = """
-SELECT array_agg(p.fingerprint), array_agg(p.first_ts), array_agg(cardinality(p.t)),
+SELECT substring(array_send(array_agg(p.fingerprint)) FROM 21),
+       substring(array_send(array_agg(p.first_ts)) FROM 21),
+       substring(array_send(array_agg(cardinality(p.t))) FROM 21),
        string_agg(substring(array_send(p.t) FROM 21), ''::bytea),
        string_agg(substring(array_send(p.v) FROM 21), ''::bytea)
 FROM (
@@ -151,11 +153,15 @@ FROM (
          OFFSET 0
        ) AS w
   WHERE c.tenant_id = %(tenant)s
-    AND c.fingerprint IN (SELECT unnest(%(fps)s::bigint[]))
+    AND c.fingerprint IN (SELECT unnest(%(fps)s))
     AND c.first_ts BETWEEN %(start)s - 86400000 AND %(end)s AND c.last_ts >= %(start)s
   OFFSET 0
 ) AS p
 """
+# The fingerprints a query selects as the elements of one array_send (header cut off).
+FINGERPRINTS_AS_ONE_ARRAY = (
+    "SELECT substring(array_send(array_agg(q.fingerprint)) FROM 21) FROM ({query}) AS q"
+)
 SELECT_SERIES_LABELS = """
 SELECT fingerprint, labels FROM metric_series
 WHERE tenant_id = %(tenant)s AND fingerprint IN (SELECT unnest(%(fps)s::bigint[]))
@@ -246,6 +252,15 @@ def int8_array(values: Sequence[int] | array[int]) -> Int8Array:
     return Int8Array(_binary_array(array("q", values), 20))
 
 
+def int8_array_of(values: npt.NDArray[np.int64]) -> Int8Array:
+    """`int8_array` of a numpy column: the elements written as one structured array."""
+    elements = np.empty(len(values), dtype=_INT8_ELEMENTS)
+    elements["length"] = 8
+    elements["value"] = values
+    header = struct.pack(">iiiii", 1, 0, 20, len(values), 1)
+    return Int8Array(header + elements.tobytes())
+
+
 def int4_array(values: Sequence[int]) -> Int4Array:
     column = array("i", values)
     if sys.byteorder == "little":
@@ -265,11 +280,17 @@ def float8_array(values: Sequence[float]) -> Float8Array:
 # the header): per element its int32 length (8) and its 8 bytes, big-endian.
 _INT8_ELEMENTS = np.dtype([("length", ">i4"), ("value", ">i8")])
 _FLOAT8_ELEMENTS = np.dtype([("length", ">i4"), ("value", ">f8")])
+_INT4_ELEMENTS = np.dtype([("length", ">i4"), ("value", ">i4")])
 
 
 def decode_int8_elements(elements: bytes) -> npt.NDArray[np.int64]:
     """Concatenated array_send elements of bigint[]s as one native int64 array."""
     return np.frombuffer(elements, dtype=_INT8_ELEMENTS)["value"].astype(np.int64)
+
+
+def decode_int4_elements(elements: bytes) -> npt.NDArray[np.int32]:
+    """The same for integer[]."""
+    return np.frombuffer(elements, dtype=_INT4_ELEMENTS)["value"].astype(np.int32)
 
 
 def decode_float8_elements(elements: bytes) -> npt.NDArray[np.float64]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import psycopg
 from psycopg_pool import PoolTimeout
 
@@ -357,7 +358,12 @@ class PostgresMetricReader:
         if exact:
             query += " AND " + sql.HAS_SAMPLE_IN_WINDOW
         params.update(self._window(start_ms, end_ms))
-        fingerprints = [row[0] for row in conn.execute(query, params, binary=True)]
+        # One row of array_send elements: a row per series was most of this call's time.
+        row = conn.execute(
+            sql.FINGERPRINTS_AS_ONE_ARRAY.format(query=query), params, binary=True
+        ).fetchone()
+        found_fps = row[0] if row is not None and row[0] is not None else b""
+        fingerprints: list[int] = sql.decode_int8_elements(found_fps).tolist()
         known = self._labels.get(self.tenant_id, fingerprints, conn)
         rest = [m for m in matchers if not sql.pushed_down_exactly(m)]
         found = [
@@ -379,16 +385,21 @@ class PostgresMetricReader:
             candidates = self._candidates(conn, matchers, start_ms, end_ms)
             if not candidates:
                 return columns_of([])
+            fingerprints = np.fromiter(
+                (stored.fingerprint for stored in candidates), np.int64, len(candidates)
+            )
             params = {
                 "tenant": self.tenant_id,
-                "fps": [s.fingerprint for s in candidates],
+                "fps": sql.int8_array_of(fingerprints),
                 "start": start_ms,
                 "end": end_ms,
             }
-            row = conn.execute(sql.SELECT_SAMPLES, params, binary=True).fetchone()
+            with conn.cursor(binary=True) as cur:
+                sql.register_array_dumpers(cur.adapters)
+                row = cur.execute(sql.SELECT_SAMPLES, params).fetchone()
         if row is None or row[0] is None:
             return columns_of([])
-        return _columns(candidates, _Chunks(*row))
+        return _columns(candidates, fingerprints, _Chunks(*row))
 
     def series(
         self, selectors: Sequence[Sequence[LabelMatcher]], start_ms: int, end_ms: int
@@ -461,24 +472,25 @@ class PostgresMetricReader:
 @dataclass(frozen=True, slots=True)
 class _Chunks:
     """SELECT_SAMPLES' row: per chunk (in no particular order) its series, first timestamp
-    and number of samples in the window, and all those samples' elements."""
+    and number of samples in the window (array_send elements), and all those samples."""
 
-    fingerprints: list[int]
-    first_ts: list[int]
-    counts: list[int]
+    fingerprints: bytes
+    first_ts: bytes
+    counts: bytes
     timestamps: bytes
     values: bytes
 
 
-def _columns(candidates: list[StoredSeries], chunks: _Chunks) -> SeriesColumns:
+def _columns(
+    candidates: list[StoredSeries], fingerprints: npt.NDArray[np.int64], chunks: _Chunks
+) -> SeriesColumns:
     """One pair of arrays for all series, in the candidates' (label) order; each series'
-    chunks in time order."""
-    position = {stored.fingerprint: index for index, stored in enumerate(candidates)}
-    series = np.fromiter(
-        (position[fp] for fp in chunks.fingerprints), np.int64, len(chunks.fingerprints)
-    )
-    counts = np.asarray(chunks.counts, dtype=np.int64)
-    order = np.lexsort((np.asarray(chunks.first_ts, dtype=np.int64), series))
+    chunks in time order. `fingerprints` are the candidates'."""
+    by_fingerprint = np.argsort(fingerprints)
+    chunk_fps = sql.decode_int8_elements(chunks.fingerprints)
+    series = by_fingerprint[np.searchsorted(fingerprints, chunk_fps, sorter=by_fingerprint)]
+    counts = sql.decode_int4_elements(chunks.counts).astype(np.int64)
+    order = np.lexsort((sql.decode_int8_elements(chunks.first_ts), series))
     # The elements of the chunks in that order: a gather of whole runs.
     starts = np.cumsum(counts) - counts
     runs = counts[order]
