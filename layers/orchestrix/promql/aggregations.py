@@ -5,13 +5,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-import numpy as np
-
-from . import ast, kernels
+from . import ast
+from .block import AGGREGATION_KERNELS, VectorBlock
 from .errors import ExecutionError
 from .evaluator import Evaluator, EvSeries
 from .gomath import NAN, format_float
-from .kernels import AGGREGATION_KERNELS, VectorBlock
 from .labelfuncs import valid_label_name
 from .rangefuncs import quantile
 from .values import Labels, label_set, quote_go
@@ -76,6 +74,10 @@ def eval_aggregate(ev: Evaluator, node: ast.Aggregate) -> list[EvSeries] | Vecto
 
 def _aggregate_block(node: ast.Aggregate, block: VectorBlock) -> VectorBlock:
     """`eval_aggregate` by kernels.aggregate; the sums it cannot vouch for redone here."""
+    import numpy as np
+
+    from . import kernels
+
     index: dict[Labels, int] = {}
     members: list[list[int]] = []
     group_of = np.empty(len(block.labels), dtype=np.int64)

@@ -14,15 +14,17 @@ import struct
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import ast, kernels
+from . import ast
 from .annotations import Annotations
-from .columns import SeriesColumns, columns_of
+from .block import VectorBlock
 from .errors import ExecutionError, ResolutionTooHigh, Timeout, TooManySamples
-from .kernels import VectorBlock
 from .storage import LabelMatcher, Queryable
 from .values import STALE_NAN_BITS, Labels, RangeSeries, Series, drop_metric_name, label_get
+
+if TYPE_CHECKING:
+    from .columns import SeriesColumns
 
 Value = Any  # list[EvSeries] | list[float] | str | list[RangeSeries]
 # Evaluation steps per series: Prometheus' cap for range queries, applied to subqueries too
@@ -184,6 +186,8 @@ class Evaluator:
 
     def selection(self, vs: ast.VectorSel, mint: int, maxt: int) -> SeriesColumns | list[Series]:
         """The selected series: as columns when there are enough for the kernels."""
+        from .columns import columns_of
+
         direct = getattr(self.ctx.storage, "select_columns", None)
         if direct is not None and not vs.or_groups:
             cols: SeriesColumns = direct(vs.matchers, mint, maxt)
@@ -199,7 +203,9 @@ class Evaluator:
             return []
         lookback = self.ctx.lookback
         found = self.selection(vs, refs[0] - lookback + 1, refs[-1])
-        if isinstance(found, SeriesColumns):
+        if not isinstance(found, list):
+            from . import kernels
+
             if not timestamps:
                 block, values = kernels.vector_selector(found, refs, lookback)
                 self.ctx.account(values)
@@ -244,8 +250,10 @@ class Evaluator:
         if not refs:
             return None
         found = self.selection(vs, refs[0] - node.range + 1, refs[-1])
-        if not isinstance(found, SeriesColumns):
+        if isinstance(found, list):
             return found
+        from . import kernels
+
         got = kernels.range_function(name, found.without_stale(), refs, node.range, self.steps)
         self.ctx.account(len(found.timestamps))  # bounds what a `[range]` loads
         self.ctx.account(got.loaded + int(got.block.present.sum()))
@@ -264,7 +272,7 @@ class Evaluator:
             raw = selected
             if raw is None:
                 found = self.selection(vs, refs[0] - node.range + 1, refs[-1])
-                raw = found.series() if isinstance(found, SeriesColumns) else found
+                raw = found if isinstance(found, list) else found.series()
             out: list[tuple[Labels, Sequence[int], Sequence[float]]] = []
             for s in raw:
                 self.ctx.account(len(s.timestamps))  # bounds what a `[range]` loads

@@ -9,10 +9,10 @@ import re
 from collections.abc import Callable, Sequence
 
 from . import ast
+from .block import RANGE_KERNELS, VectorBlock
 from .errors import ExecutionError
 from .evaluator import Evaluator, EvSeries, Value
 from .gomath import NAN, SIMPLE, floor, gmax, gmin
-from .kernels import RANGE_KERNELS, VectorBlock
 from .labelfuncs import absent_labels, label_join, label_replace, sort_by_label
 from .quantile import histogram_fraction, histogram_quantile
 from .rangefuncs import RANGE_FUNCTIONS

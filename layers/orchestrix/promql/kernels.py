@@ -23,27 +23,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .block import VectorBlock
 from .columns import BoolArray, FloatArray, IntArray, SeriesColumns, stale_mask
 from .rangefuncs import RANGE_FUNCTIONS
 from .values import Labels
 
-# Functions computed here from each window's first/last index; the rest go step-wise.
-RANGE_KERNELS = frozenset(
-    {
-        "rate",
-        "increase",
-        "delta",
-        "max_over_time",
-        "min_over_time",
-        "count_over_time",
-        "present_over_time",
-        "last_over_time",
-        "first_over_time",
-        "ts_of_last_over_time",
-        "ts_of_first_over_time",
-    }
-)
-AGGREGATION_KERNELS = frozenset({"sum", "count", "max", "min", "group"})
 # Rows per batch are chosen so that one batch's series x step arrays stay around this size.
 _BATCH_CELLS = 1 << 20
 _EPSILON = np.finfo(np.float64).eps
@@ -52,23 +36,6 @@ _EPSILON = np.finfo(np.float64).eps
 _SUM_TOLERANCE = 1e-12
 # Up to this many groups, each is reduced through a row mask; more are sorted first.
 _MASKED_GROUPS = 64
-
-
-@dataclass(slots=True)
-class VectorBlock:
-    """An instant vector over all steps: ``values[i, k]`` counts where ``present[i, k]``,
-    and is 0.0 elsewhere (so that sums can take whole rows)."""
-
-    labels: list[Labels]
-    values: FloatArray
-    present: BoolArray
-    drop_name: bool = False
-
-    def rows(self) -> list[tuple[Labels, list[float | None]]]:
-        """Each series with its values per step (``None`` = no value), in the classic form."""
-        cells = self.values.astype(object)
-        cells[~self.present] = None
-        return list(zip(self.labels, cells.tolist(), strict=True))
 
 
 def _kept(labels: list[Labels], keep: BoolArray) -> list[Labels]:

@@ -17,8 +17,6 @@ from array import array
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
 from psycopg.abc import Buffer
 from psycopg.adapt import AdaptersMap, Dumper
 from psycopg.pq import Format
@@ -252,15 +250,6 @@ def int8_array(values: Sequence[int] | array[int]) -> Int8Array:
     return Int8Array(_binary_array(array("q", values), 20))
 
 
-def int8_array_of(values: npt.NDArray[np.int64]) -> Int8Array:
-    """`int8_array` of a numpy column: the elements written as one structured array."""
-    elements = np.empty(len(values), dtype=_INT8_ELEMENTS)
-    elements["length"] = 8
-    elements["value"] = values
-    header = struct.pack(">iiiii", 1, 0, 20, len(values), 1)
-    return Int8Array(header + elements.tobytes())
-
-
 def int4_array(values: Sequence[int]) -> Int4Array:
     column = array("i", values)
     if sys.byteorder == "little":
@@ -274,28 +263,6 @@ def int4_array(values: Sequence[int]) -> Int4Array:
 
 def float8_array(values: Sequence[float]) -> Float8Array:
     return Float8Array(_binary_array(array("d", values), 701))
-
-
-# array_send elements of a one-dimensional array without NULLs (SELECT_SAMPLES cuts off
-# the header): per element its int32 length (8) and its 8 bytes, big-endian.
-_INT8_ELEMENTS = np.dtype([("length", ">i4"), ("value", ">i8")])
-_FLOAT8_ELEMENTS = np.dtype([("length", ">i4"), ("value", ">f8")])
-_INT4_ELEMENTS = np.dtype([("length", ">i4"), ("value", ">i4")])
-
-
-def decode_int8_elements(elements: bytes) -> npt.NDArray[np.int64]:
-    """Concatenated array_send elements of bigint[]s as one native int64 array."""
-    return np.frombuffer(elements, dtype=_INT8_ELEMENTS)["value"].astype(np.int64)
-
-
-def decode_int4_elements(elements: bytes) -> npt.NDArray[np.int32]:
-    """The same for integer[]."""
-    return np.frombuffer(elements, dtype=_INT4_ELEMENTS)["value"].astype(np.int32)
-
-
-def decode_float8_elements(elements: bytes) -> npt.NDArray[np.float64]:
-    """The same for float8[]; the byte swap keeps every bit, NaN payloads included."""
-    return np.frombuffer(elements, dtype=_FLOAT8_ELEMENTS)["value"].astype(np.float64)
 
 
 # A regex made only of literal alternatives ("GET|POST", "node") can become an equality.
@@ -391,3 +358,9 @@ SELECT e.key || '=' || e.value, count(*) AS n
 FROM metric_series, jsonb_each_text(labels) AS e WHERE tenant_id = %(tenant)s
 GROUP BY e.key, e.value ORDER BY n DESC, e.key, e.value LIMIT %(limit)s
 """
+
+
+def unpack_int8_elements(elements: bytes) -> list[int]:
+    """array_send elements of a bigint[] (header cut off): per element its length (8) and
+    its 8 bytes, big-endian."""
+    return [value for (value,) in struct.iter_unpack(">xxxxq", elements)]

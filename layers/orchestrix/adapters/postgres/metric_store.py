@@ -18,10 +18,8 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
 import psycopg
 from psycopg_pool import PoolTimeout
 
@@ -32,9 +30,11 @@ from orchestrix.adapters.postgres import metric_sql as sql
 from orchestrix.adapters.postgres.database import Database
 from orchestrix.domain.errors import ServiceUnavailable
 from orchestrix.domain.metrics_status import TsdbStats
-from orchestrix.promql.columns import SeriesColumns, columns_of
 from orchestrix.promql.storage import LabelMatcher, matches_all
 from orchestrix.promql.values import Labels, Series
+
+if TYPE_CHECKING:
+    from orchestrix.promql.columns import SeriesColumns
 
 MAX_DAYS_PER_WRITE = 400
 # Day partitions are named metric_samples_pYYYYMMDD: four-digit years from 1970 only. The
@@ -363,7 +363,7 @@ class PostgresMetricReader:
             sql.FINGERPRINTS_AS_ONE_ARRAY.format(query=query), params, binary=True
         ).fetchone()
         found_fps = row[0] if row is not None and row[0] is not None else b""
-        fingerprints: list[int] = sql.decode_int8_elements(found_fps).tolist()
+        fingerprints = sql.unpack_int8_elements(found_fps)
         known = self._labels.get(self.tenant_id, fingerprints, conn)
         rest = [m for m in matchers if not sql.pushed_down_exactly(m)]
         found = [
@@ -381,16 +381,16 @@ class PostgresMetricReader:
         self, matchers: Sequence[LabelMatcher], start_ms: int, end_ms: int
     ) -> SeriesColumns:
         """`select` as columns (see promql/columns.py): what the engine reads."""
+        from orchestrix.adapters.postgres import metric_columns  # numpy: reads only
+
         with self._conn() as conn:
             candidates = self._candidates(conn, matchers, start_ms, end_ms)
             if not candidates:
-                return columns_of([])
-            fingerprints = np.fromiter(
-                (stored.fingerprint for stored in candidates), np.int64, len(candidates)
-            )
+                return metric_columns.no_columns()
+            fingerprints = metric_columns.fingerprints_of(c.fingerprint for c in candidates)
             params = {
                 "tenant": self.tenant_id,
-                "fps": sql.int8_array_of(fingerprints),
+                "fps": metric_columns.int8_array_of(fingerprints),
                 "start": start_ms,
                 "end": end_ms,
             }
@@ -398,8 +398,9 @@ class PostgresMetricReader:
                 sql.register_array_dumpers(cur.adapters)
                 row = cur.execute(sql.SELECT_SAMPLES, params).fetchone()
         if row is None or row[0] is None:
-            return columns_of([])
-        return _columns(candidates, fingerprints, _Chunks(*row))
+            return metric_columns.no_columns()
+        labels = [stored.labels for stored in candidates]
+        return metric_columns.columns(labels, fingerprints, metric_columns.Chunks(*row))
 
     def series(
         self, selectors: Sequence[Sequence[LabelMatcher]], start_ms: int, end_ms: int
@@ -467,67 +468,3 @@ class PostgresMetricReader:
                 sql.SELECT_METADATA, {"tenant": self.tenant_id, "family": family, "limit": limit}
             ).fetchall()
         return [MetricMetadata(str(f), str(t), str(h), str(u)) for f, t, h, u in rows]
-
-
-@dataclass(frozen=True, slots=True)
-class _Chunks:
-    """SELECT_SAMPLES' row: per chunk (in no particular order) its series, first timestamp
-    and number of samples in the window (array_send elements), and all those samples."""
-
-    fingerprints: bytes
-    first_ts: bytes
-    counts: bytes
-    timestamps: bytes
-    values: bytes
-
-
-def _columns(
-    candidates: list[StoredSeries], fingerprints: npt.NDArray[np.int64], chunks: _Chunks
-) -> SeriesColumns:
-    """One pair of arrays for all series, in the candidates' (label) order; each series'
-    chunks in time order. `fingerprints` are the candidates'."""
-    by_fingerprint = np.argsort(fingerprints)
-    chunk_fps = sql.decode_int8_elements(chunks.fingerprints)
-    series = by_fingerprint[np.searchsorted(fingerprints, chunk_fps, sorter=by_fingerprint)]
-    counts = sql.decode_int4_elements(chunks.counts).astype(np.int64)
-    order = np.lexsort((sql.decode_int8_elements(chunks.first_ts), series))
-    # The elements of the chunks in that order: a gather of whole runs.
-    starts = np.cumsum(counts) - counts
-    runs = counts[order]
-    total = int(runs.sum())
-    run_starts = np.cumsum(runs) - runs
-    gather = np.repeat(starts[order] - run_starts, runs) + np.arange(total, dtype=np.int64)
-    timestamps = sql.decode_int8_elements(chunks.timestamps)[gather]
-    values = sql.decode_float8_elements(chunks.values)[gather]
-    per_series = np.bincount(series, weights=counts, minlength=len(candidates)).astype(np.int64)
-    chunked = np.bincount(series[counts > 0], minlength=len(candidates))
-    kept = per_series > 0
-    offsets = np.zeros(int(kept.sum()) + 1, dtype=np.int64)
-    np.cumsum(per_series[kept], out=offsets[1:])
-    flags: list[bool] = kept.tolist()
-    labels = [stored.labels for stored, keep in zip(candidates, flags, strict=True) if keep]
-    columns = SeriesColumns(labels, timestamps, values, offsets)
-    merged: list[int] = np.flatnonzero(chunked[kept] > 1).tolist()
-    return _first_per_timestamp(columns, merged) if merged else columns
-
-
-def _first_per_timestamp(columns: SeriesColumns, merged: list[int]) -> SeriesColumns:
-    """Samples with one value per timestamp, in time order: overlapping chunks may both hold
-    one instant (a backfill over data already written); either value was sent for it, keep
-    the one of the earlier chunk."""
-    ts, vs, off = columns.timestamps, columns.values, columns.offsets
-    if all(bool(np.all(np.diff(ts[off[i] : off[i + 1]]) > 0)) for i in merged):
-        return columns
-    keep = np.ones(len(ts), dtype=bool)
-    order = np.arange(len(ts))
-    for i in merged:
-        lo, hi = int(off[i]), int(off[i + 1])
-        part = np.argsort(ts[lo:hi], kind="stable")
-        order[lo:hi] = part + lo
-        sorted_ts = ts[lo:hi][part]
-        keep[lo + 1 : hi] = sorted_ts[1:] != sorted_ts[:-1]
-    ts, vs = ts[order][keep], vs[order][keep]
-    counts = np.add.reduceat(keep, off[:-1]) if len(ts) else np.zeros(0, dtype=np.int64)
-    offsets = np.zeros(len(columns.labels) + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    return SeriesColumns(columns.labels, ts, vs, offsets)
