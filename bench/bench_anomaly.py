@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.embedded_postgres import migrated_database
+from bench.embedded import migrated_database
 from orchestrix.adapters.clock import AdjustableClock
 from orchestrix.adapters.metrics import RemoteWriteDecoder, encode_write_request
 from orchestrix.adapters.postgres.alerting_components import anomaly_models, repos

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 import psycopg
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from bench.pg import migrated_database
+from bench.embedded import migrated_database
 from orchestrix.adapters.postgres.database import Database
 from orchestrix.adapters.postgres.metric_store import PostgresMetricStore
 from orchestrix.adapters.postgres.trace_sql import SPAN_COLUMNS

@@ -138,6 +138,20 @@ def test_series_without_samples_in_the_window_are_not_selected(store, tenant):
     assert store.reader(tenant).select([m("job", "=", "api")], T0 + DAY, T0 + 2 * DAY) == []
 
 
+def test_a_chunk_straddling_the_window_without_a_sample_inside_selects_nothing(store, tenant):
+    # Given chunks with samples at T0 and T0 + 60 s only, and another series inside
+    store.write(tenant, batch([({"__name__": "gap", "k": "v"}, [(T0, 1.0), (T0 + 60_000, 2.0)])]))
+    store.write(tenant, batch([({"__name__": "gap", "k": "w"}, [(T0 + 30_000, 3.0)])]))
+
+    # When the window falls between the first series' samples
+    found = store.reader(tenant).select([m("__name__", "=", "gap")], T0 + 10_000, T0 + 50_000)
+
+    # Then only the series with a sample inside comes back
+    assert [(s.labels, list(s.values)) for s in found] == [
+        ((("__name__", "gap"), ("k", "w")), [3.0])
+    ]
+
+
 @pytest.mark.parametrize(
     ("matchers", "methods"),
     [
@@ -148,6 +162,15 @@ def test_series_without_samples_in_the_window_are_not_selected(store, tenant):
         ([m("__name__", "=~", "http_.*"), m("method", "=~", "(?i)p.*")], ["POST", "PUT"]),
         ([m("job", "=~", "api"), m("zone", "=", "")], ["GET", "POST", "PUT"]),
         ([m("job", "=", "api"), m("zone", "!=", "")], []),
+        ([m("method", "=~", "P.*")], ["POST", "PUT"]),
+        ([m("method", "=~", ".*T")], ["GET", "POST", "PUT"]),
+        ([m("method", "=~", ".*OS.*")], ["POST"]),
+        ([m("method", "=~", "_.*")], []),
+        ([m("method", "=~", ".*%")], []),
+        ([m("__name__", "=~", "http_req.*"), m("method", "=~", "G.*")], ["GET"]),
+        ([m("__name__", "=~", "http%.*")], []),
+        ([m("zone", "=~", ".*"), m("method", "=~", "PU.*")], ["PUT"]),
+        ([m("zone", "=~", "e.*")], []),
     ],
 )
 def test_every_matcher_kind_selects_like_prometheus(store, tenant, matchers, methods):
@@ -254,3 +277,35 @@ def test_unavailable_database_is_a_retryable_503(tenant):
         store.write(tenant, batch(http_requests()))
     assert refused.value.status == 503
     assert not isinstance(refused.value, psycopg.Error)
+
+
+def test_asynchronous_commit_of_a_metric_write_stays_in_its_transaction(store, tenant, db):
+    # Given a metric write, which commits without waiting for its WAL flush
+    store.write(tenant, batch(http_requests()))
+
+    # Then the samples are stored, and the connection goes back to the pool with the
+    # server's synchronous commits for whatever runs on it next
+    assert len(store.reader(tenant).select([m("job", "=", "api")], T0, T0 + DAY)) == 3
+    with db.connection() as conn:
+        assert conn.execute("SHOW synchronous_commit").fetchone() == ("on",)
+        conn.rollback()
+
+
+def test_a_series_selected_again_comes_back_with_its_labels_from_the_cache(store, tenant):
+    # Given two tenants storing series with the same label sets but different values
+    other = tenant + "-b"
+    store.write(tenant, batch(http_requests()))
+    store.write(
+        other, batch([(labels, [(t, v + 100) for t, v in pts]) for labels, pts in http_requests()])
+    )
+
+    # When each selects twice (the second time from the label cache)
+    for _ in range(2):
+        mine = store.reader(tenant).select([m("method", "=~", "GET|PUT")], T0, T0 + DAY)
+        theirs = store.reader(other).select([m("method", "!=", "POST")], T0, T0 + DAY)
+
+        # Then both see the right series in label order, each with its own values
+        assert [dict(s.labels)["method"] for s in mine] == ["GET", "PUT"]
+        assert [dict(s.labels)["method"] for s in theirs] == ["GET", "PUT"]
+        assert list(mine[1].values) == [0.0, 3.0, 6.0]
+        assert list(theirs[1].values) == [100.0, 103.0, 106.0]

@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable
 
 from . import ast
+from .block import AGGREGATION_KERNELS, VectorBlock
 from .errors import ExecutionError
 from .evaluator import Evaluator, EvSeries
 from .gomath import NAN, format_float
@@ -30,12 +31,18 @@ def group_labels(labels: Labels, grouping: tuple[str, ...], without: bool) -> La
     return tuple((n, v) for n, v in labels if n in keep)
 
 
-def eval_aggregate(ev: Evaluator, node: ast.Aggregate) -> list[EvSeries]:
+def eval_aggregate(ev: Evaluator, node: ast.Aggregate) -> list[EvSeries] | VectorBlock:
     op = node.op
     if op == "count_values":
         return _count_values(ev, node)
     params = ev.eval_scalar(node.param) if node.param is not None else [NAN] * ev.n
-    vec = ev.eval_vector(node.expr)
+    if op in AGGREGATION_KERNELS:
+        value = ev.eval_any(node.expr)
+        if isinstance(value, VectorBlock):
+            return _aggregate_block(node, value)
+        vec = value
+    else:
+        vec = ev.eval_vector(node.expr)
     if op in _K_OPS:
         return _aggregate_k(ev, node, params, vec)
     if op == "quantile":
@@ -63,6 +70,30 @@ def eval_aggregate(ev: Evaluator, node: ast.Aggregate) -> list[EvSeries]:
         if any(v is not None for v in vals):
             out.append(EvSeries(out_labels[g], vals, any(s.drop_name for s in group)))
     return out
+
+
+def _aggregate_block(node: ast.Aggregate, block: VectorBlock) -> VectorBlock:
+    """`eval_aggregate` by kernels.aggregate; the sums it cannot vouch for redone here."""
+    import numpy as np
+
+    from . import kernels
+
+    index: dict[Labels, int] = {}
+    members: list[list[int]] = []
+    group_of = np.empty(len(block.labels), dtype=np.int64)
+    for row, labels in enumerate(block.labels):
+        key = group_labels(labels, node.grouping, node.without)
+        g = index.get(key)
+        if g is None:
+            g = index[key] = len(members)
+            members.append([])
+        members[g].append(row)
+        group_of[row] = g
+    result, redo = kernels.aggregate(node.op, block, list(index), group_of)
+    for g, step in redo:
+        xs = [float(block.values[r, step]) for r in members[g] if block.present[r, step]]
+        result.values[g, step] = _sum(xs, NAN)
+    return result
 
 
 def _check_quantile_params(ev: Evaluator, node: ast.Aggregate, params: list[float]) -> None:

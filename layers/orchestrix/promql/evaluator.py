@@ -14,18 +14,25 @@ import struct
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import ast
 from .annotations import Annotations
+from .block import VectorBlock
 from .errors import ExecutionError, ResolutionTooHigh, Timeout, TooManySamples
 from .storage import LabelMatcher, Queryable
 from .values import STALE_NAN_BITS, Labels, RangeSeries, Series, drop_metric_name, label_get
+
+if TYPE_CHECKING:
+    from .columns import SeriesColumns
 
 Value = Any  # list[EvSeries] | list[float] | str | list[RangeSeries]
 # Evaluation steps per series: Prometheus' cap for range queries, applied to subqueries too
 # (each one evaluates its inner expression at every step of its own range).
 MAX_POINTS = 11_000
+# From this many selected series on, selectors and what is built on them are evaluated as
+# numpy matrices (kernels.py); below it the step-wise code is quicker than setting them up.
+KERNEL_MIN_SERIES = 32
 
 
 @dataclass(slots=True)
@@ -87,13 +94,20 @@ class Evaluator:
 
     # --- dispatch ------------------------------------------------------------------------
     def eval(self, node: ast.Node) -> Value:
+        value = self.eval_any(node)
+        if isinstance(value, VectorBlock):
+            return block_series(value)
+        return value
+
+    def eval_any(self, node: ast.Node) -> Value:
+        """Like `eval`, but an instant vector may come back as a `VectorBlock`."""
         self.ctx.check()
         if isinstance(node, ast.NumberLit):
             return [node.val] * self.n
         if isinstance(node, ast.StringLit):
             return node.val
         if isinstance(node, ast.Paren):
-            return self.eval(node.expr)
+            return self.eval_any(node.expr)
         if isinstance(node, ast.StepInvariant):
             return self._step_invariant(node)
         if isinstance(node, ast.VectorSel):
@@ -170,12 +184,39 @@ class Evaluator:
             out.sort(key=lambda s: s.labels)
         return out
 
-    def vector_selector(self, vs: ast.VectorSel, timestamps: bool = False) -> list[EvSeries]:
+    def selection(self, vs: ast.VectorSel, mint: int, maxt: int) -> SeriesColumns | list[Series]:
+        """The selected series: as columns when there are enough for the kernels."""
+        from .columns import columns_of
+
+        direct = getattr(self.ctx.storage, "select_columns", None)
+        if direct is not None and not vs.or_groups:
+            cols: SeriesColumns = direct(vs.matchers, mint, maxt)
+            return cols if len(cols) >= KERNEL_MIN_SERIES else cols.series()
+        series = self.select(vs, mint, maxt)
+        return columns_of(series) if len(series) >= KERNEL_MIN_SERIES else series
+
+    def vector_selector(
+        self, vs: ast.VectorSel, timestamps: bool = False
+    ) -> list[EvSeries] | VectorBlock:
         refs = self.refs(vs.offset, vs.at)
         if not refs:
             return []
         lookback = self.ctx.lookback
-        series = self.select(vs, refs[0] - lookback + 1, refs[-1])
+        found = self.selection(vs, refs[0] - lookback + 1, refs[-1])
+        if not isinstance(found, list):
+            from . import kernels
+
+            if not timestamps:
+                block, values = kernels.vector_selector(found, refs, lookback)
+                self.ctx.account(values)
+                return block
+            found = found.series()
+        return self._vector_steps(found, refs, timestamps)
+
+    def _vector_steps(
+        self, series: list[Series], refs: list[int], timestamps: bool
+    ) -> list[EvSeries]:
+        lookback = self.ctx.lookback
         out: list[EvSeries] = []
         total = 0
         for s in series:
@@ -201,16 +242,37 @@ class Evaluator:
         self.ctx.account(total)
         return out
 
+    def range_kernel(self, name: str, node: ast.MatrixSel) -> VectorBlock | list[Series] | None:
+        """``name(node)`` by kernels.range_function; else (too few series for the kernels)
+        the selected series for the step-wise code; None if no step selects anything."""
+        vs = node.vs
+        refs = self.refs(vs.offset, vs.at)
+        if not refs:
+            return None
+        found = self.selection(vs, refs[0] - node.range + 1, refs[-1])
+        if isinstance(found, list):
+            return found
+        from . import kernels
+
+        got = kernels.range_function(name, found.without_stale(), refs, node.range, self.steps)
+        self.ctx.account(len(found.timestamps))  # bounds what a `[range]` loads
+        self.ctx.account(got.loaded + int(got.block.present.sum()))
+        return got.block
+
     def matrix_series(
-        self, node: ast.MatrixSel | ast.Subquery
+        self, node: ast.MatrixSel | ast.Subquery, selected: list[Series] | None = None
     ) -> tuple[list[tuple[Labels, Sequence[int], Sequence[float]]], int, int, int | None]:
-        """Series feeding a range-vector function, with the window range, offset and ``@``."""
+        """Series feeding a range-vector function, with the window range, offset and ``@``
+        (`selected`: the selector's series, when the caller has them already)."""
         if isinstance(node, ast.MatrixSel):
             vs = node.vs
             refs = self.refs(vs.offset, vs.at)
             if not refs:
                 return [], node.range, vs.offset, vs.at
-            raw = self.select(vs, refs[0] - node.range + 1, refs[-1])
+            raw = selected
+            if raw is None:
+                found = self.selection(vs, refs[0] - node.range + 1, refs[-1])
+                raw = found if isinstance(found, list) else found.series()
             out: list[tuple[Labels, Sequence[int], Sequence[float]]] = []
             for s in raw:
                 self.ctx.account(len(s.timestamps))  # bounds what a `[range]` loads
@@ -270,6 +332,11 @@ class Evaluator:
                 f'_total/_sum/_count/_bucket: "{name}"',
                 pos,
             )
+
+
+def block_series(block: VectorBlock) -> list[EvSeries]:
+    """A block in the step-wise form."""
+    return [EvSeries(labels, vals, block.drop_name) for labels, vals in block.rows()]
 
 
 def finite(v: float) -> bool:

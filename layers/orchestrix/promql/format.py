@@ -59,43 +59,38 @@ def _ts_text(t_ms: int) -> str:
 
 
 def render_json(result: QueryResult) -> str:
-    """The full success response body, byte-compatible with Prometheus' API."""
-    data = format_result(result)
+    """The full success response body, byte-compatible with Prometheus' API.
 
-    def point(p: list[Any]) -> str:
-        t = p[0]
-        t_ms = round(t * 1000) if isinstance(t, float) else t * 1000
-        return f"[{_ts_text(t_ms)},{json.dumps(p[1])}]"
-
-    rtype = data["resultType"]
-    if rtype in ("scalar", "string"):
-        inner = point(data["result"])
-    elif rtype == "matrix":
-        inner = (
-            "["
-            + ",".join(
-                '{"metric":'
-                + json.dumps(s["metric"], separators=(",", ":"))
-                + ',"values":['
-                + ",".join(point(p) for p in s["values"])
-                + "]}"
-                for s in data["result"]
-            )
-            + "]"
-        )
+    Vectors and matrices are written straight from the result (no intermediate dicts): a
+    sample value's text never needs JSON escaping, and each timestamp is formatted once.
+    """
+    value = result.value
+    rtype = result.result_type
+    if rtype == "matrix" and isinstance(value, list):
+        stamps: dict[int, str] = {}
+        parts = []
+        for s in value:
+            assert isinstance(s, RangeSeries)
+            points = []
+            for t, v in s.points:
+                text = stamps.get(t)
+                if text is None:
+                    text = stamps[t] = _ts_text(t)
+                points.append(f'[{text},"{_value_text(v)}"]')
+            parts.append(f'{{"metric":{_metric_json(s.labels)},"values":[{",".join(points)}]}}')
+        inner = "[" + ",".join(parts) + "]"
+    elif rtype == "vector" and isinstance(value, list):
+        parts = []
+        for s in value:
+            assert isinstance(s, Sample)
+            point = f'[{_ts_text(s.t)},"{_value_text(s.v)}"]'
+            parts.append(f'{{"metric":{_metric_json(s.labels)},"value":{point}}}')
+        inner = "[" + ",".join(parts) + "]"
     else:
-        inner = (
-            "["
-            + ",".join(
-                '{"metric":'
-                + json.dumps(s["metric"], separators=(",", ":"))
-                + ',"value":'
-                + point(s["value"])
-                + "}"
-                for s in data["result"]
-            )
-            + "]"
-        )
+        data = format_result(result)["result"]
+        t = data[0]
+        t_ms = round(t * 1000) if isinstance(t, float) else t * 1000
+        inner = f"[{_ts_text(t_ms)},{json.dumps(data[1])}]"
     out = '{"status":"success","data":{"resultType":"' + rtype + '","result":' + inner + "}"
     extras = []
     if result.warnings:
@@ -103,6 +98,19 @@ def render_json(result: QueryResult) -> str:
     if result.infos:
         extras.append('"infos":' + json.dumps(result.infos))
     return str(out + "".join("," + e for e in extras) + "}")
+
+
+def _metric_json(labels: Labels) -> str:
+    return json.dumps(dict(labels), separators=(",", ":"))
+
+
+def _value_text(v: float) -> str:
+    """format_sample_value, with its most common case inlined: Python's repr already has
+    Go's shortest digits, and no exponent between 1e-4 and 1e16."""
+    if 1e-4 <= abs(v) < 1e16:
+        text = repr(v)
+        return text[:-2] if text.endswith(".0") else text
+    return format_sample_value(v)
 
 
 def format_error(error: PromQLError) -> dict[str, str]:

@@ -9,13 +9,14 @@ import re
 from collections.abc import Callable, Sequence
 
 from . import ast
+from .block import RANGE_KERNELS, VectorBlock
 from .errors import ExecutionError
 from .evaluator import Evaluator, EvSeries, Value
 from .gomath import NAN, SIMPLE, floor, gmax, gmin
 from .labelfuncs import absent_labels, label_join, label_replace, sort_by_label
 from .quantile import histogram_fraction, histogram_quantile
 from .rangefuncs import RANGE_FUNCTIONS
-from .values import Labels, quote_go
+from .values import Labels, label_get, quote_go
 
 _KEEP_NAME = frozenset({"last_over_time", "first_over_time"})
 _SORTS = frozenset({"sort", "sort_desc", "sort_by_label", "sort_by_label_desc"})
@@ -54,7 +55,15 @@ def _range_call(ev: Evaluator, node: ast.Call) -> Value:
     marg = ast.unwrap(node.args[mi])
     assert isinstance(marg, ast.MatrixSel | ast.Subquery)
     params = _scalar_args(ev, [a for i, a in enumerate(node.args) if i != mi])
-    series, rng, offset, at = ev.matrix_series(marg)
+    selected = None
+    if name in RANGE_KERNELS and isinstance(marg, ast.MatrixSel):
+        got = ev.range_kernel(name, marg)
+        if isinstance(got, VectorBlock):
+            if name in ("rate", "increase"):
+                _warn_not_counters(ev, got.labels, marg.pos)
+            return got
+        selected = got
+    series, rng, offset, at = ev.matrix_series(marg, selected)
     refs = ev.refs(offset, at)
     steps = ev.steps
     if name == "absent_over_time":
@@ -98,6 +107,14 @@ def _range_call(ev: Evaluator, node: ast.Call) -> Value:
     if name == "quantile_over_time" and out:
         _check_quantile(ev, params[0], node.args[0].pos)
     return out
+
+
+def _warn_not_counters(ev: Evaluator, labels: list[Labels], pos: int) -> None:
+    names: dict[str, Labels] = {}
+    for ls in labels:
+        names.setdefault(label_get(ls, "__name__"), ls)
+    for ls in names.values():
+        ev.warn_if_not_counter(ls, pos)
 
 
 def _check_quantile(ev: Evaluator, qs: list[float], pos: int) -> None:
@@ -201,6 +218,7 @@ def _timestamp(ev: Evaluator, node: ast.Call) -> Value:
     arg = ast.unwrap(node.args[0])
     if isinstance(arg, ast.VectorSel):
         vec = ev.vector_selector(arg, timestamps=True)
+        assert isinstance(vec, list)  # timestamps are never a block
         return [EvSeries(s.labels, s.vals, True) for s in vec]
     vec = ev.eval_vector(node.args[0])
     return [

@@ -18,7 +18,8 @@ PostgreSQL metric store):
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Iterator, Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
@@ -46,6 +47,8 @@ class LabelMatcher:
     op: MatchOp
     value: str
     regex: Pattern | None = field(default=None, compare=False, repr=False)
+    # The same test as a string operation, for the regexes dashboards use most.
+    simple: Callable[[str], bool] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(cls, name: str, op: MatchOp | str, value: str) -> LabelMatcher:
@@ -56,7 +59,7 @@ class LabelMatcher:
                 regex = compile_re2(value, dot_all=True)
             except RegexError as exc:
                 raise ValueError(f"invalid regular expression {value!r}: {exc}") from None
-        return cls(name, mop, value, regex)
+        return cls(name, mop, value, regex, _simple_regex(value) if regex else None)
 
     def matches(self, value: str) -> bool:
         op = self.op
@@ -64,12 +67,44 @@ class LabelMatcher:
             return value == self.value
         if op is MatchOp.NOT_EQUAL:
             return value != self.value
-        assert self.regex is not None
-        found = fullmatch(self.regex, value) is not None
+        if self.simple is not None:
+            found = self.simple(value)
+        else:
+            assert self.regex is not None
+            found = fullmatch(self.regex, value) is not None
         return found if op is MatchOp.REGEX else not found
 
     def __str__(self) -> str:
         return f'{self.name}{self.op.value}"{self.value}"'
+
+
+# `literal`, `literal.*`, `.*literal`, `.*literal.*` (and `.*`), literal without any syntax.
+_SIMPLE_REGEX = re.compile(r"(\.\*)?([^\\.^$*+?()\[\]{}|]*)(\.\*)?\Z")
+
+
+def regex_shape(pattern: str) -> tuple[bool, str, bool] | None:
+    """``(starts with .*, literal, ends with .*)`` of a pattern that is only that."""
+    shape = _SIMPLE_REGEX.match(pattern)
+    if shape is None:
+        return None
+    lead, literal, tail = shape.groups()
+    return bool(lead), literal, bool(tail)
+
+
+def _simple_regex(pattern: str) -> Callable[[str], bool] | None:
+    """A string test equal to the anchored, dot-matches-newline regex, if it is that simple
+    (as Prometheus' FastRegexMatcher does): RE2 costs microseconds per call."""
+    shape = regex_shape(pattern)
+    if shape is None:
+        return None
+    lead, literal, tail = shape
+    if lead and tail:
+        return lambda v: literal in v
+    if lead:
+        return lambda v: v.endswith(literal)
+    if tail:
+        return lambda v: v.startswith(literal)
+    return lambda v: v == literal
 
 
 def matches_all(labels: Labels, matchers: Sequence[LabelMatcher]) -> bool:

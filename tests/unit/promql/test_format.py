@@ -123,3 +123,24 @@ def test_scalar_values_keep_the_f_format(engine: Engine) -> None:
 )
 def test_alert_values_use_go_e_format(value: float, text: str) -> None:
     assert format_float_e(value) == text
+
+
+@pytest.mark.parametrize(
+    ("query", "steps"), [("x", 1), ("x", 4), ("-x", 3), ("x * 1e-9", 2), ("x * 1e20", 2)]
+)
+def test_rendered_json_carries_the_formatted_values_and_timestamps(query: str, steps: int) -> None:
+    # Given series with values of every magnitude and special values
+    store = MemoryStorage()
+    specials = [0.0, -0.0, 1.5, 3.0, 1e-4, 9.9e-5, 1e16, 9999999999999998.0, 123456.789, 1e21]
+    specials += [float("nan"), float("inf"), -float("inf"), 0.1 + 0.2, 2.5e-7]
+    for i, v in enumerate(specials):
+        store.add_series(
+            labels_of({"__name__": "x", "i": str(i), "q": 'a"\\\n'}), [0, 1_500], [v, v]
+        )
+    engine = Engine(store)
+    result = engine.range(query, 0, 1_500, 500) if steps > 1 else engine.instant(query, 1_500)
+
+    # Then the JSON body holds exactly format_result's values (Prometheus' text) and times
+    body = json.loads(render_json(result))
+    assert body["status"] == "success"
+    assert body["data"] == format_result(result)

@@ -11,7 +11,7 @@ import re2
 
 from orchestrix.domain.alerting.matchers import Matcher, MatcherError, parse_matchers
 from orchestrix.domain.alerting.templates import expand
-from orchestrix.domain.regex import MAX_PATTERN_LENGTH, RegexError, compile_re2
+from orchestrix.domain.regex import MAX_PATTERN_LENGTH, RegexError, compile_re2, fullmatch
 from orchestrix.promql import BadQuery, Engine, ExecutionError, LabelMatcher, MemoryStorage
 from orchestrix.promql.values import labels_of
 
@@ -104,3 +104,26 @@ def test_template_replace_expands_go_style_groups() -> None:
 def test_overlong_pattern_is_refused() -> None:
     with pytest.raises(RegexError, match="pattern longer than"):
         compile_re2("a" * (MAX_PATTERN_LENGTH + 1))
+
+
+SIMPLE_PATTERNS = ["i1.*", ".*x", ".*ab.*", ".*", ".*.*", "abc", "", "é.*", "a\nb"]
+AWKWARD_VALUES = ["", "i1", "i12", "ai1", "x", "ab", "xabx", "abc", "a\nb", "A", "é", "i1\n"]
+
+
+@pytest.mark.parametrize("pattern", SIMPLE_PATTERNS)
+def test_simple_regex_matchers_answer_like_re2(pattern: str) -> None:
+    # Given a regex simple enough to be tested as a string operation
+    for op in ("=~", "!~"):
+        matcher = LabelMatcher.of("l", op, pattern)
+        assert matcher.simple is not None
+        exact = compile_re2(pattern, dot_all=True)
+
+        # Then it selects exactly what the anchored RE2 regex selects
+        for value in AWKWARD_VALUES:
+            want = (fullmatch(exact, value) is not None) == (op == "=~")
+            assert matcher.matches(value) == want, (pattern, value)
+
+
+@pytest.mark.parametrize("pattern", ["a.b", "a|b", "(?i)a.*", "a\\.b.*", ".+", "a*"])
+def test_regexes_with_syntax_are_left_to_re2(pattern: str) -> None:
+    assert LabelMatcher.of("l", "=~", pattern).simple is None

@@ -21,7 +21,7 @@ from psycopg.abc import Buffer
 from psycopg.adapt import AdaptersMap, Dumper
 from psycopg.pq import Format
 
-from orchestrix.promql.storage import LabelMatcher, MatchOp
+from orchestrix.promql.storage import LabelMatcher, MatchOp, regex_shape
 
 DAY_MS = 86_400_000
 # metric_series.last_ts is only moved forward once a batch is this far past it, so the
@@ -32,6 +32,14 @@ _FIELD8 = struct.pack(">i", 8)
 _FIELD4 = struct.pack(">i", 4)
 
 SET_TENANT = "SELECT set_config('app.tenant_id', %s, true)"
+# A metric write commits without waiting for its WAL flush (PostgreSQL's asynchronous commit:
+# a crash of the database can lose the last fraction of a second of acknowledged writes,
+# never corrupt or half-apply one). That is the durability Prometheus itself gives samples
+# (its write-ahead log is not fsynced per request), and the flush wait was most of a small
+# remote write's latency. Everything else in the database keeps synchronous commits.
+SET_TENANT_FOR_WRITE = (
+    "SELECT set_config('app.tenant_id', %s, true), set_config('synchronous_commit', 'off', true)"
+)
 ENSURE_TENANT = "INSERT INTO tenants (id) VALUES (%s) ON CONFLICT DO NOTHING"
 ENSURE_PARTITIONS = "SELECT orchestrix_ensure_sample_partitions(%s, %s)"
 DROP_PARTITIONS = "SELECT orchestrix_drop_sample_partitions(%s)"
@@ -109,18 +117,52 @@ EXISTS (
             > width_bucket(%(sample_start)s::bigint - 1, c.ts))
 )"""
 
-# Samples come back as one row per series, timestamps and values as big-endian byte strings
-# (int8send/float8send): bit-exact (staleness NaNs survive) and decoded at C speed. Chunks
-# never cross midnight, so `first_ts >= start - 1 day` prunes partitions and rows.
+# Samples come back in one row: per chunk its series, first timestamp and sample count, and
+# the chunks' samples inside [start, end] as two byte strings, all array_send elements (the
+# 20-byte array header cut off) that numpy decodes in one pass, bit-exact (staleness NaNs
+# survive). One row, not one per chunk, because per-row client work was the cost; the
+# aggregates see the rows in one (unspecified) order, which the client sorts out.
+# Slicing, not unnesting, keeps the server's work per chunk instead of per sample. Every
+# function applied to a compressed array decompresses it again, so a chunk inside the
+# window is sent whole and width_bucket (a binary search: the number of timestamps <= x)
+# runs only for a bound that cuts the chunk. A chunk with no sample inside the window (it
+# straddles the window) has count 0: filtering on the slice bounds would be pushed below
+# the series join and search every chunk of the window. The series filter is a hashed
+# semi-join (a plain `= ANY(array)` scans the array per row). Chunks never cross midnight,
+# so `first_ts >= start - 1 day` prunes partitions and rows. `OFFSET 0` keeps each
+# subquery from being flattened into the next, where every reference to a slice bound or
+# to a slice would compute it (and decompress its array) again.
 SELECT_SAMPLES = """
-SELECT c.fingerprint,
-       string_agg(int8send(u.t), ''::bytea ORDER BY u.t),
-       string_agg(float8send(u.v), ''::bytea ORDER BY u.t)
-FROM metric_samples AS c, unnest(c.ts, c.vals) AS u(t, v)
-WHERE c.tenant_id = %(tenant)s AND c.fingerprint = ANY(%(fps)s)
-  AND c.first_ts BETWEEN %(start)s - 86400000 AND %(end)s AND c.last_ts >= %(start)s
-  AND u.t BETWEEN %(start)s AND %(end)s
-GROUP BY c.fingerprint
+SELECT substring(array_send(array_agg(p.fingerprint)) FROM 21),
+       substring(array_send(array_agg(p.first_ts)) FROM 21),
+       substring(array_send(array_agg(cardinality(p.t))) FROM 21),
+       string_agg(substring(array_send(p.t) FROM 21), ''::bytea),
+       string_agg(substring(array_send(p.v) FROM 21), ''::bytea)
+FROM (
+  SELECT c.fingerprint, c.first_ts,
+         CASE WHEN c.last_ts <= %(end)s THEN c.ts[w.lo:] ELSE c.ts[w.lo:w.hi] END AS t,
+         CASE WHEN c.last_ts <= %(end)s THEN c.vals[w.lo:] ELSE c.vals[w.lo:w.hi] END AS v
+  FROM metric_samples AS c,
+       LATERAL (
+         SELECT CASE WHEN c.first_ts >= %(start)s THEN 1
+                     ELSE width_bucket(%(start)s::bigint - 1, c.ts) + 1 END AS lo,
+                CASE WHEN c.last_ts <= %(end)s THEN 0
+                     ELSE width_bucket(%(end)s::bigint, c.ts) END AS hi
+         OFFSET 0
+       ) AS w
+  WHERE c.tenant_id = %(tenant)s
+    AND c.fingerprint IN (SELECT unnest(%(fps)s))
+    AND c.first_ts BETWEEN %(start)s - 86400000 AND %(end)s AND c.last_ts >= %(start)s
+  OFFSET 0
+) AS p
+"""
+# The fingerprints a query selects as the elements of one array_send (header cut off).
+FINGERPRINTS_AS_ONE_ARRAY = (
+    "SELECT substring(array_send(array_agg(q.fingerprint)) FROM 21) FROM ({query}) AS q"
+)
+SELECT_SERIES_LABELS = """
+SELECT fingerprint, labels FROM metric_series
+WHERE tenant_id = %(tenant)s AND fingerprint IN (SELECT unnest(%(fps)s::bigint[]))
 """
 SELECT_METADATA = """
 SELECT family, type, help, unit FROM metric_metadata
@@ -223,20 +265,6 @@ def float8_array(values: Sequence[float]) -> Float8Array:
     return Float8Array(_binary_array(array("d", values), 701))
 
 
-def unpack_int8(raw: bytes) -> list[int]:
-    column = array("q", raw)
-    if sys.byteorder == "little":
-        column.byteswap()
-    return column.tolist()
-
-
-def unpack_float8(raw: bytes) -> list[float]:
-    column = array("d", raw)
-    if sys.byteorder == "little":
-        column.byteswap()
-    return column.tolist()
-
-
 # A regex made only of literal alternatives ("GET|POST", "node") can become an equality.
 _LITERAL_ALTERNATIVES = re.compile(r"[^\\.^$*+?()\[\]{}|]+(?:\|[^\\.^$*+?()\[\]{}|]+)*\Z")
 
@@ -251,11 +279,30 @@ def _literals(matcher: LabelMatcher) -> list[str] | None:
     return None
 
 
+def _like(matcher: LabelMatcher) -> str | None:
+    """A LIKE pattern equal to a `=~` matcher of the shape lit.*, .*lit or .*lit.* (a
+    non-empty literal, so that it never matches the empty value of an absent label)."""
+    shape = regex_shape(matcher.value) if matcher.op is MatchOp.REGEX else None
+    if shape is None or not shape[1] or not (shape[0] or shape[2]):
+        return None
+    lead, literal, tail = shape
+    escaped = literal.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return ("%" if lead else "") + escaped + ("%" if tail else "")
+
+
+def pushed_down_exactly(matcher: LabelMatcher) -> bool:
+    """True if `pushdown`'s condition for this matcher selects exactly what it matches (a
+    list of non-empty literals is an equality test; RE2 anchors the alternatives; LIKE is
+    a literal test anchored at both ends)."""
+    return _literals(matcher) is not None or _like(matcher) is not None
+
+
 def pushdown(matchers: Sequence[LabelMatcher]) -> tuple[str, dict[str, Any]]:
     """SQL conditions on metric_series implied by the matchers, and their parameters.
 
     Only matchers that require a label to hold one of a few non-empty values are pushed
-    down: they map to the metric-name index or to `labels @> ...` on the GIN index. The
+    down: they map to the metric-name index or to `labels @> ...` on the GIN index; prefix,
+    suffix and substring regexes become LIKE tests that spare reading the labels. The
     result selects a superset of the matching series; regexes with real syntax, negations
     and empty-value matchers are left to the exact check in Python, since PostgreSQL's
     regex dialect is not RE2 and a mistranslation would silently drop series.
@@ -263,10 +310,18 @@ def pushdown(matchers: Sequence[LabelMatcher]) -> tuple[str, dict[str, Any]]:
     conditions: list[str] = []
     params: dict[str, Any] = {}
     for index, matcher in enumerate(matchers):
+        key = f"m{index}"
+        like = _like(matcher)
+        if like is not None:
+            params[key], params[f"{key}_name"] = like, matcher.name
+            if matcher.name == "__name__":
+                conditions.append(f"metric_name LIKE %({key})s")
+            else:
+                conditions.append(f"labels ->> %({key}_name)s LIKE %({key})s")
+            continue
         options = _literals(matcher)
         if options is None:
             continue
-        key = f"m{index}"
         if matcher.name == "__name__":
             conditions.append(f"metric_name = ANY(%({key})s)")
             params[key] = options
@@ -303,3 +358,9 @@ SELECT e.key || '=' || e.value, count(*) AS n
 FROM metric_series, jsonb_each_text(labels) AS e WHERE tenant_id = %(tenant)s
 GROUP BY e.key, e.value ORDER BY n DESC, e.key, e.value LIMIT %(limit)s
 """
+
+
+def unpack_int8_elements(elements: bytes) -> list[int]:
+    """array_send elements of a bigint[] (header cut off): per element its length (8) and
+    its 8 bytes, big-endian."""
+    return [value for (value,) in struct.iter_unpack(">xxxxq", elements)]

@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg_pool import PoolTimeout
@@ -32,6 +32,9 @@ from orchestrix.domain.errors import ServiceUnavailable
 from orchestrix.domain.metrics_status import TsdbStats
 from orchestrix.promql.storage import LabelMatcher, matches_all
 from orchestrix.promql.values import Labels, Series
+
+if TYPE_CHECKING:
+    from orchestrix.promql.columns import SeriesColumns
 
 MAX_DAYS_PER_WRITE = 400
 # Day partitions are named metric_samples_pYYYYMMDD: four-digit years from 1970 only. The
@@ -76,6 +79,43 @@ class StoredSeries:
     labels: Labels
 
 
+class SeriesLabelCache:
+    """Label sets by (tenant, fingerprint), shared by a store's readers.
+
+    A fingerprint is the hash of its label set, so an entry never goes stale; reading the
+    labels (jsonb, parsed and sorted in Python) was most of a selection's client time. The
+    whole cache is dropped once it holds `limit` entries, which bounds its memory.
+    """
+
+    def __init__(self, limit: int = 500_000) -> None:
+        self._limit = limit
+        self._lock = threading.Lock()
+        self._labels: dict[tuple[str, int], Labels] = {}
+
+    def get(
+        self, tenant_id: str, fingerprints: Sequence[int], conn: psycopg.Connection[Any]
+    ) -> list[Labels]:
+        """The label sets of stored series, read from the database where not cached."""
+        cache = self._labels
+        found: dict[int, Labels] = {}
+        missing: list[int] = []
+        for fp in fingerprints:
+            labels = cache.get((tenant_id, fp))
+            if labels is None:
+                missing.append(fp)
+            else:
+                found[fp] = labels
+        if missing:
+            rows = conn.execute(sql.SELECT_SERIES_LABELS, {"tenant": tenant_id, "fps": missing})
+            fetched = {fp: tuple(sorted(labels.items())) for fp, labels in rows}
+            found.update(fetched)
+            with self._lock:
+                if len(cache) + len(fetched) > self._limit:
+                    cache.clear()
+                cache.update(((tenant_id, fp), labels) for fp, labels in fetched.items())
+        return [found[fp] for fp in fingerprints]
+
+
 @contextmanager
 def _available() -> Iterator[None]:
     try:
@@ -95,6 +135,7 @@ class PostgresMetricStore:
         self._series: dict[tuple[str, int], tuple[int, int]] = {}
         self._metadata: dict[tuple[str, str], MetricMetadata] = {}
         self._cache_born = time.monotonic()
+        self._labels = SeriesLabelCache()
 
     # -- writing ----------------------------------------------------------------------------
     def write(self, tenant_id: str, batch: DecodedBatch) -> WriteResult:
@@ -109,7 +150,7 @@ class PostgresMetricStore:
                 first, last = min(timestamps), max(timestamps)
                 self._ensure_partitions(first, last)
             with self._connection() as conn, conn.transaction():
-                conn.execute(sql.SET_TENANT, (tenant_id,))
+                conn.execute(sql.SET_TENANT_FOR_WRITE, (tenant_id,))
                 if tenant_id not in self._tenants:
                     conn.execute(sql.ENSURE_TENANT, (tenant_id,))
                 upserted: dict[int, SeriesKey] = {}
@@ -267,15 +308,18 @@ class PostgresMetricStore:
 
     # -- reading ----------------------------------------------------------------------------
     def reader(self, tenant_id: str) -> PostgresMetricReader:
-        return PostgresMetricReader(self._db, tenant_id)
+        return PostgresMetricReader(self._db, tenant_id, self._labels)
 
 
 class PostgresMetricReader:
     """One tenant's view of the store: the engine's `Queryable` and the listing API."""
 
-    def __init__(self, db: Database, tenant_id: str) -> None:
+    def __init__(
+        self, db: Database, tenant_id: str, labels: SeriesLabelCache | None = None
+    ) -> None:
         self._db = db
         self.tenant_id = tenant_id
+        self._labels = labels if labels is not None else SeriesLabelCache()
 
     @contextmanager
     def _conn(self) -> Iterator[psycopg.Connection[Any]]:
@@ -308,41 +352,55 @@ class PostgresMetricReader:
         with a sample inside it (the listing calls; `select` reads the samples anyway)."""
         where, params = sql.pushdown(matchers)
         query = (
-            "SELECT fingerprint, labels FROM metric_series AS s WHERE tenant_id = %(tenant)s"
+            "SELECT fingerprint FROM metric_series AS s WHERE tenant_id = %(tenant)s"
             " AND first_ts <= %(end)s AND last_ts >= %(start)s" + where
         )
         if exact:
             query += " AND " + sql.HAS_SAMPLE_IN_WINDOW
         params.update(self._window(start_ms, end_ms))
-        found = []
-        for fp, labels in conn.execute(query, params):
-            pairs: Labels = tuple(sorted(labels.items()))
-            if matches_all(pairs, matchers):
-                found.append(StoredSeries(fp, pairs))
+        # One row of array_send elements: a row per series was most of this call's time.
+        row = conn.execute(
+            sql.FINGERPRINTS_AS_ONE_ARRAY.format(query=query), params, binary=True
+        ).fetchone()
+        found_fps = row[0] if row is not None and row[0] is not None else b""
+        fingerprints = sql.unpack_int8_elements(found_fps)
+        known = self._labels.get(self.tenant_id, fingerprints, conn)
+        rest = [m for m in matchers if not sql.pushed_down_exactly(m)]
+        found = [
+            StoredSeries(fp, labels)
+            for fp, labels in zip(fingerprints, known, strict=True)
+            if not rest or matches_all(labels, rest)
+        ]
         found.sort(key=lambda s: s.labels)
         return found
 
     def select(self, matchers: Sequence[LabelMatcher], start_ms: int, end_ms: int) -> list[Series]:
+        return self.select_columns(matchers, start_ms, end_ms).series()
+
+    def select_columns(
+        self, matchers: Sequence[LabelMatcher], start_ms: int, end_ms: int
+    ) -> SeriesColumns:
+        """`select` as columns (see promql/columns.py): what the engine reads."""
+        from orchestrix.adapters.postgres import metric_columns  # numpy: reads only
+
         with self._conn() as conn:
             candidates = self._candidates(conn, matchers, start_ms, end_ms)
             if not candidates:
-                return []
+                return metric_columns.no_columns()
+            fingerprints = metric_columns.fingerprints_of(c.fingerprint for c in candidates)
             params = {
                 "tenant": self.tenant_id,
-                "fps": [s.fingerprint for s in candidates],
+                "fps": metric_columns.int8_array_of(fingerprints),
                 "start": start_ms,
                 "end": end_ms,
             }
-            samples = {fp: (ts, vs) for fp, ts, vs in conn.execute(sql.SELECT_SAMPLES, params)}
-        out = []
-        for stored in candidates:
-            found = samples.get(stored.fingerprint)
-            if found is not None:
-                stamps, values = sql.unpack_int8(found[0]), sql.unpack_float8(found[1])
-                if len(set(stamps)) != len(stamps):  # overlapping chunks (a backfill)
-                    stamps, values = _first_per_timestamp(stamps, values)
-                out.append(Series(stored.labels, stamps, values))
-        return out
+            with conn.cursor(binary=True) as cur:
+                sql.register_array_dumpers(cur.adapters)
+                row = cur.execute(sql.SELECT_SAMPLES, params).fetchone()
+        if row is None or row[0] is None:
+            return metric_columns.no_columns()
+        labels = [stored.labels for stored in candidates]
+        return metric_columns.columns(labels, fingerprints, metric_columns.Chunks(*row))
 
     def series(
         self, selectors: Sequence[Sequence[LabelMatcher]], start_ms: int, end_ms: int
@@ -410,15 +468,3 @@ class PostgresMetricReader:
                 sql.SELECT_METADATA, {"tenant": self.tenant_id, "family": family, "limit": limit}
             ).fetchall()
         return [MetricMetadata(str(f), str(t), str(h), str(u)) for f, t, h, u in rows]
-
-
-def _first_per_timestamp(stamps: list[int], values: list[float]) -> tuple[list[int], list[float]]:
-    """Samples with one value per timestamp: overlapping chunks may both hold one instant
-    (a backfill over data already written); either value was sent for it, keep the first."""
-    kept_stamps: list[int] = []
-    kept_values: list[float] = []
-    for t, v in zip(stamps, values, strict=True):
-        if not kept_stamps or t != kept_stamps[-1]:
-            kept_stamps.append(t)
-            kept_values.append(v)
-    return kept_stamps, kept_values
