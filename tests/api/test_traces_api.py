@@ -397,3 +397,22 @@ def test_a_trace_id_that_is_not_hex_is_a_422_naming_it(api, tenants):
     reply = api.get("/api/v1/traces/not-hex", token(a))
     assert reply.status == 422
     assert reply.json["errors"][0]["loc"] == ["path", "trace_id"]
+
+
+def test_calls_seen_in_traces_join_the_tenants_service_graph(api, tenants):
+    """Correlation and root cause follow dependencies nobody declared but traces showed."""
+    from orchestrix.adapters.postgres.intelligence_components import STORES
+
+    a, b = tenants
+    key = ingest_key(api, a, ("traces:write",))
+    client_half, server_half = _call(os.urandom(16), "checkout", "payments")
+    assert send_json(api, key, merged(client_half, server_half)).status == 200
+
+    with bootstrap.unit_of_work(a, "test") as uow:
+        graph = STORES.graph(uow)
+    with bootstrap.unit_of_work(b, "test") as uow:
+        theirs = STORES.graph(uow)
+
+    assert graph.dependencies("checkout") == ("payments",)
+    assert graph.dependents("payments") == ("checkout",)
+    assert theirs.dependencies("checkout") == ()

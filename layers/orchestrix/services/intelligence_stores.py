@@ -114,7 +114,7 @@ class IntelligenceStores:
     signals: Callable[[UnitOfWork], SignalReader]
     analyses: Callable[[UnitOfWork], AnalysisRepository]
     usage: Callable[[UnitOfWork], UsageRepository]
-    # Observed service edges (from traces, once they are collected); declared ones always.
+    # Service edges observed in traces, merged with the declared ones.
     observed_graph: Callable[[UnitOfWork], ServiceGraph] | None = field(default=None)
 
     def graph(self, uow: UnitOfWork) -> ServiceGraph:

@@ -51,7 +51,13 @@ def _usage(uow: UnitOfWork) -> Any:
     return PostgresUsageRepository(_conn(uow), uow.tenant_id)
 
 
-# Traces will add observed service edges here (`observed_graph=`), next to declared ones.
+def _observed_graph(uow: UnitOfWork) -> Any:
+    from orchestrix.adapters.traces.observed_graph import observed_graph
+
+    return observed_graph(uow)
+
+
+# The service graph is the declared dependencies plus those observed in traces.
 STORES = IntelligenceStores(
     services=_services,
     correlation=_correlation,
@@ -59,6 +65,7 @@ STORES = IntelligenceStores(
     signals=_signals,
     analyses=_analyses,
     usage=_usage,
+    observed_graph=_observed_graph,
 )
 
 
