@@ -94,6 +94,15 @@ def test_invalid_promql_and_templates_are_422_naming_the_field(api: Client, tena
     assert bad_template.json["errors"][0]["loc"] == ["body", "annotations", "summary"]
     assert 'function "humanise" not defined' in bad_template.json["errors"][0]["msg"]
 
+    nested = "{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}"
+    too_deep = api.post(
+        "/api/v1/alert-rules",
+        token(tenant),
+        {"name": "Deep", "expr": "up == 0", "annotations": {"summary": nested}},
+    )
+    assert too_deep.status == 422, too_deep.body
+    assert too_deep.json["errors"][0]["loc"] == ["body", "annotations", "summary"]
+
 
 @pytest.fixture
 def people(api: Client) -> Iterator[None]:

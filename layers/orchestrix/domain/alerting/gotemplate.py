@@ -250,7 +250,10 @@ class Template:
         self.name = name
         self.funcs = funcs
         self.max_output, self.max_steps = max_output, max_steps
-        self.tree = _Parser(name, text, funcs).parse()
+        try:
+            self.tree = _Parser(name, text, funcs).parse()
+        except RecursionError:  # thousands of nested parentheses or blocks
+            raise TemplateError(f"template: {name}: nested too deeply") from None
 
     def render(self, data: Any, variables: dict[str, Any]) -> str:
         out: list[str] = []
