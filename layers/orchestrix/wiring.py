@@ -489,8 +489,10 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/status/{slug}/history.rss", "status_pages", auth=False, throttle=STATUS_READS),
     Route("GET", "/status/{slug}/history.atom", "status_pages", auth=False, throttle=STATUS_READS),
     Route("POST", "/status/{slug}/subscribers", "status_pages", auth=False, throttle=STATUS_WRITES),
-    Route("GET", "/status/{slug}/confirm", "status_pages", auth=False, throttle=STATUS_WRITES),
-    Route("GET", "/status/{slug}/unsubscribe", "status_pages", auth=False, throttle=STATUS_WRITES),
+    Route("GET", "/status/{slug}/confirm", "status_pages", auth=False, throttle=STATUS_READS),
+    Route("POST", "/status/{slug}/confirm", "status_pages", auth=False, throttle=STATUS_WRITES),
+    Route("GET", "/status/{slug}/unsubscribe", "status_pages", auth=False, throttle=STATUS_READS),
+    Route("POST", "/status/{slug}/unsubscribe", "status_pages", auth=False, throttle=STATUS_WRITES),
     # --- logs ---
     Route("POST", "/v1/logs", "logs"),
     Route("POST", "/loki/api/v1/push", "logs"),

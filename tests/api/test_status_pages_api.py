@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from orchestrix.adapters.http.status_forms import FORM
 from orchestrix.adapters.notify.webhook import SIGNATURE_HEADER, verify
 from tests.e2e.receivers import Receiver
 
@@ -386,9 +387,18 @@ def test_subscriber_gets_updates_only_after_confirming_and_never_after_unsubscri
     # when an incident is posted before confirming, then nothing is sent
     post_incident(comp["id"], "Before confirming")
     assert len(receiver.received) == 1
-    # when the link is opened (twice), then the subscription is confirmed
+    link = urlsplit(confirm_link).path + "?" + urlsplit(confirm_link).query
+    # when the link is only opened (a mail scanner fetching it), then nothing is confirmed:
+    # the page it opens has a button that posts to the same URL
+    opened = client.get(link)
+    assert opened.status == 200 and b'<form method="post" action="confirm?token=' in opened.body
+    assert (
+        ok(client.get(f"{BASE}/{page['id']}/subscribers", editor))["items"][0]["status"]
+        == "pending"
+    )
+    # when the button is pressed (twice), then the subscription is confirmed
     for _ in range(2):
-        page_reply = client.get(urlsplit(confirm_link).path + "?" + urlsplit(confirm_link).query)
+        page_reply = client.post(link, None, headers={"Content-Type": FORM})
         assert page_reply.status == 200 and b"Subscription confirmed" in page_reply.body
         assert page_reply.headers["cache-control"] == "no-store"
     listed = ok(client.get(f"{BASE}/{page['id']}/subscribers", editor))["items"]
@@ -411,7 +421,9 @@ def test_subscriber_gets_updates_only_after_confirming_and_never_after_unsubscri
     )
     # when it unsubscribes by the link every update carries, then the next update is not sent
     unsubscribe = urlsplit(update["links"]["unsubscribe"])
-    assert client.get(f"{unsubscribe.path}?{unsubscribe.query}").status == 200
+    leave = f"{unsubscribe.path}?{unsubscribe.query}"
+    assert b'action="unsubscribe?token=' in client.get(leave).body  # opening changes nothing
+    assert client.post(leave, None, headers={"Content-Type": FORM}).status == 200
     ok(
         client.post(
             f"{BASE}/{page['id']}/incidents/{incident['id']}/updates",
@@ -450,7 +462,7 @@ def test_bad_subscriptions_are_refused(client: Client, aws: None) -> None:
     metadata = {"channel": "webhook", "address": "http://169.254.169.254/latest"}
     assert ["body", "address"] in errors_at(client.post(path, None, metadata))
     # a made-up token confirms nothing
-    assert client.get(f"/status/{page['slug']}/confirm?token=made-up").status == 404
+    assert client.post(f"/status/{page['slug']}/confirm?token=made-up").status == 404
 
 
 def test_the_api_reference_documents_the_status_page_routes(client: Client, aws: None) -> None:

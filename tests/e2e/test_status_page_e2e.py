@@ -22,6 +22,14 @@ def public_get(dev: DevServer, path: str) -> tuple[int, dict[str, str], bytes]:
         return response.status, dict(response.headers), response.read()
 
 
+def public_post(dev: DevServer, path: str) -> int:
+    """A form's button: an empty form post, no Authorization header."""
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    request = urllib.request.Request(dev.url + path, data=b"", headers=headers, method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return int(response.status)
+
+
 def component_statuses(dev: DevServer, slug: str) -> dict[str, str]:
     status, _, body = public_get(dev, f"/status/{slug}.json")
     assert status == 200
@@ -60,7 +68,8 @@ def test_firing_rule_moves_its_component_on_the_public_page_and_tells_subscriber
     [confirmation] = receiver.received
     confirm_link = confirmation.json["links"]["confirm"]
     assert confirm_link.startswith(f"{dev.url}/status/{slug}/confirm?token=")
-    assert public_get(dev, confirm_link[len(dev.url) :])[0] == 200
+    assert public_get(dev, confirm_link[len(dev.url) :])[0] == 200  # the page with the button
+    assert public_post(dev, confirm_link[len(dev.url) :]) == 200  # the button
     assert component_statuses(dev, slug) == {"Checkout": "operational", "Search": "operational"}
 
     # when the rule fires (two minutes on the local clock), an incident opens

@@ -209,3 +209,17 @@ def message(title: str, text: str, page_url: str) -> str:
         f'<p>{escape(text)}</p><p><a href="{escape(page_url)}">Back to the status page</a></p>'
         "</main></body></html>"
     )
+
+
+def action(title: str, text: str, button: str, target: str, page_url: str) -> str:
+    """A page whose one button posts to `target`: what a confirmation or unsubscribe link
+    opens. The link itself changes nothing, so mail scanners that fetch every link in a
+    message neither confirm a subscription nobody wanted nor end one."""
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title></head><body><main><h1>{escape(title)}</h1>"
+        f'<p>{escape(text)}</p><form method="post" action="{escape(target)}">'
+        f'<button type="submit">{escape(button)}</button></form>'
+        f'<p><a href="{escape(page_url)}">Back to the status page</a></p></main></body></html>'
+    )

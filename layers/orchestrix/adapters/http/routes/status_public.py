@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Annotated, Any, Final
+from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -134,10 +135,30 @@ def subscribe(slug: Slug, body: SubscriberSpec) -> Response[Any]:
     return Response(status_code=201, content_type="application/json", body=out, headers=headers)
 
 
+# The links in messages open a page with a button (GET changes nothing: mail scanners fetch
+# every link); the button, or a tool, POSTs to the same URL, token in the query string.
+def _link_page(slug: str, token: str, title: str, text: str, button: str, name: str) -> str:
+    target = f"{name}?{urlencode({'token': token})}"
+    return status_html.action(title, text, button, target, f"../{slug}")
+
+
 @router.get(
     "/status/<slug>/confirm",
     tags=TAGS,
-    summary="Confirm a subscription (the link sent to the address)",
+    summary="The confirmation link: a page whose button confirms (POST)",
+    responses={200: {"description": "a page with the button", "content": {"text/html": {}}}},
+)
+def confirm_page(slug: Slug, token: Token) -> Response[str]:
+    public_status_service().tenant_of(slug)  # an unknown page is a 404 here already
+    text = "Confirm that you want to receive the updates of this status page."
+    body = _link_page(slug, token, "Confirm your subscription", text, "Confirm", "confirm")
+    return _ok(body, "text/html; charset=utf-8", cache="no-store")
+
+
+@router.post(
+    "/status/<slug>/confirm",
+    tags=TAGS,
+    summary="Confirm a subscription (the token the confirmation link carries)",
     responses={200: {"description": "a page saying so", "content": {"text/html": {}}}},
 )
 def confirm(slug: Slug, token: Token) -> Response[str]:
@@ -151,7 +172,20 @@ def confirm(slug: Slug, token: Token) -> Response[str]:
 @router.get(
     "/status/<slug>/unsubscribe",
     tags=TAGS,
-    summary="Unsubscribe (the link in every update)",
+    summary="The unsubscribe link in every update: a page whose button unsubscribes (POST)",
+    responses={200: {"description": "a page with the button", "content": {"text/html": {}}}},
+)
+def unsubscribe_page(slug: Slug, token: Token) -> Response[str]:
+    public_status_service().tenant_of(slug)
+    text = "Stop receiving the updates of this status page?"
+    body = _link_page(slug, token, "Unsubscribe", text, "Unsubscribe", "unsubscribe")
+    return _ok(body, "text/html; charset=utf-8", cache="no-store")
+
+
+@router.post(
+    "/status/<slug>/unsubscribe",
+    tags=TAGS,
+    summary="Unsubscribe (the token the unsubscribe link carries)",
     responses={200: {"description": "a page saying so", "content": {"text/html": {}}}},
 )
 def unsubscribe(slug: Slug, token: Token) -> Response[str]:
