@@ -9,16 +9,22 @@ from orchestrix import bootstrap
 from orchestrix.adapters.http.resolver import handle, new_resolver
 from orchestrix.adapters.http.routes import alertmanager_api, integrations
 from orchestrix.adapters.postgres.alerting_components import alert_service
+from orchestrix.domain.errors import ValidationFailed
 from orchestrix.domain.identity import Principal, Scope
 from orchestrix.observability import logger, traced
-from orchestrix.services.alert_sources import cloudwatch_alarm
+from orchestrix.services.alert_sources import NOT_AN_ALARM, cloudwatch_alarm
 
 app = new_resolver([integrations.router, alertmanager_api.router], docs=False)
 
 
 def _cloudwatch(event: dict[str, Any]) -> dict[str, Any]:
     stage = bootstrap.settings().stage
-    tenant, signal = cloudwatch_alarm(event, stage)
+    try:
+        tenant, signal = cloudwatch_alarm(event, stage)
+    except ValidationFailed:
+        # Raising would only make EventBridge deliver the same bad event again.
+        logger.warning("malformed alarm event: ignored", extra={"event_id": event.get("id")})
+        return {"ignored": NOT_AN_ALARM}
     if not tenant:
         name = signal.labels.get("alarm_name", signal.labels.get("alertname"))
         logger.warning(

@@ -128,3 +128,22 @@ def test_alarm_naming_a_tenant_that_does_not_exist_creates_nothing(
     assert delivered == [("alert_intake", {"ignored": "the alarm names no existing tenant"})]
     assert tenant not in bootstrap.tenant_ids()
     assert alerts(api, tenant) == []
+
+
+@pytest.mark.parametrize(
+    "detail",
+    [
+        {},  # no alarm name
+        "not an object",
+        {"alarmName": "orchestrix.x.y.z", "state": {"value": "SOMETHING"}},
+        {"alarmName": ["a"], "state": "ALARM"},
+    ],
+)
+def test_a_malformed_alarm_event_is_dropped_not_retried(api: Client, detail: Any) -> None:
+    """A Lambda error would make EventBridge retry the same bad event; it is logged and
+    dropped instead."""
+    event = {**alarm_event("orchestrix.x.y.z"), "detail": detail}
+
+    reply = api.gateway.host.invoke("alert_intake", event)
+
+    assert reply == {"ignored": "not a CloudWatch Alarm State Change event"}

@@ -166,17 +166,24 @@ def _pd_key(labels: dict[str, str]) -> str:
     return fingerprint(labels)
 
 
+NOT_AN_ALARM = "not a CloudWatch Alarm State Change event"
+
+
 def cloudwatch_alarm(event: dict[str, Any], stage: str) -> tuple[str | None, AlertSignal]:
     """(tenant, signal) for an alarm named `orchestrix.<stage>.<tenant>.<name>`
     (`wiring.ALARM_NAME_PREFIX`); tenant None when the name carries no valid marker for this
     stage — the EventBridge rule filters on the prefix, this re-checks it and the tenant id."""
-    detail = event.get("detail") or {}
+    detail = event.get("detail")
+    detail = detail if isinstance(detail, dict) else {}
     name = detail.get("alarmName")
-    state = (detail.get("state") or {}).get("value")
+    state_of = detail.get("state")
+    state_of = state_of if isinstance(state_of, dict) else {}
+    state = state_of.get("value")
     if not isinstance(name, str) or not name or state not in ("ALARM", "OK", "INSUFFICIENT_DATA"):
-        raise _fail(("detail",), "not a CloudWatch Alarm State Change event")
+        raise _fail(("detail",), NOT_AN_ALARM)
     tenant, short_name = _alarm_marker(name, stage)
-    config = detail.get("configuration") or {}
+    config = detail.get("configuration")
+    config = config if isinstance(config, dict) else {}
     description = str(config.get("description") or "")
     at = _time(event.get("time"), ("time",)) or datetime.fromisoformat("1970-01-01T00:00:00+00:00")
     labels = {
@@ -191,7 +198,7 @@ def cloudwatch_alarm(event: dict[str, Any], stage: str) -> tuple[str | None, Ale
         source="cloudwatch",
         at=at,
         annotations={
-            "summary": str((detail.get("state") or {}).get("reason") or name),
+            "summary": str(state_of.get("reason") or name),
             "description": description,
         },
         dedup_key=str((event.get("resources") or [name])[0]),
