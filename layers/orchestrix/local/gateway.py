@@ -272,6 +272,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def setup(self) -> None:
+        # A client that stops sending (idle keep-alive, a stalled body) is dropped after this
+        # long instead of holding its thread forever; API Gateway's own idle limit is similar.
+        self.timeout = self.server.read_timeout_s
         super().setup()
         # Headers and body go out as separate writes; without this, Nagle's algorithm and
         # delayed ACKs add ~40 ms to every keep-alive response.
@@ -364,7 +367,10 @@ class GatewayServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, gateway: Gateway, port: int, verbose: bool = False) -> None:
+    def __init__(
+        self, gateway: Gateway, port: int, verbose: bool = False, read_timeout_s: float = 60.0
+    ) -> None:
         self.gateway = gateway
         self.verbose = verbose
+        self.read_timeout_s = read_timeout_s
         super().__init__(("127.0.0.1", port), _RequestHandler)

@@ -116,3 +116,26 @@ def test_chunked_bodies_are_read_whole_and_keep_alive_stays_in_step() -> None:
     assert json.loads(host.events[0]["body"]) == {"a": 1}
     assert [e["pathParameters"]["thing_id"] for e in host.events] == ["t-1", "t-2"]
     assert broken.status == 400 and broken.getheader("Connection") == "close"
+
+
+def test_a_client_that_stops_sending_is_disconnected() -> None:
+    """An idle or stalled connection must not hold a gateway thread forever."""
+    import socket
+    import threading
+
+    from orchestrix.local.gateway import GatewayServer
+
+    server = GatewayServer(Gateway(Recorder(), routes=ROUTES), 0, read_timeout_s=0.2)  # type: ignore[arg-type]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.server_address[1]), timeout=30) as s:
+            s.sendall(b"POST /api/v1/things/t-1 HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{")
+            # the body never completes: the server gives up and closes the connection
+            leftover = b""
+            while chunk := s.recv(4096):
+                leftover += chunk
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert b"204" not in leftover  # nothing was handled with half a body
