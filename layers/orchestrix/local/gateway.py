@@ -274,8 +274,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         # A client that stops sending (idle keep-alive, a stalled body) is dropped after this
         # long instead of holding its thread forever; API Gateway's own idle limit is similar.
-        self.timeout = self.server.read_timeout_s
         super().setup()
+        self.connection.settimeout(self.server.read_timeout_s)
         # Headers and body go out as separate writes; without this, Nagle's algorithm and
         # delayed ACKs add ~40 ms to every keep-alive response.
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
