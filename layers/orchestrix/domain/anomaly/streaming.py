@@ -13,6 +13,7 @@ length of the vector they make (any one alone can raise the score; together more
 
 After a strong detection the next scores are damped for a while: one incident should raise
 one alarm, not a train of them (NAB, like an on-call engineer, charges each extra alarm).
+A far bigger surprise during that quiet time (an outage after a blip) still raises its own.
 """
 
 from __future__ import annotations
@@ -31,9 +32,10 @@ L_SCALE = 6.0  # standard deviations of the average that make a surprise of 1
 TRIGGER = 1.0  # surprise that counts as a detection for the damping
 QUIET_SAMPLES = 100
 DAMPING = 0.3
+BREAK = 3.0  # a surprise this many times the one that raised the alarm raises another
 TAIL = 0.99  # the quantile of this series' deviations tracked
 TAIL_RATE = 0.05  # log-step of that quantile's tracker
-TAIL_FACTOR = 1.5  # a point must exceed this multiple of that quantile to surprise
+TAIL_FACTOR = 1.6  # a point must exceed this multiple of that quantile to surprise
 RANGE_WARMUP = 150  # samples before the range seen counts
 N_SCALE = 0.1  # leaving the range by this fraction of its width makes a surprise of 1
 
@@ -46,6 +48,7 @@ class StreamScorer:
         self.var = 0.0
         self.seen = 0
         self.quiet = 0
+        self.alarm = 0.0
         self.log_tail = math.log(3.0)
         self.low = math.inf
         self.high = -math.inf
@@ -69,9 +72,10 @@ class StreamScorer:
         self.low, self.high = min(self.low, value), max(self.high, value)
         surprise = math.hypot(z / usual, max(unusual, 0.0) / L_SCALE, novelty / N_SCALE)
         score = surprise / (surprise + 1.0)
-        if self.quiet > 0:
+        if self.quiet > 0 and surprise < BREAK * self.alarm:
             self.quiet -= 1
             score *= DAMPING
         elif surprise >= TRIGGER:
             self.quiet = QUIET_SAMPLES
+            self.alarm = surprise
         return score
