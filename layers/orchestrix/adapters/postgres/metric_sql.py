@@ -101,13 +101,15 @@ WHERE (metric_metadata.type, metric_metadata.help, metric_metadata.unit)
       IS DISTINCT FROM (excluded.type, excluded.help, excluded.unit)
 """
 # A series "has a sample in [start, end]" (Prometheus' rule for /series, /labels and label
-# values). metric_series' bounds are only a superset, so the chunks decide: one starting or
-# ending inside the window holds a sample there; only a chunk straddling the whole window
-# (a window shorter than a day) has its timestamps looked at: they are sorted, so
-# width_bucket's binary search counts those <= x, and more <= end than < start means one in
-# between. `s` is the metric_series row.
+# values). metric_series' bounds are only a superset, so the head and the chunks decide:
+# `head_fps` are the series with a head sample inside the window (the reader decodes the
+# head rows overlapping it); of the chunks, one starting or ending inside the window holds
+# a sample there; only a chunk straddling the whole window (a window shorter than a day)
+# has its timestamps looked at: they are sorted, so width_bucket's binary search counts
+# those <= x, and more <= end than < start means one in between. `s` is the metric_series
+# row.
 HAS_SAMPLE_IN_WINDOW = """
-EXISTS (
+(s.fingerprint IN (SELECT unnest(%(head_fps)s::bigint[])) OR EXISTS (
   SELECT 1 FROM metric_samples AS c
   WHERE c.tenant_id = s.tenant_id AND c.fingerprint = s.fingerprint
     AND c.first_ts BETWEEN %(sample_start)s - 86400000 AND %(sample_end)s
@@ -115,7 +117,7 @@ EXISTS (
     AND (c.first_ts >= %(sample_start)s OR c.last_ts <= %(sample_end)s
          OR width_bucket(%(sample_end)s::bigint, c.ts)
             > width_bucket(%(sample_start)s::bigint - 1, c.ts))
-)"""
+))"""
 
 # Samples come back in one row: per chunk its series, first timestamp and sample count, and
 # the chunks' samples inside [start, end] as two byte strings, all array_send elements (the
@@ -340,8 +342,11 @@ SELECT (SELECT count(*) FROM metric_series WHERE tenant_id = %(tenant)s),
        (SELECT count(*) FROM (SELECT DISTINCT e.key, e.value
                               FROM metric_series, jsonb_each_text(labels) AS e
                               WHERE tenant_id = %(tenant)s) AS pairs),
-       count(*), min(first_ts), max(last_ts)
-FROM metric_samples WHERE tenant_id = %(tenant)s
+       c.n + h.n, least(c.lo, h.lo), greatest(c.hi, h.hi)
+FROM (SELECT count(*) AS n, min(first_ts) AS lo, max(last_ts) AS hi
+      FROM metric_samples WHERE tenant_id = %(tenant)s) AS c,
+     (SELECT count(*) AS n, min(min_ts) AS lo, max(max_ts) AS hi  -- not compacted yet
+      FROM metric_head WHERE tenant_id = %(tenant)s) AS h
 """
 TSDB_BY_METRIC_NAME = """
 SELECT metric_name, count(*) AS n FROM metric_series WHERE tenant_id = %(tenant)s

@@ -1,21 +1,29 @@
-"""The default metric store: series and day-partitioned samples in PostgreSQL.
+"""The default metric store: series, a head of recent writes, and day-partitioned chunks.
 
-Writes are one transaction per batch: new or widened series are upserted, samples go in
-as chunks (one row per series and day, see 0002_metrics.sql) with one plain INSERT of
-binary array parameters (COPY is refused under row-level security). Only when the primary
-key refuses it (a sender retrying after a lost response, an overlapping batch) is it redone
-as a merge: a batch already stored is left alone, so nothing is duplicated.
-Reads go through `reader(tenant_id)`, a `Queryable` for the PromQL engine. Every statement
-runs as the application role with `app.tenant_id` set, so row-level security applies even
-where a query forgets its own `tenant_id = ...` condition.
+A write is one transaction: new or widened series are upserted, then the request is
+appended to the tenant's head as ONE row of columns (0015_metric_head.sql, metric_head.py),
+committed asynchronously. PostgreSQL's cost per row (heap tuple, index entries, row-level
+security) was the floor of a remote write that stored a chunk row per series; one row per
+request leaves the cost per sample to a few array copies. The same request sent again (a
+sender retrying after a lost response) is refused by the head's primary key, its digest.
+Once a tenant's head passes a size or age limit, the writer that notices compacts it
+(metric_compaction.py): head rows become per-series chunks (one row per series and hour,
+merged into one per hour when the hour is over), overlapping data merged so that every
+instant is stored once, the newer write winning. Scheduled jobs compact heads left behind
+by tenants that stopped writing.
+Reads go through `reader(tenant_id)`, a `Queryable` for the PromQL engine, and merge the
+head rows overlapping their window with the chunks. Every statement runs as the
+application role with `app.tenant_id` set, so row-level security applies even where a
+query forgets its own `tenant_id = ...` condition.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -25,7 +33,8 @@ from psycopg_pool import PoolTimeout
 
 from orchestrix.adapters.metrics.batch import DecodedBatch, MetricMetadata, SeriesKey
 from orchestrix.adapters.metrics.errors import MetricsIngestError
-from orchestrix.adapters.postgres import metric_chunks
+from orchestrix.adapters.postgres import metric_head
+from orchestrix.adapters.postgres import metric_head_sql as hsql
 from orchestrix.adapters.postgres import metric_sql as sql
 from orchestrix.adapters.postgres.database import Database
 from orchestrix.domain.errors import ServiceUnavailable
@@ -34,7 +43,11 @@ from orchestrix.promql.storage import LabelMatcher, matches_all
 from orchestrix.promql.values import Labels, Series
 
 if TYPE_CHECKING:
+    from orchestrix.adapters.postgres.metric_compaction import CompactionReport
+    from orchestrix.adapters.postgres.metric_head_columns import HeadSamples
     from orchestrix.promql.columns import SeriesColumns
+
+log = logging.getLogger(__name__)
 
 MAX_DAYS_PER_WRITE = 400
 # Day partitions are named metric_samples_pYYYYMMDD: four-digit years from 1970 only. The
@@ -66,11 +79,26 @@ class SamplesOutOfBoundsError(MetricsIngestError):
 
 
 @dataclass(frozen=True, slots=True)
+class HeadLimits:
+    """When a tenant's head is due for compaction: any limit reached. Fewer, larger
+    compactions cost less per sample; a larger head costs every read of recent data more
+    (each decodes the head rows overlapping its window)."""
+
+    max_rows: int = 500
+    max_samples: int = 200_000
+    max_age_s: float = 300.0
+
+    def due(self, rows: int, samples: int, age_s: float) -> bool:
+        return rows >= self.max_rows or samples >= self.max_samples or age_s >= self.max_age_s
+
+
+@dataclass(frozen=True, slots=True)
 class WriteResult:
     series: int
     samples: int
     series_upserted: int
-    duplicates_possible: bool  # the batch overlapped stored samples (a re-send)
+    duplicates_possible: bool  # the same request was stored already (a re-send): ignored
+    compacted: CompactionReport | None = None  # the compaction this write ran, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +155,9 @@ def _available() -> Iterator[None]:
 class PostgresMetricStore:
     """Keep one per process: it caches which partitions, tenants and series exist."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, head_limits: HeadLimits | None = None) -> None:
         self._db = db
+        self._head_limits = head_limits or HeadLimits()
         self._lock = threading.Lock()
         self._days: set[int] = set()
         self._tenants: set[str] = set()
@@ -140,37 +169,124 @@ class PostgresMetricStore:
     # -- writing ----------------------------------------------------------------------------
     def write(self, tenant_id: str, batch: DecodedBatch) -> WriteResult:
         """Store a decoded batch; idempotent for a batch sent again."""
-        timestamps, values = batch.timestamps_ms, batch.values
-        if not values and not batch.metadata:
+        if not batch.values and not batch.metadata:
             return WriteResult(0, 0, 0, False)
         self._expire_caches()
-        first = last = 0
+        row = metric_head.encode(batch) if batch.values else None
+        added, due = False, False
         with _available():
-            if values:
-                first, last = min(timestamps), max(timestamps)
-                self._ensure_partitions(first, last)
+            if row is not None:
+                # Compaction writes chunks later: their day partitions must exist by then.
+                self._ensure_partitions(row.min_ts, row.max_ts)
             with self._connection() as conn, conn.transaction():
                 conn.execute(sql.SET_TENANT_FOR_WRITE, (tenant_id,))
                 if tenant_id not in self._tenants:
                     conn.execute(sql.ENSURE_TENANT, (tenant_id,))
                 upserted: dict[int, SeriesKey] = {}
-                duplicates = False
-                if values:
-                    upserted = self._upsert_series(conn, tenant_id, batch.series, first, last)
-                    duplicates = self._insert_samples(conn, tenant_id, batch)
+                if row is not None:
+                    upserted = self._upsert_series(
+                        conn, tenant_id, batch.series, row.min_ts, row.max_ts
+                    )
+                    added, due = self._append(conn, tenant_id, row)
                 changed = self._upsert_metadata(conn, tenant_id, batch.metadata)
         # Only what is committed may be remembered.
         with self._lock:
             self._tenants.add(tenant_id)
-            for fp in upserted:
-                known = self._series.get((tenant_id, fp))
-                bounds = (
-                    (first, last) if known is None else (min(known[0], first), max(known[1], last))
-                )
-                self._series[(tenant_id, fp)] = bounds
+            if row is not None:
+                first, last = row.min_ts, row.max_ts
+                for fp in upserted:
+                    known = self._series.get((tenant_id, fp))
+                    self._series[(tenant_id, fp)] = (
+                        (first, last)
+                        if known is None
+                        else (min(known[0], first), max(known[1], last))
+                    )
             for meta in changed:
                 self._metadata[(tenant_id, meta.family)] = meta
-        return WriteResult(len(batch.series), len(values), len(upserted), duplicates)
+        compacted = self._compact_after_write(tenant_id) if due else None
+        return WriteResult(
+            len(batch.series),
+            len(batch.values),
+            len(upserted),
+            row is not None and not added,
+            compacted,
+        )
+
+    def _append(
+        self, conn: psycopg.Connection[Any], tenant_id: str, row: metric_head.HeadRow
+    ) -> tuple[bool, bool]:
+        """Append the row to the head: whether it was new, and whether the head is due."""
+        params = {
+            "tenant": tenant_id,
+            "digest": row.digest,
+            "min": row.min_ts,
+            "max": row.max_ts,
+            "series": row.series,
+            "samples": row.samples,
+            "body": row.body,
+        }
+        found = conn.execute(hsql.APPEND, params).fetchone()
+        added, rows, samples, age_s = found if found is not None else (0, 0, 0, 0.0)
+        added = int(added)
+        due = self._head_limits.due(
+            int(rows) + added, int(samples) + added * row.samples, float(age_s)
+        )
+        return bool(added), due
+
+    def _compact_after_write(self, tenant_id: str) -> CompactionReport | None:
+        """The writer that found the head due compacts it; the write is committed already,
+        so a database failing now is logged, not the sender's problem (the next write or
+        the scheduled job compacts)."""
+        try:
+            return self.compact(tenant_id)
+        except ServiceUnavailable:
+            log.warning("metric head compaction failed; it will be retried", exc_info=True)
+            return None
+
+    # -- compaction -------------------------------------------------------------------------
+    def compact(self, tenant_id: str) -> CompactionReport | None:
+        """Move the tenant's head into chunks (one run, see metric_compaction.py); None if
+        another run for the tenant is under way."""
+        from orchestrix.adapters.postgres import metric_compaction  # numpy: not on every write
+
+        with _available():
+            self._ensure_head_partitions(tenant_id)
+            try:
+                return self._compact_once(tenant_id, metric_compaction.compact)
+            except psycopg.errors.CheckViolation:
+                # "no partition for the row": retention dropped a day this process still
+                # believed in. Forget the days it knows and go again.
+                with self._lock:
+                    self._days.clear()
+                self._ensure_head_partitions(tenant_id)
+                return self._compact_once(tenant_id, metric_compaction.compact)
+
+    def _compact_once(
+        self,
+        tenant_id: str,
+        run: Callable[[psycopg.Connection[Any], str], CompactionReport | None],
+    ) -> CompactionReport | None:
+        with self._connection() as conn, conn.transaction():
+            conn.execute(sql.SET_TENANT_FOR_WRITE, (tenant_id,))
+            return run(conn, tenant_id)
+
+    def compact_waiting_heads(self, older_than_s: float | None = None) -> int:
+        """Compact every tenant whose oldest head row waited `older_than_s` (default: the
+        age limit); the number of tenants compacted. For scheduled jobs: a tenant that
+        stopped writing would otherwise keep its head forever."""
+        age = self._head_limits.max_age_s if older_than_s is None else older_than_s
+        with _available(), self._db.connection() as conn:
+            tenants = [str(r[0]) for r in conn.execute(hsql.HEADS_OLDER_THAN, (age,))]
+            conn.rollback()
+        return sum(1 for tenant_id in tenants if self.compact(tenant_id) is not None)
+
+    def _ensure_head_partitions(self, tenant_id: str) -> None:
+        with self._connection() as conn:
+            conn.execute(sql.SET_TENANT, (tenant_id,))
+            spans = conn.execute(hsql.HEAD_DAYS, (tenant_id,)).fetchall()
+            conn.rollback()
+        for first_day, last_day in spans:
+            self._ensure_partitions(int(first_day) * sql.DAY_MS, int(last_day) * sql.DAY_MS)
 
     @contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Any]]:
@@ -249,32 +365,6 @@ class PostgresMetricStore:
             )
         return pending
 
-    def _insert_samples(
-        self, conn: psycopg.Connection[Any], tenant_id: str, batch: DecodedBatch
-    ) -> bool:
-        """Insert the samples as chunks; True if some were already stored (a re-send)."""
-        first, last = min(batch.timestamps_ms), max(batch.timestamps_ms)
-        chunks = metric_chunks.cut(batch, first, last)
-        params = {
-            "tenant": tenant_id,
-            "fps": sql.int8_array(chunks.fingerprints),
-            "lo": sql.int4_array(chunks.lo),
-            "hi": sql.int4_array(chunks.hi),
-            "ts": sql.int8_array(chunks.timestamps),
-            "values": sql.float8_array(chunks.values),
-        }
-        with conn.cursor() as cur:
-            sql.register_array_dumpers(cur.adapters)
-            try:
-                with conn.transaction():  # a savepoint: a refused INSERT leaves no trace
-                    cur.execute(sql.INSERT_NEW_CHUNKS, params)
-                return False
-            except psycopg.errors.UniqueViolation:
-                pass  # some chunk is stored already: a re-send or an overlapping batch
-            cur.execute(sql.MERGE_CHUNKS, params)
-            # Rows left alone by ON CONFLICT were stored already, sample for sample.
-            return cur.rowcount < len(chunks.fingerprints)
-
     def _upsert_metadata(
         self, conn: psycopg.Connection[Any], tenant_id: str, metadata: Sequence[MetricMetadata]
     ) -> list[MetricMetadata]:
@@ -326,6 +416,7 @@ class PostgresMetricReader:
         with _available(), self._db.connection() as conn:
             try:
                 conn.execute(sql.SET_TENANT, (self.tenant_id,))
+                sql.register_array_dumpers(conn.adapters)
                 yield conn
             finally:
                 conn.rollback()
@@ -338,6 +429,22 @@ class PostgresMetricReader:
             "sample_start": start_ms,
             "sample_end": end_ms,
         }
+
+    def _head_window(
+        self, conn: psycopg.Connection[Any], start_ms: int, end_ms: int
+    ) -> dict[str, Any]:
+        """`_window` plus the series with a head sample inside it (HAS_SAMPLE_IN_WINDOW).
+        Read before the chunks: a compaction committing in between then leaves its samples
+        visible twice (harmless here), never nowhere."""
+        from orchestrix.adapters.postgres import metric_head_columns  # numpy: reads only
+
+        params = self._window(start_ms, end_ms)
+        rows = conn.execute(hsql.SELECT_HEAD_PREFIX, params, binary=True).fetchall()
+        found = metric_head_columns.fingerprints_in_window(
+            [(int(seq), bytes(prefix)) for seq, prefix in rows], start_ms, end_ms
+        )
+        params["head_fps"] = sql.int8_array(found.tolist())
+        return params
 
     def _candidates(
         self,
@@ -357,6 +464,7 @@ class PostgresMetricReader:
         )
         if exact:
             query += " AND " + sql.HAS_SAMPLE_IN_WINDOW
+            params.update(self._head_window(conn, start_ms, end_ms))
         params.update(self._window(start_ms, end_ms))
         # One row of array_send elements: a row per series was most of this call's time.
         row = conn.execute(
@@ -384,6 +492,7 @@ class PostgresMetricReader:
         from orchestrix.adapters.postgres import metric_columns  # numpy: reads only
 
         with self._conn() as conn:
+            head = self._head_samples(conn, start_ms, end_ms)  # first: see _head_window
             candidates = self._candidates(conn, matchers, start_ms, end_ms)
             if not candidates:
                 return metric_columns.no_columns()
@@ -397,10 +506,28 @@ class PostgresMetricReader:
             with conn.cursor(binary=True) as cur:
                 sql.register_array_dumpers(cur.adapters)
                 row = cur.execute(sql.SELECT_SAMPLES, params).fetchone()
-        if row is None or row[0] is None:
-            return metric_columns.no_columns()
         labels = [stored.labels for stored in candidates]
-        return metric_columns.columns(labels, fingerprints, metric_columns.Chunks(*row))
+        if row is None or row[0] is None:
+            found = metric_columns.no_columns()
+        else:
+            found = metric_columns.columns(labels, fingerprints, metric_columns.Chunks(*row))
+        if head is None:
+            return found
+        from orchestrix.adapters.postgres import metric_head_columns
+
+        return metric_head_columns.merged(found, labels, fingerprints, head, start_ms, end_ms)
+
+    def _head_samples(
+        self, conn: psycopg.Connection[Any], start_ms: int, end_ms: int
+    ) -> HeadSamples | None:
+        """The head rows overlapping [start, end], decoded; None if there are none."""
+        from orchestrix.adapters.postgres import metric_head_columns  # numpy: reads only
+
+        params = {"tenant": self.tenant_id, "start": start_ms, "end": end_ms}
+        rows = conn.execute(hsql.SELECT_HEAD, params, binary=True).fetchall()
+        if not rows:
+            return None
+        return metric_head_columns.decode([(int(seq), bytes(body)) for seq, body in rows])
 
     def series(
         self, selectors: Sequence[Sequence[LabelMatcher]], start_ms: int, end_ms: int
@@ -419,7 +546,7 @@ class PostgresMetricReader:
     ) -> list[str]:
         with self._conn() as conn:
             if not matchers:
-                bounds = self._window(start_ms, end_ms)
+                bounds = self._head_window(conn, start_ms, end_ms)
                 return [str(r[0]) for r in conn.execute(sql.SELECT_LABEL_NAMES, bounds)]
             found = self._candidates(conn, matchers, start_ms, end_ms, exact=True)
             names = {n for s in found for n, _ in s.labels}
@@ -430,7 +557,7 @@ class PostgresMetricReader:
     ) -> list[str]:
         with self._conn() as conn:
             if not matchers:
-                bounds = {**self._window(start_ms, end_ms), "name": name}
+                bounds = {**self._head_window(conn, start_ms, end_ms), "name": name}
                 query = sql.SELECT_METRIC_NAMES if name == "__name__" else sql.SELECT_LABEL_VALUES
                 return [str(r[0]) for r in conn.execute(query, bounds)]
             candidates = self._candidates(conn, matchers, start_ms, end_ms, exact=True)

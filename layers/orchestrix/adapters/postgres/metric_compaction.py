@@ -1,0 +1,267 @@
+"""Compaction: a tenant's head rows become per-series chunks (see 0015_metric_head.sql).
+
+One run, in the caller's transaction, under the tenant's advisory lock (a concurrent run
+for the same tenant returns at once and leaves the work to this one):
+1. read the oldest head rows and decode them into columns;
+2. if some head sample is not newer than every chunk compaction wrote before, read the
+   stored chunks overlapping the new ones: they are merged with the head and rewritten;
+3. sort by series and time, keep one sample per instant (the newest write wins), cut one
+   chunk per series and hour window, replace the overlapped chunks, insert, delete the
+   head rows that were read (exactly those: rows appended meanwhile stay for the next run);
+4. merge the windows that are over (the newest sample is past their end by a margin) into
+   one chunk per series: each run added a chunk per series to the open hour, and an hour
+   read back as one row per series instead of one per run is what makes reads fast.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import psycopg
+
+from orchestrix.adapters.postgres import metric_head_columns as head_columns
+from orchestrix.adapters.postgres import metric_head_sql as hsql
+from orchestrix.adapters.postgres import metric_sql as sql
+from orchestrix.adapters.postgres.metric_columns import (
+    decode_float8_elements,
+    decode_int4_elements,
+    decode_int8_elements,
+)
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+WINDOW_MS = 3_600_000  # divides a day: chunks never cross midnight (partitions, reads)
+# A window is merged once the newest compacted sample is this far past its end, so that
+# samples a little late (a sender's retries) still land before the merge. Later ones
+# reopen the window, which the next run merges again.
+MERGE_LAG_MS = 300_000
+MAX_ROWS_PER_RUN = 1_000
+DAY_MS = sql.DAY_MS
+
+
+@dataclass(frozen=True, slots=True)
+class CompactionReport:
+    head_rows: int  # head rows moved into chunks
+    samples: int  # samples written into chunks (after merging)
+    chunks_written: int
+    chunks_replaced: int  # stored chunks the head overlapped, rewritten merged
+    windows_merged: int  # hour windows whose chunks were merged into one per series
+
+
+@dataclass(frozen=True, slots=True)
+class _Samples:
+    """Sorted by series and time, one per (series, instant)."""
+
+    fingerprints: IntArray
+    timestamps: IntArray
+    values: FloatArray
+
+
+def compact(conn: psycopg.Connection[Any], tenant_id: str) -> CompactionReport | None:
+    """One run for the tenant whose `app.tenant_id` the transaction has; None if another
+    run holds the tenant's lock."""
+    locked = conn.execute(hsql.TRY_LOCK, (hsql.COMPACTION_LOCK, tenant_id)).fetchone()
+    if locked is None or not locked[0]:
+        return None
+    params = {"tenant": tenant_id, "limit": MAX_ROWS_PER_RUN}
+    rows = conn.execute(hsql.SELECT_HEAD_FOR_COMPACTION, params, binary=True).fetchall()
+    if not rows:
+        return CompactionReport(0, 0, 0, 0, 0)
+    head = head_columns.decode([(int(seq), bytes(body)) for _, seq, body in rows])
+    state = conn.execute(hsql.SELECT_STATE, (tenant_id,)).fetchone()
+    oldest = int(head.timestamps.min())
+    if state is None:
+        found = conn.execute(
+            hsql.NEWEST_CHUNK_FROM, {"tenant": tenant_id, "from": oldest - oldest % DAY_MS}
+        ).fetchone()
+        chunks_max, windows = (found[0] if found else None), set[int]()
+    else:
+        chunks_max, windows = state[0], {int(w) for w in state[1]}
+
+    fps: IntArray = head.fingerprints
+    ts: IntArray = head.timestamps
+    vals: FloatArray = head.values
+    priority: IntArray = head.seqs
+    replaced = _StoredChunks.none()
+    if chunks_max is not None and oldest <= chunks_max:
+        replaced = _overlapping(conn, tenant_id, fps, ts)
+        stored = replaced.samples
+        if len(stored.timestamps):
+            fps = np.concatenate((stored.fingerprints, fps))
+            ts = np.concatenate((stored.timestamps, ts))
+            vals = np.concatenate((stored.values, vals))
+            priority = np.concatenate((np.zeros(len(stored.timestamps), np.int64), priority))
+    samples = _Samples(*head_columns.newest_per_instant(fps, ts, vals, priority))
+    if len(replaced.fingerprints):
+        _delete_chunks(conn, tenant_id, replaced.fingerprints, replaced.firsts)
+    written = _insert_chunks(conn, tenant_id, samples)
+    conn.execute(hsql.DELETE_HEAD, {"tenant": tenant_id, "digests": [bytes(r[0]) for r in rows]})
+
+    newest = int(samples.timestamps.max())
+    windows.update(np.unique(samples.timestamps // WINDOW_MS * WINDOW_MS).tolist())
+    over = sorted(w for w in windows if w + WINDOW_MS + MERGE_LAG_MS <= newest)
+    for window in over:
+        _merge_window(conn, tenant_id, window)
+    windows.difference_update(over)
+    conn.execute(
+        hsql.SAVE_STATE,
+        {
+            "tenant": tenant_id,
+            "max_ts": newest if chunks_max is None else max(newest, int(chunks_max)),
+            "windows": sorted(windows),
+        },
+    )
+    return CompactionReport(
+        len(rows), len(samples.timestamps), written, len(replaced.fingerprints), len(over)
+    )
+
+
+def _overlapping(
+    conn: psycopg.Connection[Any], tenant_id: str, fps: IntArray, ts: IntArray
+) -> _StoredChunks:
+    """The stored chunks overlapping the head's samples, per series and window."""
+    window = ts // WINDOW_MS
+    order = np.lexsort((ts, window, fps))
+    f, w, t = fps[order], window[order], ts[order]
+    starts = np.flatnonzero(np.r_[True, (f[1:] != f[:-1]) | (w[1:] != w[:-1])])
+    ends = np.r_[starts[1:], len(order)] - 1
+    params = {
+        "tenant": tenant_id,
+        "fps": _int8_param(f[starts]),
+        "firsts": _int8_param(t[starts]),
+        "lasts": _int8_param(t[ends]),
+        "from": int(t.min()) - int(t.min()) % DAY_MS,
+        "to": int(t.max()),
+    }
+    with conn.cursor(binary=True) as cur:
+        sql.register_array_dumpers(cur.adapters)
+        row = cur.execute(hsql.OVERLAPPING_CHUNKS, params).fetchone()
+    return _chunk_row(row)
+
+
+@dataclass(frozen=True, slots=True)
+class _StoredChunks:
+    """Stored chunks: each one's series, first timestamp and size, and their samples."""
+
+    fingerprints: IntArray
+    firsts: IntArray
+    counts: IntArray
+    samples: _Samples
+
+    @staticmethod
+    def none() -> _StoredChunks:
+        empty = np.zeros(0, np.int64)
+        return _StoredChunks(empty, empty, empty, _Samples(empty, empty, np.zeros(0, np.float64)))
+
+
+def _chunk_row(row: Any) -> _StoredChunks:
+    """Decoded _CHUNKS_AS_ONE_ROW."""
+    if row is None or row[0] is None:
+        return _StoredChunks.none()
+    fps = decode_int8_elements(row[0])
+    counts = decode_int4_elements(row[2]).astype(np.int64)
+    samples = _Samples(
+        np.repeat(fps, counts), decode_int8_elements(row[3]), decode_float8_elements(row[4])
+    )
+    return _StoredChunks(fps, decode_int8_elements(row[1]), counts, samples)
+
+
+def _delete_chunks(
+    conn: psycopg.Connection[Any], tenant_id: str, fps: IntArray, firsts: IntArray
+) -> None:
+    with conn.cursor(binary=True) as cur:
+        sql.register_array_dumpers(cur.adapters)
+        cur.execute(
+            hsql.DELETE_CHUNKS,
+            {
+                "tenant": tenant_id,
+                "fps": _int8_param(fps),
+                "firsts": _int8_param(firsts),
+                "from": int(firsts.min()),
+                "to": int(firsts.max()),
+            },
+        )
+
+
+def _insert_chunks(
+    conn: psycopg.Connection[Any], tenant_id: str, samples: _Samples, span_ms: int = WINDOW_MS
+) -> int:
+    """One chunk per series and `span_ms` window of sorted, unique samples; the number of
+    chunks."""
+    f, t = samples.fingerprints, samples.timestamps
+    if not len(t):
+        return 0
+    window = t // span_ms
+    starts = np.flatnonzero(np.r_[True, (f[1:] != f[:-1]) | (window[1:] != window[:-1])])
+    ends = np.r_[starts[1:], len(t)]
+    params = {
+        "tenant": tenant_id,
+        "fps": _int8_param(f[starts]),
+        "lo": _int4_param(starts + 1),  # 1-based, inclusive: PostgreSQL array slices
+        "hi": _int4_param(ends),
+        "ts": _int8_param(t),
+        "values": _float8_param(samples.values),
+    }
+    with conn.cursor() as cur:
+        sql.register_array_dumpers(cur.adapters)
+        try:
+            with conn.transaction():  # a savepoint: a refused INSERT leaves no trace
+                cur.execute(sql.INSERT_NEW_CHUNKS, params)
+        except psycopg.errors.UniqueViolation:
+            # Only chunks written before the head existed overlap each other: merge into
+            # the one starting at the same instant, as writes used to.
+            cur.execute(sql.MERGE_CHUNKS, params)
+    return len(starts)
+
+
+def _merge_window(conn: psycopg.Connection[Any], tenant_id: str, window: int) -> None:
+    """The chunks of one hour window, for the series with several there, merged into one."""
+    params = {"tenant": tenant_id, "start": window, "end": window + WINDOW_MS}
+    row = conn.execute(hsql.WINDOW_CHUNKS, params, binary=True).fetchone()
+    chunks = _chunk_row(row)
+    if not len(chunks.fingerprints):
+        return
+    # Compaction never leaves two chunks overlapping; older data may (written before the
+    # head existed): either value was sent for the instant, keep the later chunk's.
+    stored = chunks.samples
+    later = np.repeat(chunks.firsts, chunks.counts)
+    samples = _Samples(
+        *head_columns.newest_per_instant(
+            stored.fingerprints, stored.timestamps, stored.values, later
+        )
+    )
+    _delete_chunks(conn, tenant_id, chunks.fingerprints, chunks.firsts)
+    # Cut by day, not by window: a chunk written before the head existed may run past the
+    # window (never past midnight), and must not be split into chunks of other windows.
+    _insert_chunks(conn, tenant_id, samples, DAY_MS)
+
+
+# Binary array parameters built by numpy: per element an int32 length and the value,
+# big-endian, behind the 20-byte header of a one-dimensional array without NULLs.
+_INT8 = np.dtype([("length", ">i4"), ("value", ">i8")])
+_INT4 = np.dtype([("length", ">i4"), ("value", ">i4")])
+_FLOAT8 = np.dtype([("length", ">i4"), ("value", ">f8")])
+
+
+def _elements(values: npt.NDArray[Any], dtype: np.dtype[Any], oid: int) -> bytes:
+    elements = np.empty(len(values), dtype=dtype)
+    elements["length"] = dtype["value"].itemsize
+    elements["value"] = values
+    return struct.pack(">iiiii", 1, 0, oid, len(values), 1) + elements.tobytes()
+
+
+def _int8_param(values: IntArray) -> sql.Int8Array:
+    return sql.Int8Array(_elements(values, _INT8, 20))
+
+
+def _int4_param(values: IntArray) -> sql.Int4Array:
+    return sql.Int4Array(_elements(values, _INT4, 23))
+
+
+def _float8_param(values: FloatArray) -> sql.Float8Array:
+    return sql.Float8Array(_elements(values, _FLOAT8, 701))

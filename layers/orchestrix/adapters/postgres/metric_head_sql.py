@@ -1,0 +1,102 @@
+"""SQL of the metrics head and its compaction (0015_metric_head.sql)."""
+
+from __future__ import annotations
+
+# Arbitrary, fixed: the first key of the per-tenant advisory lock a compaction holds (the
+# second is the tenant's hashtext). A writer that does not get it leaves the compaction to
+# the one that did and just appends.
+COMPACTION_LOCK = 0x0C4E_1501
+
+# One round trip: append the request (unless the same request is already there) and read
+# what the head held before it, for the writer to decide whether it is time to compact.
+# The outer query runs on the statement's snapshot, so it does not see the row it adds.
+APPEND = """
+WITH added AS (
+  INSERT INTO metric_head (tenant_id, digest, min_ts, max_ts, series, samples, body)
+  VALUES (%(tenant)s, %(digest)b, %(min)s, %(max)s, %(series)s, %(samples)s, %(body)b)
+  ON CONFLICT (tenant_id, digest) DO NOTHING
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM added), count(*), coalesce(sum(h.samples), 0),
+       coalesce(extract(epoch FROM now() - min(h.created_at)), 0)::float8
+FROM metric_head AS h WHERE h.tenant_id = %(tenant)s
+"""
+
+# Reads: the head rows that may hold samples in [start, end], oldest write first. The whole
+# body for samples; for the listing calls only its prefix up to the values.
+SELECT_HEAD = """
+SELECT seq, body FROM metric_head
+WHERE tenant_id = %(tenant)s AND min_ts <= %(end)s AND max_ts >= %(start)s
+ORDER BY seq
+"""
+SELECT_HEAD_PREFIX = """
+SELECT seq, substring(body FROM 1 FOR 8 + 16 * series + 8 * samples) FROM metric_head
+WHERE tenant_id = %(tenant)s AND min_ts <= %(end)s AND max_ts >= %(start)s
+ORDER BY seq
+"""
+
+# -- compaction -----------------------------------------------------------------------------
+TRY_LOCK = "SELECT pg_try_advisory_xact_lock(%s, hashtext(%s))"
+HEAD_DAYS = """
+SELECT DISTINCT min_ts / 86400000, max_ts / 86400000 FROM metric_head WHERE tenant_id = %s
+"""
+# Oldest writes first, and not all of a huge head at once: the rest waits for the next run
+# (compacting oldest first keeps "the newer write wins" true across runs).
+SELECT_HEAD_FOR_COMPACTION = """
+SELECT digest, seq, body FROM metric_head WHERE tenant_id = %(tenant)s
+ORDER BY seq LIMIT %(limit)s
+"""
+DELETE_HEAD = "DELETE FROM metric_head WHERE tenant_id = %(tenant)s AND digest = ANY(%(digests)s)"
+SELECT_STATE = "SELECT chunks_max_ts, open_windows FROM metric_compaction WHERE tenant_id = %s"
+# A tenant compacting for the first time may have chunks written before the head existed:
+# the newest of those that could overlap (chunks never cross midnight) stands in.
+NEWEST_CHUNK_FROM = """
+SELECT max(last_ts) FROM metric_samples WHERE tenant_id = %(tenant)s AND first_ts >= %(from)s
+"""
+SAVE_STATE = """
+INSERT INTO metric_compaction (tenant_id, chunks_max_ts, open_windows)
+VALUES (%(tenant)s, %(max_ts)s, %(windows)s)
+ON CONFLICT (tenant_id) DO UPDATE
+SET chunks_max_ts = excluded.chunks_max_ts, open_windows = excluded.open_windows
+"""
+
+# The stored chunks overlapping the new ones (series, [first, last]), as one row of
+# array_send elements like SELECT_SAMPLES: they are merged with the head and rewritten.
+# Chunks never cross midnight, so an overlapping chunk starts on the day of `first`.
+_CHUNKS_AS_ONE_ROW = """
+SELECT substring(array_send(array_agg(c.fingerprint)) FROM 21),
+       substring(array_send(array_agg(c.first_ts)) FROM 21),
+       substring(array_send(array_agg(cardinality(c.ts))) FROM 21),
+       string_agg(substring(array_send(c.ts) FROM 21), ''::bytea),
+       string_agg(substring(array_send(c.vals) FROM 21), ''::bytea)
+FROM ({chunks}) AS c
+"""
+OVERLAPPING_CHUNKS = _CHUNKS_AS_ONE_ROW.format(
+    chunks="""
+SELECT c.fingerprint, c.first_ts, c.ts, c.vals
+FROM unnest(%(fps)s::bigint[], %(firsts)s::bigint[], %(lasts)s::bigint[]) AS u(fp, lo, hi)
+JOIN metric_samples AS c
+  ON c.tenant_id = %(tenant)s AND c.fingerprint = u.fp
+ AND c.first_ts BETWEEN u.lo - u.lo %% 86400000 AND u.hi AND c.last_ts >= u.lo
+WHERE c.first_ts BETWEEN %(from)s AND %(to)s  -- constant bounds prune partitions
+"""
+)
+# The chunks of one window of the series that have more than one there.
+WINDOW_CHUNKS = _CHUNKS_AS_ONE_ROW.format(
+    chunks="""
+SELECT c.fingerprint, c.first_ts, c.ts, c.vals
+FROM metric_samples AS c
+WHERE c.tenant_id = %(tenant)s AND c.first_ts >= %(start)s AND c.first_ts < %(end)s
+  AND c.fingerprint IN (
+    SELECT fingerprint FROM metric_samples
+    WHERE tenant_id = %(tenant)s AND first_ts >= %(start)s AND first_ts < %(end)s
+    GROUP BY fingerprint HAVING count(*) > 1)
+"""
+)
+DELETE_CHUNKS = """
+DELETE FROM metric_samples AS c
+USING unnest(%(fps)s::bigint[], %(firsts)s::bigint[]) AS u(fp, first_ts)
+WHERE c.tenant_id = %(tenant)s AND c.fingerprint = u.fp AND c.first_ts = u.first_ts
+  AND c.first_ts BETWEEN %(from)s AND %(to)s
+"""
+HEADS_OLDER_THAN = "SELECT orchestrix_metric_heads_older_than(%s)"

@@ -1,0 +1,104 @@
+-- Metrics head: a write appends one row per request, compaction moves rows into chunks.
+--
+-- Writing one chunk row per series per request made PostgreSQL's per-row cost (heap tuple,
+-- primary-key entry, row-level security check) the floor of a remote write: 2,000 rows for
+-- a request of 2,000 series x 1 sample. Like Prometheus' head block, a request now lands
+-- as ONE row holding its columns (fingerprints, sample offsets, timestamps, values; see
+-- metric_head.py for the layout), and compaction (metric_compaction.py) later moves a
+-- tenant's head rows into per-series chunks of metric_samples in one transaction, merging
+-- them with the chunks they overlap. Reads merge the head rows overlapping their window
+-- with the chunks, so a sample is visible as soon as its write commits.
+--
+-- The primary key is the digest of the request's columns: a sender re-sending a request
+-- it got no answer for adds nothing (INSERT ... ON CONFLICT DO NOTHING). `seq` orders the
+-- writes: on equal timestamps the newer write wins.
+CREATE TABLE metric_head (
+    tenant_id  text        NOT NULL,
+    digest     bytea       NOT NULL,
+    seq        bigint      GENERATED ALWAYS AS IDENTITY,
+    min_ts     bigint      NOT NULL,
+    max_ts     bigint      NOT NULL,
+    series     integer     NOT NULL,
+    samples    integer     NOT NULL,
+    body       bytea       NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, digest)
+);
+-- Out of line, uncompressed: the columns are mostly random bits (pglz would only burn CPU),
+-- and reads fetch a prefix of the body (fingerprints and timestamps without the values)
+-- with substring(), which PostgreSQL serves from an uncompressed value without reading it
+-- all.
+ALTER TABLE metric_head ALTER COLUMN body SET STORAGE EXTERNAL;
+ALTER TABLE metric_head ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON metric_head
+    USING (tenant_id = orchestrix_current_tenant())
+    WITH CHECK (tenant_id = orchestrix_current_tenant());
+GRANT SELECT, INSERT, DELETE ON metric_head TO orchestrix_app;
+
+-- Per tenant, what compaction needs to remember:
+-- - chunks_max_ts: the newest sample timestamp it ever wrote. Head data entirely newer than
+--   that cannot overlap a stored chunk, which spares looking for overlaps (the steady state
+--   of a live sender);
+-- - open_windows: the starts of the hour windows it wrote chunks into and has not merged
+--   yet. Each compaction cuts a chunk per series and hour, so an hour holds several small
+--   chunks per series; once the hour is over they are merged into one (reading an hour of
+--   data is then one row per series, not one per compaction).
+CREATE TABLE metric_compaction (
+    tenant_id     text     PRIMARY KEY,
+    chunks_max_ts bigint   NOT NULL,
+    open_windows  bigint[] NOT NULL DEFAULT '{}'
+);
+ALTER TABLE metric_compaction ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON metric_compaction
+    USING (tenant_id = orchestrix_current_tenant())
+    WITH CHECK (tenant_id = orchestrix_current_tenant());
+GRANT SELECT, INSERT, UPDATE ON metric_compaction TO orchestrix_app;
+-- Compaction replaces the chunks it merges (head data overlapping them, an hour's chunks).
+GRANT DELETE ON metric_samples TO orchestrix_app;
+
+-- Scheduled jobs compact every tenant whose head has waited long enough (a tenant that
+-- stopped writing would otherwise keep its head forever): this door lists them, nothing
+-- more.
+CREATE FUNCTION orchestrix_metric_heads_older_than(p_seconds double precision)
+    RETURNS SETOF text
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
+    AS $$
+        SELECT tenant_id FROM metric_head
+        GROUP BY tenant_id
+        HAVING min(created_at) <= now() - make_interval(secs => p_seconds)
+        ORDER BY tenant_id
+    $$;
+REVOKE ALL ON FUNCTION orchestrix_metric_heads_older_than(double precision) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION orchestrix_metric_heads_older_than(double precision) TO orchestrix_app;
+
+-- Retention now also forgets head rows whose every sample is past the cutoff (a row with
+-- some recent samples stays; compaction stores its old ones in a re-created day partition
+-- that the next run drops) and the open windows of dropped days.
+CREATE OR REPLACE FUNCTION orchestrix_drop_sample_partitions(p_before_ms bigint)
+    RETURNS SETOF text
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = public
+    AS $$
+    DECLARE
+        part record;
+    BEGIN
+        PERFORM pg_advisory_xact_lock(hashtext('orchestrix_sample_partitions'));
+        FOR part IN
+            SELECT c.relname
+            FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            WHERE i.inhparent = 'metric_samples'::regclass
+              AND c.relname ~ '^metric_samples_p[0-9]{8}$'
+              AND (extract(epoch FROM to_date(substr(c.relname, 17), 'YYYYMMDD'))::bigint
+                   + 86400) * 1000 <= p_before_ms
+            ORDER BY c.relname
+        LOOP
+            EXECUTE format('DROP TABLE %I', part.relname);
+            RETURN NEXT part.relname;
+        END LOOP;
+        DELETE FROM metric_head WHERE max_ts < p_before_ms;
+        UPDATE metric_compaction
+        SET open_windows = ARRAY(SELECT w FROM unnest(open_windows) AS w
+                                 WHERE w >= p_before_ms - 86400000 ORDER BY w)
+        WHERE EXISTS (SELECT 1 FROM unnest(open_windows) AS w WHERE w < p_before_ms - 86400000);
+        DELETE FROM metric_series WHERE last_ts < p_before_ms - 3600000;
+    END
+    $$;
