@@ -188,15 +188,12 @@ def _delete_chunks(
         )
 
 
-def _insert_chunks(
-    conn: psycopg.Connection[Any], tenant_id: str, samples: _Samples, span_ms: int = WINDOW_MS
-) -> int:
-    """One chunk per series and `span_ms` window of sorted, unique samples; the number of
-    chunks."""
+def _insert_chunks(conn: psycopg.Connection[Any], tenant_id: str, samples: _Samples) -> int:
+    """One chunk per series and window of sorted, unique samples; the number of chunks."""
     f, t = samples.fingerprints, samples.timestamps
     if not len(t):
         return 0
-    window = t // span_ms
+    window = t // WINDOW_MS
     starts = np.flatnonzero(np.r_[True, (f[1:] != f[:-1]) | (window[1:] != window[:-1])])
     ends = np.r_[starts[1:], len(t)]
     params = {
@@ -219,26 +216,10 @@ def _insert_chunks(
     return len(starts)
 
 
-def _merge_window(conn: psycopg.Connection[Any], tenant_id: str, window: int) -> None:
-    """The chunks of one hour window, for the series with several there, merged into one."""
+def _merge_window(conn: psycopg.Connection[Any], tenant_id: str, window: int) -> int:
+    """The chunks of one hour window merged into one per series; the chunks written."""
     params = {"tenant": tenant_id, "start": window, "end": window + WINDOW_MS}
-    row = conn.execute(hsql.WINDOW_CHUNKS, params, binary=True).fetchone()
-    chunks = _chunk_row(row)
-    if not len(chunks.fingerprints):
-        return
-    # Compaction never leaves two chunks overlapping; older data may (written before the
-    # head existed): either value was sent for the instant, keep the later chunk's.
-    stored = chunks.samples
-    later = np.repeat(chunks.firsts, chunks.counts)
-    samples = _Samples(
-        *head_columns.newest_per_instant(
-            stored.fingerprints, stored.timestamps, stored.values, later
-        )
-    )
-    _delete_chunks(conn, tenant_id, chunks.fingerprints, chunks.firsts)
-    # Cut by day, not by window: a chunk written before the head existed may run past the
-    # window (never past midnight), and must not be split into chunks of other windows.
-    _insert_chunks(conn, tenant_id, samples, DAY_MS)
+    return conn.execute(hsql.MERGE_WINDOW, params).rowcount
 
 
 # Binary array parameters built by numpy: per element an int32 length and the value,

@@ -81,18 +81,34 @@ JOIN metric_samples AS c
 WHERE c.first_ts BETWEEN %(from)s AND %(to)s  -- constant bounds prune partitions
 """
 )
-# The chunks of one window of the series that have more than one there.
-WINDOW_CHUNKS = _CHUNKS_AS_ONE_ROW.format(
-    chunks="""
-SELECT c.fingerprint, c.first_ts, c.ts, c.vals
-FROM metric_samples AS c
-WHERE c.tenant_id = %(tenant)s AND c.first_ts >= %(start)s AND c.first_ts < %(end)s
-  AND c.fingerprint IN (
-    SELECT fingerprint FROM metric_samples
-    WHERE tenant_id = %(tenant)s AND first_ts >= %(start)s AND first_ts < %(end)s
-    GROUP BY fingerprint HAVING count(*) > 1)
-"""
+# An hour window's chunks merged into one per series, server-side: compaction's chunks of
+# one series never overlap, so concatenating them in time order keeps the arrays sorted
+# and unique (no sort, no round trip of the samples). Series whose chunks there overlap
+# (written before the head existed) are left as they are: reads take one value per
+# instant anyway. The DELETE's rows are invisible to the INSERT's unique check (deleted by
+# this very statement), so the merged chunk may reuse the first one's key.
+MERGE_WINDOW = """
+WITH gone AS (
+  DELETE FROM metric_samples AS c
+  WHERE c.tenant_id = %(tenant)s AND c.first_ts >= %(start)s AND c.first_ts < %(end)s
+    AND c.fingerprint IN (
+      SELECT o.fingerprint FROM (
+        SELECT fingerprint, first_ts,
+               lag(last_ts) OVER (PARTITION BY fingerprint ORDER BY first_ts) AS previous
+        FROM metric_samples
+        WHERE tenant_id = %(tenant)s AND first_ts >= %(start)s AND first_ts < %(end)s
+      ) AS o
+      GROUP BY o.fingerprint
+      HAVING count(*) > 1 AND bool_and(o.previous IS NULL OR o.previous < o.first_ts))
+  RETURNING c.fingerprint, c.first_ts, c.last_ts, c.ts, c.vals
 )
+INSERT INTO metric_samples (tenant_id, fingerprint, first_ts, last_ts, ts, vals)
+SELECT %(tenant)s, g.fingerprint, min(g.first_ts), max(g.last_ts),
+       orchestrix_array_cat_agg(g.ts ORDER BY g.first_ts),
+       orchestrix_array_cat_agg(g.vals ORDER BY g.first_ts)
+FROM gone AS g
+GROUP BY g.fingerprint
+"""
 DELETE_CHUNKS = """
 DELETE FROM metric_samples AS c
 USING unnest(%(fps)s::bigint[], %(firsts)s::bigint[]) AS u(fp, first_ts)
