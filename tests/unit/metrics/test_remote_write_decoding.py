@@ -295,3 +295,60 @@ def test_explicit_remote_write_1_proto_parameter_is_accepted() -> None:
     )
 
     assert batch.sample_count == 1
+
+
+def test_a_malformed_series_inside_a_well_framed_request_is_rejected_with_400() -> None:
+    # WriteRequest{timeseries: [<3 bytes that end inside a field>]}
+    with pytest.raises(MalformedPayloadError) as caught:
+        RemoteWriteDecoder().decode(_snappy(b"\x0a\x03\x0a\x05\x0a"))
+
+    assert caught.value.status == 400
+    assert "timeseries[0]" in str(caught.value)
+
+
+def test_a_known_series_that_now_carries_an_exemplar_still_has_it_counted() -> None:
+    # Given a series seen before (one sample, the shape every scrape has)
+    decoder = RemoteWriteDecoder()
+    decoder.decode(encode_write_request([({"__name__": "rpc_total"}, [(T0, 1.0)])]))
+
+    # When it comes again with an exemplar after its sample
+    request = pb.WriteRequest()
+    series = request.timeseries.add()
+    series.labels.add(name="__name__", value="rpc_total")
+    series.samples.add(timestamp=T0 + 15_000, value=2.0)
+    series.exemplars.add(value=0.2, timestamp=T0 + 15_000).labels.add(name="trace_id", value="a")
+    batch = decoder.decode(_snappy(request.SerializeToString()))
+
+    # Then the sample is read and the exemplar counted as dropped
+    assert batch.samples(0) == [(T0 + 15_000, 2.0)]
+    assert batch.exemplars_dropped == 1
+
+
+_FAST_PATH_VALUES = [1.0, 0.0, -0.0, math.inf, -math.nan, STALE, 5e-324, -1.5e308]
+
+
+@pytest.mark.parametrize("timestamp", [T0, 0, -1, 2**35, 2**35 - 1, 2**42 - 1, 2**42, T0 + 1])
+@pytest.mark.parametrize("value", _FAST_PATH_VALUES)
+def test_series_seen_before_decode_exactly_as_a_fresh_decoder_reads_them(
+    timestamp: int, value: float
+) -> None:
+    # Given a decoder that has seen these series with other samples
+    labels = [{"__name__": "up", "job": "node", "i": str(i)} for i in range(3)]
+    warm = RemoteWriteDecoder()
+    warm.decode(encode_write_request([(s, [(T0 - 15_000, 7.0)]) for s in labels]))
+
+    # When their next scrape comes, one series with two samples
+    body = encode_write_request(
+        [
+            (labels[0], [(timestamp, value)]),
+            (labels[1], [(timestamp, value), (timestamp + 1, 3.0)]),
+            (labels[2], [(timestamp, value)]),
+        ]
+    )
+    seen, fresh = warm.decode(body), RemoteWriteDecoder().decode(body)
+
+    # Then the warm decoder reads what a fresh one reads, value bits included
+    assert seen.series == fresh.series
+    assert seen.offsets == fresh.offsets
+    assert seen.timestamps_ms == fresh.timestamps_ms
+    assert [_bits(v) for v in seen.values] == [_bits(v) for v in fresh.values]

@@ -1,13 +1,18 @@
 """Prometheus remote write 1.0: decode (and encode) snappy-compressed `WriteRequest`s.
 
-Decoding uses a wire-compatible variant of `WriteRequest` whose labels stay raw bytes
-(see prompb/remote.proto). A sender repeats the same series every scrape, so the decoder
-keeps validated `SeriesKey`s in a bounded cache keyed by those raw bytes: a warm Lambda
-validates and hashes each series once, then only copies samples.
+A sender repeats the same series every scrape, so the decoder keeps validated `SeriesKey`s
+in bounded caches keyed by raw bytes: a warm Lambda validates and hashes each series once,
+then only copies samples. The request is parsed as a `RawWriteRequest` (prompb/raw.py), each
+time series left as its encoded bytes. A series as Prometheus sends it every scrape is its
+encoded labels followed by one sample (a value and a timestamp); when its label bytes are a
+series seen before, the sample is read from the last bytes directly (see `_one_sample`).
+Any other series (several samples, exemplars, histograms, a new series) is parsed with
+`FastTimeSeries` (prompb/remote.proto), whose labels stay raw bytes.
 """
 
 from __future__ import annotations
 
+import struct
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import islice
@@ -34,6 +39,7 @@ from orchestrix.adapters.metrics.errors import (
 )
 from orchestrix.adapters.metrics.limits import DEFAULT_LIMITS, IngestLimits
 from orchestrix.adapters.metrics.prompb import remote_pb2 as pb
+from orchestrix.adapters.metrics.prompb.raw import RawWriteRequest
 
 REMOTE_WRITE_V1_MESSAGE = "prometheus.WriteRequest"
 REMOTE_WRITE_V2_MESSAGE = "io.prometheus.write.v2.Request"
@@ -115,6 +121,10 @@ class RemoteWriteDecoder:
         self.limits = limits
         self._cache_size = cache_size
         self._cache: dict[tuple[bytes, ...], SeriesKey] = {}
+        # A series' encoded labels (all its label fields, as sent) -> its key; and the last
+        # bytes of a one-sample series (a 6-byte varint timestamp) -> the timestamp.
+        self._by_label_bytes: dict[bytes, SeriesKey] = {}
+        self._timestamps: dict[bytes, int] = {}
 
     def decode(
         self,
@@ -133,7 +143,7 @@ class RemoteWriteDecoder:
         check_remote_write_headers(content_type, content_encoding)
         raw = _decompress(body, self.limits)
         try:
-            request = pb.FastWriteRequest.FromString(raw)
+            request = RawWriteRequest.FromString(raw)
         except DecodeError as exc:
             raise MalformedPayloadError(
                 f"body is not a valid {REMOTE_WRITE_V1_MESSAGE} protobuf message ({exc})"
@@ -155,17 +165,52 @@ class RemoteWriteDecoder:
             )
         return batch
 
-    def _fill(self, batch: DecodedBatch, all_series: Iterable[pb.FastTimeSeries]) -> None:
-        # The hot loop: locals instead of attribute lookups, one pass per sample.
-        cache_get = self._cache.get
+    def _fill(self, batch: DecodedBatch, all_series: Sequence[bytes]) -> None:
+        # The hot loop: locals instead of attribute lookups, no object per series or sample
+        # on the fast path (see `_one_sample`).
+        by_label_bytes = self._by_label_bytes.get
+        timestamp_of = self._timestamps.get
+        value_at = _DOUBLE.unpack_from
         add_series = batch.series.append
         add_offset = batch.offsets.append
-        timestamps = batch.timestamps_ms
         values = batch.values
-        add_timestamp = timestamps.append
+        add_timestamp = batch.timestamps_ms.append
         add_value = values.append
         exemplars = histograms = 0
-        for index, series in enumerate(all_series):
+        for index, encoded in enumerate(all_series):
+            n = len(encoded)
+            if n > 18 and encoded[n - 18] == 0x12 and encoded[n - 17] == 16:
+                if encoded[n - 16] == 0x09 and encoded[n - 7] == 0x10:
+                    key = by_label_bytes(encoded[: n - 18])
+                    timestamp = timestamp_of(encoded[n - 6 :])
+                    if key is not None and timestamp is None:
+                        timestamp = self._timestamp(encoded[n - 6 :])
+                    if key is not None and timestamp is not None:
+                        add_series(key)
+                        add_timestamp(timestamp)
+                        add_value(value_at(encoded, n - 15)[0])
+                        add_offset(len(values))
+                        continue
+            elif (
+                n > 9 and encoded[n - 9] == 0x12 and encoded[n - 8] == 7 and encoded[n - 7] == 0x10
+            ):
+                key = by_label_bytes(encoded[: n - 9])
+                timestamp = timestamp_of(encoded[n - 6 :])
+                if key is not None and timestamp is None:
+                    timestamp = self._timestamp(encoded[n - 6 :])
+                if key is not None and timestamp is not None:
+                    add_series(key)
+                    add_timestamp(timestamp)
+                    add_value(0.0)  # proto3 leaves a zero value out
+                    add_offset(len(values))
+                    continue
+            try:
+                series = pb.FastTimeSeries.FromString(encoded)
+            except DecodeError as exc:
+                raise MalformedPayloadError(
+                    f"body is not a valid {REMOTE_WRITE_V1_MESSAGE} protobuf message "
+                    f"(timeseries[{index}]: {exc})"
+                ).at("timeseries", index) from exc
             samples = series.samples
             if not samples:
                 # A native-histogram series carries no float samples; senders never mix
@@ -175,7 +220,7 @@ class RemoteWriteDecoder:
             if series.exemplars:
                 exemplars += len(series.exemplars)
             raw_labels = tuple(series.labels)
-            key = cache_get(raw_labels)
+            key = self._cache.get(raw_labels)
             if key is None:
                 key = self._admit(raw_labels, index)
             add_series(key)
@@ -183,8 +228,51 @@ class RemoteWriteDecoder:
                 add_timestamp(sample.timestamp)
                 add_value(sample.value)
             add_offset(len(values))
+            if len(samples) == 1 and not series.exemplars and not series.histograms:
+                self._one_sample(encoded, raw_labels, key, samples[0].timestamp)
         batch.exemplars_dropped = exemplars
         batch.histograms_dropped = histograms
+
+    def _one_sample(
+        self, encoded: bytes, raw_labels: Sequence[bytes], key: SeriesKey, timestamp: int
+    ) -> None:
+        """Remember a one-sample series for the fast path of the next requests.
+
+        Its bytes end with the sample field: tag 0x12, length 16, the value (tag 0x09, 8
+        bytes of double) and the timestamp (tag 0x10, a 6-byte varint: any millisecond
+        time from 1971 to 2109); or length 7 and the timestamp alone (proto3 leaves out a
+        zero value). Everything before must be exactly the series' label fields: then
+        bytes equal to those labels followed by such a tail can only parse as that series
+        with one sample, whose value and timestamp sit at fixed places. Only label bytes
+        checked that way and well-formed 6-byte varints are remembered.
+        """
+        n = len(encoded)
+        if n > 18 and encoded[n - 18 : n - 15] == _VALUE_AND_TIME and encoded[n - 7] == 0x10:
+            tail = 18
+        elif n > 9 and encoded[n - 9 : n - 6] == _TIME_ONLY:
+            tail = 9
+        else:
+            return
+        if self._timestamp(encoded[n - 6 :]) != timestamp:
+            return
+        labels = encoded[: n - tail]
+        if labels != b"".join(_label_field(raw) for raw in raw_labels):
+            return
+        if len(self._by_label_bytes) >= self._cache_size:
+            self._by_label_bytes.clear()
+        self._by_label_bytes[labels] = key
+
+    def _timestamp(self, varint: bytes) -> int | None:
+        """The value of a well-formed 6-byte varint (remembered), else None."""
+        if any(byte < 0x80 for byte in varint[:5]) or varint[5] >= 0x80:
+            return None
+        value = 0
+        for shift, byte in enumerate(varint):
+            value |= (byte & 0x7F) << (7 * shift)
+        if len(self._timestamps) >= _TIMESTAMP_CACHE_SIZE:
+            self._timestamps.clear()
+        self._timestamps[varint] = value
+        return value
 
     def _admit(self, raw_labels: tuple[bytes, ...], index: int) -> SeriesKey:
         where = f"timeseries[{index}]"
@@ -207,15 +295,34 @@ class RemoteWriteDecoder:
         return key
 
 
+_DOUBLE = struct.Struct("<d")
+_TIMESTAMP_CACHE_SIZE = 100_000
+# The bytes of a one-sample series' tail before its 6-byte timestamp varint (`_one_sample`).
+_VALUE_AND_TIME = b"\x12\x10\x09"  # + 8 bytes of value + b"\x10"
+_TIME_ONLY = b"\x12\x07\x10"
+
+
+def _label_field(encoded_label: bytes) -> bytes:
+    """TimeSeries field 1 (a Label) as the wire has it: tag, varint length, bytes."""
+    length, header = len(encoded_label), bytearray(b"\x0a")
+    while length >= 0x80:
+        header.append(length & 0x7F | 0x80)
+        length >>= 7
+    header.append(length)
+    return bytes(header) + encoded_label
+
+
 def _check_timestamps(
-    batch: DecodedBatch, all_series: Iterable[pb.FastTimeSeries], bounds: tuple[int, int]
+    batch: DecodedBatch, all_series: Sequence[bytes], bounds: tuple[int, int]
 ) -> None:
     position = first_out_of_bounds(batch.timestamps_ms, bounds)
     if position is None:
         return
     # Name the sample as the sender numbered it: batch series skip sample-less ones.
     series = bisect_right(batch.offsets, position) - 1
-    with_samples = (i for i, s in enumerate(all_series) if len(s.samples))
+    with_samples = (
+        i for i, s in enumerate(all_series) if len(pb.FastTimeSeries.FromString(s).samples)
+    )
     index = next(islice(with_samples, series, None))
     sample = position - batch.offsets[series]
     problem = out_of_bounds_problem(batch.timestamps_ms[position], bounds)
