@@ -19,6 +19,7 @@ from __future__ import annotations
 import struct
 import sys
 from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 from hashlib import blake2b
 
@@ -44,13 +45,13 @@ def _little_endian(column: array[int] | array[float]) -> bytes:
     return column.tobytes()
 
 
-def encode(batch: DecodedBatch) -> HeadRow:
-    """The head row of a batch with at least one sample."""
+def encode(batch: DecodedBatch, fingerprints: Sequence[int]) -> HeadRow:
+    """The head row of a batch with at least one sample; `fingerprints` are its series'."""
     timestamps = batch.timestamps_ms
     body = b"".join(
         (
             HEADER.pack(VERSION, len(batch.series)),
-            _little_endian(array("q", [key.fingerprint for key in batch.series])),
+            _little_endian(array("q", fingerprints)),
             _little_endian(array("q", batch.offsets[1:])),
             _little_endian(array("q", timestamps)),
             _little_endian(array("d", batch.values)),

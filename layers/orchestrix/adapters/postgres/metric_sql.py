@@ -24,8 +24,9 @@ from psycopg.pq import Format
 from orchestrix.promql.storage import LabelMatcher, MatchOp, regex_shape
 
 DAY_MS = 86_400_000
-# metric_series.last_ts is only moved forward once a batch is this far past it, so the
-# recorded bounds are a superset of the truth by at most this much (see 0002_metrics.sql).
+# Writers store metric_series' bounds widened to whole hours (metric_series_cache.py). Rows
+# written before that moved last_ts forward only once a batch was this far past it, so
+# reads still look this much before a window for a series' last sample (0002_metrics.sql).
 SERIES_TOUCH_MS = 3_600_000
 
 _FIELD8 = struct.pack(">i", 8)

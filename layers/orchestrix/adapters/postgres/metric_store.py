@@ -31,12 +31,13 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 from psycopg_pool import PoolTimeout
 
-from orchestrix.adapters.metrics.batch import DecodedBatch, MetricMetadata, SeriesKey
+from orchestrix.adapters.metrics.batch import DecodedBatch, MetricMetadata
 from orchestrix.adapters.metrics.errors import MetricsIngestError
 from orchestrix.adapters.postgres import metric_head
 from orchestrix.adapters.postgres import metric_head_sql as hsql
 from orchestrix.adapters.postgres import metric_sql as sql
 from orchestrix.adapters.postgres.database import Database
+from orchestrix.adapters.postgres.metric_series_cache import KnownSeries, SeriesPlan
 from orchestrix.domain.errors import ServiceUnavailable
 from orchestrix.domain.metrics_status import TsdbStats
 from orchestrix.promql.storage import LabelMatcher, matches_all
@@ -161,7 +162,7 @@ class PostgresMetricStore:
         self._lock = threading.Lock()
         self._days: set[int] = set()
         self._tenants: set[str] = set()
-        self._series: dict[tuple[str, int], tuple[int, int]] = {}
+        self._series = KnownSeries()
         self._metadata: dict[tuple[str, str], MetricMetadata] = {}
         self._cache_born = time.monotonic()
         self._labels = SeriesLabelCache()
@@ -172,8 +173,10 @@ class PostgresMetricStore:
         if not batch.values and not batch.metadata:
             return WriteResult(0, 0, 0, False)
         self._expire_caches()
-        row = metric_head.encode(batch) if batch.values else None
+        fingerprints = [key.fingerprint for key in batch.series]
+        row = metric_head.encode(batch, fingerprints) if batch.values else None
         added, due = False, False
+        plan: SeriesPlan | None = None
         with _available():
             if row is not None:
                 # Compaction writes chunks later: their day partitions must exist by then.
@@ -182,35 +185,24 @@ class PostgresMetricStore:
                 conn.execute(sql.SET_TENANT_FOR_WRITE, (tenant_id,))
                 if tenant_id not in self._tenants:
                     conn.execute(sql.ENSURE_TENANT, (tenant_id,))
-                upserted: dict[int, SeriesKey] = {}
                 if row is not None:
-                    upserted = self._upsert_series(
-                        conn, tenant_id, batch.series, row.min_ts, row.max_ts
+                    plan = self._series.plan(
+                        tenant_id, batch.series, fingerprints, row.min_ts, row.max_ts
                     )
+                    self._upsert_series(conn, plan)
                     added, due = self._append(conn, tenant_id, row)
                 changed = self._upsert_metadata(conn, tenant_id, batch.metadata)
         # Only what is committed may be remembered.
         with self._lock:
             self._tenants.add(tenant_id)
-            if row is not None:
-                first, last = row.min_ts, row.max_ts
-                for fp in upserted:
-                    known = self._series.get((tenant_id, fp))
-                    self._series[(tenant_id, fp)] = (
-                        (first, last)
-                        if known is None
-                        else (min(known[0], first), max(known[1], last))
-                    )
+            if plan is not None:
+                self._series.remember(plan)
             for meta in changed:
                 self._metadata[(tenant_id, meta.family)] = meta
         compacted = self._compact_after_write(tenant_id) if due else None
-        return WriteResult(
-            len(batch.series),
-            len(batch.values),
-            len(upserted),
-            row is not None and not added,
-            compacted,
-        )
+        upserted = len(plan.pending) if plan is not None else 0
+        duplicate = row is not None and not added
+        return WriteResult(len(batch.series), len(batch.values), upserted, duplicate, compacted)
 
     def _append(
         self, conn: psycopg.Connection[Any], tenant_id: str, row: metric_head.HeadRow
@@ -331,39 +323,23 @@ class PostgresMetricStore:
         with self._lock:
             self._days.update(wanted)
 
-    def _upsert_series(
-        self,
-        conn: psycopg.Connection[Any],
-        tenant_id: str,
-        keys: Sequence[SeriesKey],
-        first: int,
-        last: int,
-    ) -> dict[int, SeriesKey]:
-        """Insert unseen series and widen the bounds of those the batch falls outside of.
-
-        The batch's overall [first, last] stands in for each series' own bounds: wider than
-        the truth, which is all the bounds promise, and no per-series work in the hot path.
-        """
-        touch = sql.SERIES_TOUCH_MS
-        cached = self._series
-        pending: dict[int, SeriesKey] = {}
-        for key in keys:
-            bounds = cached.get((tenant_id, key.fingerprint))
-            if bounds is None or first < bounds[0] or last > bounds[1] + touch:
-                pending[key.fingerprint] = key
+    def _upsert_series(self, conn: psycopg.Connection[Any], plan: SeriesPlan) -> None:
+        """Insert unseen series and widen the bounds of those the batch falls outside of
+        (metric_series_cache.py): the batch's hours stand in for each series' own bounds,
+        wider than the truth, which is all the bounds promise."""
+        pending = plan.pending
         if pending:
             conn.execute(
                 sql.UPSERT_SERIES,
                 {
-                    "tenant": tenant_id,
-                    "first": first,
-                    "last": last,
+                    "tenant": plan.tenant_id,
+                    "first": plan.first,
+                    "last": plan.last,
                     "fps": list(pending),
                     "names": [key.metric_name for key in pending.values()],
                     "labels": [json.dumps(key.as_dict()) for key in pending.values()],
                 },
             )
-        return pending
 
     def _upsert_metadata(
         self, conn: psycopg.Connection[Any], tenant_id: str, metadata: Sequence[MetricMetadata]
