@@ -21,7 +21,7 @@ import sys
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
-from hashlib import blake2b
+from hashlib import sha256
 
 from orchestrix.adapters.metrics.batch import DecodedBatch
 
@@ -58,7 +58,7 @@ def encode(batch: DecodedBatch, fingerprints: Sequence[int]) -> HeadRow:
         )
     )
     return HeadRow(
-        digest=blake2b(body, digest_size=16).digest(),
+        digest=sha256(body).digest()[:16],
         min_ts=min(timestamps),
         max_ts=max(timestamps),
         series=len(batch.series),

@@ -181,17 +181,22 @@ class PostgresMetricStore:
             if row is not None:
                 # Compaction writes chunks later: their day partitions must exist by then.
                 self._ensure_partitions(row.min_ts, row.max_ts)
-            with self._connection() as conn, conn.transaction():
-                conn.execute(sql.SET_TENANT_FOR_WRITE, (tenant_id,))
-                if tenant_id not in self._tenants:
-                    conn.execute(sql.ENSURE_TENANT, (tenant_id,))
-                if row is not None:
-                    plan = self._series.plan(
-                        tenant_id, batch.series, fingerprints, row.min_ts, row.max_ts
-                    )
-                    self._upsert_series(conn, plan)
-                    added, due = self._append(conn, tenant_id, row)
-                changed = self._upsert_metadata(conn, tenant_id, batch.metadata)
+            # Pipelined: the statements and the commit go out together, one round trip.
+            with self._connection() as conn:
+                with conn.pipeline(), conn.transaction():
+                    conn.execute(sql.SET_TENANT_FOR_WRITE, (tenant_id,))
+                    if tenant_id not in self._tenants:
+                        conn.execute(sql.ENSURE_TENANT, (tenant_id,))
+                    appended = None
+                    if row is not None:
+                        plan = self._series.plan(
+                            tenant_id, batch.series, fingerprints, row.min_ts, row.max_ts
+                        )
+                        self._upsert_series(conn, plan)
+                        appended = self._append(conn, tenant_id, row)
+                    changed = self._upsert_metadata(conn, tenant_id, batch.metadata)
+                if appended is not None and row is not None:
+                    added, due = self._head_state(appended.fetchone(), row)
         # Only what is committed may be remembered.
         with self._lock:
             self._tenants.add(tenant_id)
@@ -206,8 +211,8 @@ class PostgresMetricStore:
 
     def _append(
         self, conn: psycopg.Connection[Any], tenant_id: str, row: metric_head.HeadRow
-    ) -> tuple[bool, bool]:
-        """Append the row to the head: whether it was new, and whether the head is due."""
+    ) -> psycopg.Cursor[Any]:
+        """Append the row to the head; the cursor will hold what `_head_state` reads."""
         params = {
             "tenant": tenant_id,
             "digest": row.digest,
@@ -217,7 +222,10 @@ class PostgresMetricStore:
             "samples": row.samples,
             "body": row.body,
         }
-        found = conn.execute(hsql.APPEND, params).fetchone()
+        return conn.execute(hsql.APPEND, params)
+
+    def _head_state(self, found: Any, row: metric_head.HeadRow) -> tuple[bool, bool]:
+        """Whether the row was new, and whether the head is due for compaction."""
         added, rows, samples, age_s = found if found is not None else (0, 0, 0, 0.0)
         added = int(added)
         due = self._head_limits.due(
