@@ -1,5 +1,6 @@
-"""Daily clean-up: purge API keys dead for 30 days, drop metric, span and log days past
-retention, publish post-mortem action items that went past their due date."""
+"""Daily clean-up: purge API keys dead for 30 days, compact metric heads, drop metric, span
+and log days past retention, publish post-mortem action items that went past their due
+date."""
 
 from typing import Any
 
@@ -34,8 +35,11 @@ def _housekeep() -> dict[str, Any]:
     settings = bootstrap.settings()
     # Samples are partitioned by day across tenants: retention is one DROP per old day. Also
     # with the amp backend, so that samples stored before a stage switched to it age out.
+    # Every head goes into chunks first: a tenant that stopped writing keeps none for long.
+    metric_store = bootstrap.postgres_metric_store()
+    compacted = metric_store.compact_waiting_heads(older_than_s=0)
     now_ms = int(bootstrap.clock().now().timestamp() * 1000)
-    dropped = bootstrap.postgres_metric_store().drop_partitions_older_than(
+    dropped = metric_store.drop_partitions_older_than(
         settings.metrics_retention_days, now_ms=now_ms
     )
     # Spans are partitioned by day across tenants too (TRACES_RETENTION_DAYS, default 7).
@@ -53,6 +57,7 @@ def _housekeep() -> dict[str, Any]:
     return {
         "purged_api_keys": purged,
         "overdue_action_items": overdue,
+        "compacted_metric_heads": compacted,
         "dropped_metric_partitions": dropped,
         "dropped_span_partitions": dropped_spans,
         "dropped_log_partitions": dropped_logs,

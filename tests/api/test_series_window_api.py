@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from orchestrix import bootstrap
 from tests.api.conftest import Client, token
 from tests.api.test_metrics_api import ingest_key, write
 
@@ -17,10 +18,11 @@ DAY0 = 1_789_948_800  # a UTC midnight: every sample below is on this one day
 T0 = DAY0 + HOUR
 
 
-@pytest.fixture
-def tenant(api: Client) -> str:
+@pytest.fixture(params=["head", "compacted"])
+def tenant(api: Client, request: pytest.FixtureRequest) -> str:
     """One batch: `stopped` has samples for 10 min only, `alive` for 5 h, `gappy` at the
-    first and last instants only — the batch's bounds cover all three."""
+    first and last instants only — the batch's bounds cover all three. As written (in the
+    metric store's head) and compacted into chunks."""
     tenant = f"sw-{uuid.uuid4().hex[:8]}"
     minutes = range(0, 10)
     series = [
@@ -30,6 +32,8 @@ def tenant(api: Client) -> str:
         ({"__name__": "w", "job": "gappy"}, [(T0 * 1000, 1.0), ((T0 + 5 * HOUR) * 1000, 1.0)]),
     ]  # fmt: skip
     assert write(api, ingest_key(api, tenant), series).status == 204
+    if request.param == "compacted":
+        assert bootstrap.postgres_metric_store().compact(tenant) is not None
     return tenant
 
 
