@@ -146,9 +146,15 @@ def _prometheus_counters(base: str) -> dict[str, float]:
 
 
 def _stored_samples(dsn: str, tenant: str) -> int:
+    """Distinct samples stored: the head compacted first (compaction keeps one sample per
+    series and instant), then counted in the chunks and whatever head arrived since."""
+    bootstrap.postgres_metric_store().compact(tenant)
     with psycopg.connect(dsn) as conn:  # the owner: no row-level security in the way
         row = conn.execute(
-            "SELECT sum(cardinality(ts)) FROM metric_samples WHERE tenant_id = %s", (tenant,)
+            "SELECT (SELECT coalesce(sum(cardinality(ts)), 0) FROM metric_samples"
+            "        WHERE tenant_id = %(t)s)"
+            "     + (SELECT coalesce(sum(samples), 0) FROM metric_head WHERE tenant_id = %(t)s)",
+            {"t": tenant},
         ).fetchone()
     return int(row[0]) if row and row[0] is not None else 0
 
