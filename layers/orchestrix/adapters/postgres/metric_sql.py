@@ -1,10 +1,12 @@
 """SQL and byte-level helpers of the PostgreSQL metric store.
 
 Two things live here so that `metric_store.py` reads as the store's logic only:
-- `int8_array` / `float8_array`: sample columns as binary array parameters, built with
-  C-speed strided byte copies instead of a Python call per sample (the ingest hot path);
+- `int8_array`: a bigint[] parameter in binary form, built with C-speed strided byte copies
+  instead of a Python call per element (Int8Array and its siblings are the parameter types
+  whose bytes are sent as they are);
 - `pushdown`: the subset of PromQL label matchers SQL can answer with an index, as a
   superset filter (the store still checks every matcher exactly in Python).
+The head and compaction have their own SQL in metric_head_sql.py.
 """
 
 from __future__ import annotations
@@ -45,24 +47,24 @@ ENSURE_TENANT = "INSERT INTO tenants (id) VALUES (%s) ON CONFLICT DO NOTHING"
 ENSURE_PARTITIONS = "SELECT orchestrix_ensure_sample_partitions(%s, %s)"
 DROP_PARTITIONS = "SELECT orchestrix_drop_sample_partitions(%s)"
 
-# COPY FROM is refused on tables with row-level security, so samples travel as binary array
-# parameters: the flat timestamp and value columns plus, per chunk, its series and the
-# 1-based bounds of its slice. Each chunk row is cut out of the two big arrays server-side.
+# Compaction's chunk rows. COPY FROM is refused on tables with row-level security, so
+# samples travel as binary array parameters: the flat timestamp and value columns plus, per
+# chunk, its series and the 1-based bounds of its slice. Each chunk row is cut out of the two
+# big arrays server-side.
 _CHUNK_ROWS = """
 INSERT INTO metric_samples (tenant_id, fingerprint, first_ts, last_ts, ts, vals)
 SELECT %(tenant)s, u.fp, a.t[u.lo], a.t[u.hi], a.t[u.lo:u.hi], a.v[u.lo:u.hi]
 FROM (SELECT %(ts)s::bigint[] AS t, %(values)s::float8[] AS v) AS a,
      unnest(%(fps)s::bigint[], %(lo)s::int[], %(hi)s::int[]) AS u(fp, lo, hi)
 """
-# The steady state (every chunk new) is a plain INSERT: ON CONFLICT makes each row a
-# speculative insertion (an extra index probe and a second pass over the heap tuple), which
-# was a third of the server's time for a remote write of 2,000 series x 1 sample. A chunk
-# already stored makes the primary key refuse the statement; the writer then rolls back to
-# a savepoint and runs MERGE_CHUNKS instead.
+# A plain INSERT: compaction has already merged the chunks its rows overlap (ON CONFLICT
+# would make each row a speculative insertion, an extra index probe and a second pass over
+# the heap tuple). Only chunks written before the head existed can still collide; then the
+# compaction rolls back to a savepoint and runs MERGE_CHUNKS instead.
 INSERT_NEW_CHUNKS = _CHUNK_ROWS
-# A chunk already stored with the same first timestamp is either the same batch sent again
-# (left alone, so nothing is duplicated) or an overlapping one (merged, sorted, the newer
-# value winning on equal timestamps).
+# A chunk already stored with the same first timestamp: the same samples (left alone, so
+# nothing is duplicated) or overlapping ones (merged, sorted, the newer value winning on
+# equal timestamps).
 MERGE_CHUNKS = (
     _CHUNK_ROWS
     + """
@@ -237,7 +239,7 @@ def _binary_array(column: array[Any], element_oid: int) -> bytes:
     Every element is `int32 length (8) + 8 bytes`, so the buffer starts as that template
     repeated and the values are written byte-plane by byte-plane with extended-slice
     assignment: eight C-level copies for the whole column instead of a Python call per
-    element (this is the ingest hot path).
+    element.
     """
     count = len(column)
     if sys.byteorder == "little":
@@ -251,21 +253,6 @@ def _binary_array(column: array[Any], element_oid: int) -> bytes:
 
 def int8_array(values: Sequence[int] | array[int]) -> Int8Array:
     return Int8Array(_binary_array(array("q", values), 20))
-
-
-def int4_array(values: Sequence[int]) -> Int4Array:
-    column = array("i", values)
-    if sys.byteorder == "little":
-        column.byteswap()
-    raw = column.tobytes()
-    buf = bytearray((_FIELD4 + bytes(4)) * len(column))
-    for plane in range(4):
-        buf[4 + plane :: 8] = raw[plane::4]
-    return Int4Array(struct.pack(">iiiii", 1, 0, 23, len(column), 1) + bytes(buf))
-
-
-def float8_array(values: Sequence[float]) -> Float8Array:
-    return Float8Array(_binary_array(array("d", values), 701))
 
 
 # A regex made only of literal alternatives ("GET|POST", "node") can become an equality.
