@@ -5,7 +5,8 @@ in bounded caches keyed by raw bytes: a warm Lambda validates and hashes each se
 then only copies samples. The request is parsed as a `RawWriteRequest` (prompb/raw.py), each
 time series left as its encoded bytes. A series as Prometheus sends it every scrape is its
 encoded labels followed by one sample (a value and a timestamp); when its label bytes are a
-series seen before, the sample is read from the last bytes directly (see `_one_sample`).
+series seen before, the sample is read from the last bytes directly (see `_remember`); the
+same for several samples.
 Any other series (several samples, exemplars, histograms, a new series) is parsed with
 `FastTimeSeries` (prompb/remote.proto), whose labels stay raw bytes.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import struct
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from itertools import islice
 
 import cramjam
@@ -167,7 +169,7 @@ class RemoteWriteDecoder:
 
     def _fill(self, batch: DecodedBatch, all_series: Sequence[bytes]) -> None:
         # The hot loop: locals instead of attribute lookups, no object per series or sample
-        # on the fast path (see `_one_sample`).
+        # on the fast path (see `_remember`).
         by_label_bytes = self._by_label_bytes.get
         timestamp_of = self._timestamps.get
         value_at = _DOUBLE.unpack_from
@@ -190,6 +192,8 @@ class RemoteWriteDecoder:
                         add_timestamp(timestamp)
                         add_value(value_at(encoded, n - 15)[0])
                         add_offset(len(values))
+                        continue
+                    if key is None and self._several_samples(batch, encoded):
                         continue
             elif (
                 n > 9 and encoded[n - 9] == 0x12 and encoded[n - 8] == 7 and encoded[n - 7] == 0x10
@@ -228,32 +232,67 @@ class RemoteWriteDecoder:
                 add_timestamp(sample.timestamp)
                 add_value(sample.value)
             add_offset(len(values))
-            if len(samples) == 1 and not series.exemplars and not series.histograms:
-                self._one_sample(encoded, raw_labels, key, samples[0].timestamp)
+            if not series.exemplars and not series.histograms:
+                self._remember(encoded, raw_labels, key, [s.timestamp for s in samples])
         batch.exemplars_dropped = exemplars
         batch.histograms_dropped = histograms
 
-    def _one_sample(
-        self, encoded: bytes, raw_labels: Sequence[bytes], key: SeriesKey, timestamp: int
-    ) -> None:
-        """Remember a one-sample series for the fast path of the next requests.
+    def _several_samples(self, batch: DecodedBatch, encoded: bytes) -> bool:
+        """The fast path for a series seen before sent with several samples, each with a
+        value and a 6-byte timestamp (see `_remember`); False (nothing added) if it is not
+        one."""
+        n = start = len(encoded)
+        while (
+            start > 18
+            and encoded[start - 18] == 0x12
+            and encoded[start - 17] == 16
+            and encoded[start - 16] == 0x09
+            and encoded[start - 7] == 0x10
+        ):
+            start -= 18
+        key = self._by_label_bytes.get(encoded[:start])
+        if key is None:
+            return False
+        fields = _sample_fields((n - start) // 18)
+        unpacked = fields.unpack_from(encoded, start)  # value, varint, value, varint, ...
+        timestamps = list(map(self._timestamps.get, unpacked[1::2]))
+        if None in timestamps:
+            timestamps = [self._timestamp(varint) for varint in unpacked[1::2]]
+            if None in timestamps:
+                return False
+        batch.series.append(key)
+        batch.timestamps_ms.extend(timestamps)  # type: ignore[arg-type]  # no None left
+        batch.values.extend(unpacked[0::2])
+        batch.offsets.append(len(batch.values))
+        return True
 
-        Its bytes end with the sample field: tag 0x12, length 16, the value (tag 0x09, 8
-        bytes of double) and the timestamp (tag 0x10, a 6-byte varint: any millisecond
-        time from 1971 to 2109); or length 7 and the timestamp alone (proto3 leaves out a
-        zero value). Everything before must be exactly the series' label fields: then
-        bytes equal to those labels followed by such a tail can only parse as that series
-        with one sample, whose value and timestamp sit at fixed places. Only label bytes
-        checked that way and well-formed 6-byte varints are remembered.
+    def _remember(
+        self, encoded: bytes, raw_labels: Sequence[bytes], key: SeriesKey, timestamps: list[int]
+    ) -> None:
+        """Remember a series' label bytes for the fast path of the next requests.
+
+        Its bytes end with its sample fields: each tag 0x12, length 16, the value (tag
+        0x09, 8 bytes of double) and the timestamp (tag 0x10, a 6-byte varint: any
+        millisecond time from 1971 to 2109); or, for a single sample, length 7 and the
+        timestamp alone (proto3 leaves out a zero value). Everything before must be exactly
+        the series' label fields: then bytes equal to those labels followed by such sample
+        fields can only parse as that series with those samples, whose values and
+        timestamps sit at fixed places. Only label bytes checked that way and well-formed
+        6-byte varints are remembered.
         """
-        n = len(encoded)
-        if n > 18 and encoded[n - 18 : n - 15] == _VALUE_AND_TIME and encoded[n - 7] == 0x10:
-            tail = 18
-        elif n > 9 and encoded[n - 9 : n - 6] == _TIME_ONLY:
+        n, count = len(encoded), len(timestamps)
+        if count == 1 and n > 9 and encoded[n - 9 : n - 6] == _TIME_ONLY:
             tail = 9
         else:
-            return
-        if self._timestamp(encoded[n - 6 :]) != timestamp:
+            tail = 18 * count
+            if n <= tail:
+                return
+            for index, at in enumerate(range(n - tail, n, 18)):
+                if encoded[at : at + 3] != _VALUE_AND_TIME or encoded[at + 11] != 0x10:
+                    return
+                if self._timestamp(encoded[at + 12 : at + 18]) != timestamps[index]:
+                    return
+        if tail == 9 and self._timestamp(encoded[n - 6 :]) != timestamps[0]:
             return
         labels = encoded[: n - tail]
         if labels != b"".join(_label_field(raw) for raw in raw_labels):
@@ -297,9 +336,15 @@ class RemoteWriteDecoder:
 
 _DOUBLE = struct.Struct("<d")
 _TIMESTAMP_CACHE_SIZE = 100_000
-# The bytes of a one-sample series' tail before its 6-byte timestamp varint (`_one_sample`).
+# The bytes of a sample field before its 6-byte timestamp varint (`_remember`).
 _VALUE_AND_TIME = b"\x12\x10\x09"  # + 8 bytes of value + b"\x10"
 _TIME_ONLY = b"\x12\x07\x10"
+
+
+@lru_cache(maxsize=256)
+def _sample_fields(count: int) -> struct.Struct:
+    """`count` sample fields of the fast path: per field its value and its varint bytes."""
+    return struct.Struct("<" + "3xd1x6s" * count)
 
 
 def _label_field(encoded_label: bytes) -> bytes:
