@@ -25,6 +25,8 @@ values = st.floats(allow_nan=True, allow_infinity=True) | st.integers(0, 2**64 -
 )
 samples = st.lists(st.tuples(st.integers(-(2**62), 2**62), values), min_size=1, max_size=5)
 series = st.tuples(metric_names, st.dictionaries(label_names, label_values, max_size=6), samples)
+# Millisecond times of the years 1971-2109 (6-byte varints, the decoder's fast path).
+scrapes = st.lists(st.tuples(st.integers(2**35, 2**42 - 1), values), min_size=1, max_size=5)
 
 
 def _bits(value: float) -> int:
@@ -85,3 +87,25 @@ def test_text_format_round_trip_matches_the_remote_write_decoding(
     assert parsed.timestamps_ms == decoded.timestamps_ms
     for mine, theirs in zip(parsed.values, decoded.values, strict=True):
         assert mine == theirs or (math.isnan(mine) and math.isnan(theirs))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(series, min_size=1, max_size=8), st.data())
+def test_a_decoder_that_saw_the_series_reads_the_next_request_as_a_fresh_one_does(
+    generated: list[tuple[str, dict[str, str], list[tuple[int, float]]]], data: st.DataObject
+) -> None:
+    # Given a decoder that has decoded these series once (so that it knows their bytes)
+    labels = [{"__name__": name, **extra} for name, extra, _ in generated]
+    warm = RemoteWriteDecoder()
+    warm.decode(encode_write_request(zip(labels, (s for _, _, s in generated), strict=True)))
+
+    # When the same series come again with other samples, mostly as Prometheus sends them
+    later = [data.draw(scrapes | samples) for _ in labels]
+    body = encode_write_request(zip(labels, later, strict=True))
+    seen, fresh = warm.decode(body), RemoteWriteDecoder().decode(body)
+
+    # Then it reads exactly what a decoder seeing them for the first time reads
+    assert seen.series == fresh.series
+    assert seen.offsets == fresh.offsets
+    assert seen.timestamps_ms == fresh.timestamps_ms
+    assert [_bits(v) for v in seen.values] == [_bits(v) for v in fresh.values]
