@@ -268,3 +268,23 @@ def test_retention_forgets_head_rows_past_the_cutoff(store, tenant, db):
     store.write(tenant, scrape(old + 1))
     assert store.compact(tenant) is not None
     assert stored(db, tenant) == (0, 6, 6)
+
+
+def test_an_hour_of_chunks_large_enough_is_left_as_it_is(store, tenant, db):
+    # Given two compactions of 70 samples per series in the 10:00 hour, then data past 11:05
+    up = {"__name__": "up", "instance": "i0"}
+    for start in (0, 70):
+        store.write(tenant, batch([(up, [(T0 + (start + i) * 1000, 1.0) for i in range(70)])]))
+        store.compact(tenant)
+    store.write(tenant, batch([(up, [(T0 + 70 * 60_000, 1.0)])]))
+    store.compact(tenant)
+
+    # Then the hour keeps its two chunks (merging them would save readers little)
+    with db.connection() as conn:
+        conn.execute("SELECT set_config('app.tenant_id', %s, true)", (tenant,))
+        sizes = conn.execute(
+            "SELECT cardinality(ts) FROM metric_samples ORDER BY first_ts"
+        ).fetchall()
+        conn.rollback()
+    assert [n for (n,) in sizes] == [70, 70, 1]
+    assert len(samples_of(store, tenant, T0, T0 + 2 * HOUR)["i0"]) == 141

@@ -8,9 +8,10 @@ for the same tenant returns at once and leaves the work to this one):
 3. sort by series and time, keep one sample per instant (the newest write wins), cut one
    chunk per series and hour window, replace the overlapped chunks, insert, delete the
    head rows that were read (exactly those: rows appended meanwhile stay for the next run);
-4. merge the windows that are over (the newest sample is past their end by a margin) into
-   one chunk per series: each run added a chunk per series to the open hour, and an hour
-   read back as one row per series instead of one per run is what makes reads fast.
+4. merge the small chunks of the windows that are over (the newest sample is past their
+   end by a margin) into one chunk per series: each run added a chunk per series to the
+   open hour, and an hour of small chunks read back as one row per series instead of one
+   per run is what makes reads fast.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ WINDOW_MS = 3_600_000  # divides a day: chunks never cross midnight (partitions,
 # reopen the window, which the next run merges again.
 MERGE_LAG_MS = 300_000
 MAX_ROWS_PER_RUN = 1_000
+# A series' chunks in a window are merged if they average fewer samples than this.
+SMALL_CHUNK_SAMPLES = 60
 DAY_MS = sql.DAY_MS
 
 
@@ -217,8 +220,13 @@ def _insert_chunks(conn: psycopg.Connection[Any], tenant_id: str, samples: _Samp
 
 
 def _merge_window(conn: psycopg.Connection[Any], tenant_id: str, window: int) -> int:
-    """The chunks of one hour window merged into one per series; the chunks written."""
-    params = {"tenant": tenant_id, "start": window, "end": window + WINDOW_MS}
+    """The small chunks of one hour window merged into one per series; the chunks written."""
+    params = {
+        "tenant": tenant_id,
+        "start": window,
+        "end": window + WINDOW_MS,
+        "small": SMALL_CHUNK_SAMPLES,
+    }
     return conn.execute(hsql.MERGE_WINDOW, params).rowcount
 
 

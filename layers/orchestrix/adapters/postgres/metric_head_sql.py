@@ -81,25 +81,29 @@ JOIN metric_samples AS c
 WHERE c.first_ts BETWEEN %(from)s AND %(to)s  -- constant bounds prune partitions
 """
 )
-# An hour window's chunks merged into one per series, server-side: compaction's chunks of
-# one series never overlap, so concatenating them in time order keeps the arrays sorted
-# and unique (no sort, no round trip of the samples). Series whose chunks there overlap
-# (written before the head existed) are left as they are: reads take one value per
-# instant anyway. The DELETE's rows are invisible to the INSERT's unique check (deleted by
-# this very statement), so the merged chunk may reuse the first one's key.
+# An hour window's small chunks merged into one per series, server-side: compaction's
+# chunks of one series never overlap, so concatenating them in time order keeps the arrays
+# sorted and unique (no sort, no round trip of the samples). Only series whose chunks there
+# hold fewer than `small` samples on average (SMALL_CHUNK_SAMPLES): a read pays ~1.5 us per
+# chunk row and ~0.2 us per sample (docs/benchmarks.md), so merging larger chunks would
+# cost the writer more than it saves readers. Series whose chunks there overlap (written
+# before the head existed) are left as they are: reads take one value per instant anyway.
+# The DELETE's rows are invisible to the INSERT's unique check (deleted by this very
+# statement), so the merged chunk may reuse the first one's key.
 MERGE_WINDOW = """
 WITH gone AS (
   DELETE FROM metric_samples AS c
   WHERE c.tenant_id = %(tenant)s AND c.first_ts >= %(start)s AND c.first_ts < %(end)s
     AND c.fingerprint IN (
       SELECT o.fingerprint FROM (
-        SELECT fingerprint, first_ts,
+        SELECT fingerprint, first_ts, cardinality(ts) AS samples,
                lag(last_ts) OVER (PARTITION BY fingerprint ORDER BY first_ts) AS previous
         FROM metric_samples
         WHERE tenant_id = %(tenant)s AND first_ts >= %(start)s AND first_ts < %(end)s
       ) AS o
       GROUP BY o.fingerprint
-      HAVING count(*) > 1 AND bool_and(o.previous IS NULL OR o.previous < o.first_ts))
+      HAVING count(*) > 1 AND sum(o.samples) < %(small)s * count(*)
+         AND bool_and(o.previous IS NULL OR o.previous < o.first_ts))
   RETURNING c.fingerprint, c.first_ts, c.last_ts, c.ts, c.vals
 )
 INSERT INTO metric_samples (tenant_id, fingerprint, first_ts, last_ts, ts, vals)
