@@ -54,17 +54,18 @@ def decode(rows: Sequence[tuple[int, bytes]], *, with_values: bool = True) -> He
         ends = np.frombuffer(body, "<i8", n, at + 8 * n).astype(np.int64)
         m = int(ends[-1]) if n else 0
         counts = np.diff(ends, prepend=0)
-        fps.append(np.repeat(series_fps.astype(np.int64), counts))
-        timestamps.append(np.frombuffer(body, "<i8", m, at + 16 * n).astype(np.int64))
+        # Views into the body; the concatenation below makes the one copy (native order).
+        fps.append(np.repeat(series_fps, counts))
+        timestamps.append(np.frombuffer(body, "<i8", m, at + 16 * n))
         if with_values:
-            values.append(np.frombuffer(body, "<f8", m, at + 16 * n + 8 * m).astype(np.float64))
+            values.append(np.frombuffer(body, "<f8", m, at + 16 * n + 8 * m))
         seqs.append(np.full(m, seq, dtype=np.int64))
     if not timestamps:
         return HeadSamples(_EMPTY_INT, _EMPTY_INT, _EMPTY_FLOAT, _EMPTY_INT)
     return HeadSamples(
-        np.concatenate(fps),
-        np.concatenate(timestamps),
-        np.concatenate(values) if values else _EMPTY_FLOAT,
+        np.concatenate(fps).astype(np.int64, copy=False),
+        np.concatenate(timestamps).astype(np.int64, copy=False),
+        np.concatenate(values).astype(np.float64, copy=False) if values else _EMPTY_FLOAT,
         np.concatenate(seqs),
     )
 
@@ -87,6 +88,13 @@ def newest_per_instant(
 ) -> tuple[IntArray, IntArray, FloatArray]:
     """Samples sorted by series and time, one per (series, instant): the one with the
     highest priority (the newest write)."""
+    # Usually each series' samples already come in time order, each instant once (writes
+    # follow one another): one stable sort by series is then enough.
+    order = np.argsort(series, kind="stable")
+    by_series, in_order = series[order], timestamps[order]
+    same = by_series[1:] == by_series[:-1]
+    if bool(np.all(in_order[1:][same] > in_order[:-1][same])):
+        return by_series, in_order, values[order]
     order = np.lexsort((-priority, timestamps, series))
     series, timestamps, values = series[order], timestamps[order], values[order]
     first = np.ones(len(order), dtype=bool)
