@@ -170,7 +170,8 @@ class RemoteWriteDecoder:
     def _fill(self, batch: DecodedBatch, all_series: Sequence[bytes]) -> None:
         # The hot loop: locals instead of attribute lookups, no object per series or sample
         # on the fast path (see `_remember`).
-        by_label_bytes = self._by_label_bytes.get
+        known = self._by_label_bytes  # empty on a first request: no fast path to try
+        by_label_bytes = known.get
         timestamp_of = self._timestamps.get
         value_at = _DOUBLE.unpack_from
         add_series = batch.series.append
@@ -193,7 +194,7 @@ class RemoteWriteDecoder:
                         add_value(value_at(encoded, n - 15)[0])
                         add_offset(len(values))
                         continue
-                    if key is None and self._several_samples(batch, encoded):
+                    if key is None and known and self._several_samples(batch, encoded):
                         continue
             elif (
                 n > 9 and encoded[n - 9] == 0x12 and encoded[n - 8] == 7 and encoded[n - 7] == 0x10
@@ -233,7 +234,7 @@ class RemoteWriteDecoder:
                 add_value(sample.value)
             add_offset(len(values))
             if not series.exemplars and not series.histograms:
-                self._remember(encoded, raw_labels, key, [s.timestamp for s in samples])
+                self._remember(encoded, raw_labels, key)
         batch.exemplars_dropped = exemplars
         batch.histograms_dropped = histograms
 
@@ -266,36 +267,23 @@ class RemoteWriteDecoder:
         batch.offsets.append(len(batch.values))
         return True
 
-    def _remember(
-        self, encoded: bytes, raw_labels: Sequence[bytes], key: SeriesKey, timestamps: list[int]
-    ) -> None:
+    def _remember(self, encoded: bytes, raw_labels: Sequence[bytes], key: SeriesKey) -> None:
         """Remember a series' label bytes for the fast path of the next requests.
 
-        Its bytes end with its sample fields: each tag 0x12, length 16, the value (tag
-        0x09, 8 bytes of double) and the timestamp (tag 0x10, a 6-byte varint: any
-        millisecond time from 1971 to 2109); or, for a single sample, length 7 and the
-        timestamp alone (proto3 leaves out a zero value). Everything before must be exactly
-        the series' label fields: then bytes equal to those labels followed by such sample
-        fields can only parse as that series with those samples, whose values and
-        timestamps sit at fixed places. Only label bytes checked that way and well-formed
-        6-byte varints are remembered.
+        The fast path takes a series whose bytes are label bytes remembered here followed
+        by sample fields of a fixed shape: each tag 0x12, length 16, the value (tag 0x09, 8
+        bytes of double) and the timestamp (tag 0x10, a 6-byte varint: any millisecond time
+        from 1971 to 2109); or, for a single sample, length 7 and the timestamp alone
+        (proto3 leaves out a zero value). It checks that shape itself; what must hold here
+        is that the remembered bytes are exactly a series' label fields (the labels, as
+        sent, encoded again): then those bytes followed by such sample fields can only parse
+        as that series with those samples, whose values and timestamps sit at fixed places.
         """
-        n, count = len(encoded), len(timestamps)
-        if count == 1 and n > 9 and encoded[n - 9 : n - 6] == _TIME_ONLY:
-            tail = 9
-        else:
-            tail = 18 * count
-            if n <= tail:
-                return
-            for index, at in enumerate(range(n - tail, n, 18)):
-                if encoded[at : at + 3] != _VALUE_AND_TIME or encoded[at + 11] != 0x10:
-                    return
-                if self._timestamp(encoded[at + 12 : at + 18]) != timestamps[index]:
-                    return
-        if tail == 9 and self._timestamp(encoded[n - 6 :]) != timestamps[0]:
-            return
-        labels = encoded[: n - tail]
-        if labels != b"".join(_label_field(raw) for raw in raw_labels):
+        try:
+            labels = b"".join([_LABEL_TAGS[len(raw)] + raw for raw in raw_labels])
+        except IndexError:
+            return  # a label of 128 bytes or more (a longer length prefix): not remembered
+        if not encoded.startswith(labels):
             return
         if len(self._by_label_bytes) >= self._cache_size:
             self._by_label_bytes.clear()
@@ -336,9 +324,6 @@ class RemoteWriteDecoder:
 
 _DOUBLE = struct.Struct("<d")
 _TIMESTAMP_CACHE_SIZE = 100_000
-# The bytes of a sample field before its 6-byte timestamp varint (`_remember`).
-_VALUE_AND_TIME = b"\x12\x10\x09"  # + 8 bytes of value + b"\x10"
-_TIME_ONLY = b"\x12\x07\x10"
 
 
 @lru_cache(maxsize=256)
@@ -347,14 +332,8 @@ def _sample_fields(count: int) -> struct.Struct:
     return struct.Struct("<" + "3xd1x6s" * count)
 
 
-def _label_field(encoded_label: bytes) -> bytes:
-    """TimeSeries field 1 (a Label) as the wire has it: tag, varint length, bytes."""
-    length, header = len(encoded_label), bytearray(b"\x0a")
-    while length >= 0x80:
-        header.append(length & 0x7F | 0x80)
-        length >>= 7
-    header.append(length)
-    return bytes(header) + encoded_label
+# TimeSeries field 1 (a Label) starts with its tag and its length, one byte each below 128.
+_LABEL_TAGS = [bytes((0x0A, length)) for length in range(128)]
 
 
 def _check_timestamps(
