@@ -3,12 +3,12 @@
 A sender repeats the same series every scrape, so the decoder keeps validated `SeriesKey`s
 in bounded caches keyed by raw bytes: a warm Lambda validates and hashes each series once,
 then only copies samples. The request is parsed as a `RawWriteRequest` (prompb/raw.py), each
-time series left as its encoded bytes. A series as Prometheus sends it every scrape is its
-encoded labels followed by one sample (a value and a timestamp); when its label bytes are a
-series seen before, the sample is read from the last bytes directly (see `_remember`); the
-same for several samples.
-Any other series (several samples, exemplars, histograms, a new series) is parsed with
-`FastTimeSeries` (prompb/remote.proto), whose labels stay raw bytes.
+time series left as its encoded bytes. A series as Prometheus sends it is its encoded labels
+followed by its samples (a value and a timestamp each); when those label bytes are a series
+seen before, the samples are read from the bytes after them directly, at fixed places (see
+`_remember`): no message object per series or sample. Any other series (a new one, one with
+exemplars or histograms, a timestamp before 1971) is parsed with `FastTimeSeries`
+(prompb/remote.proto), whose labels stay raw bytes.
 """
 
 from __future__ import annotations
