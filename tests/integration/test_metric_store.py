@@ -203,14 +203,17 @@ def test_another_tenant_sees_no_series_labels_or_values(store, tenant):
 
 def test_row_level_security_hides_rows_even_without_a_tenant_condition(store, tenant, db):
     store.write(tenant, batch(http_requests()))
+    store.compact(tenant)
+    store.write(tenant, batch(http_requests(t0=T0 + 60_000)))  # in the head
 
     with db.connection() as conn:
         conn.execute("SELECT set_config('app.tenant_id', 'nobody', true)")
         counts = conn.execute(
-            "SELECT (SELECT count(*) FROM metric_series), (SELECT count(*) FROM metric_samples)"
+            "SELECT (SELECT count(*) FROM metric_series), (SELECT count(*) FROM metric_samples),"
+            " (SELECT count(*) FROM metric_head), (SELECT count(*) FROM metric_compaction)"
         ).fetchone()
         conn.rollback()
-    assert counts == (0, 0)
+    assert counts == (0, 0, 0, 0)
 
 
 def test_label_listings_cover_names_and_values(store, tenant):
