@@ -288,3 +288,26 @@ def test_an_hour_of_chunks_large_enough_is_left_as_it_is(store, tenant, db):
         conn.rollback()
     assert [n for (n,) in sizes] == [70, 70, 1]
     assert len(samples_of(store, tenant, T0, T0 + 2 * HOUR)["i0"]) == 141
+
+
+def test_a_head_larger_than_one_run_takes_is_compacted_oldest_first_over_several_runs(
+    store, tenant, db, monkeypatch
+):
+    # Given three writes of 3 samples, the last one re-writing the first instant
+    from orchestrix.adapters.postgres import metric_compaction
+
+    monkeypatch.setattr(metric_compaction, "MAX_SAMPLES_PER_RUN", 4)
+    store.write(tenant, scrape(T0, value=1.0))
+    store.write(tenant, scrape(T0 + 15_000, value=1.0))
+    store.write(tenant, scrape(T0, value=7.0))
+
+    # When compacting: a run takes rows until 4 samples are before the next one
+    first = store.compact(tenant)
+    assert first is not None and first.head_rows == 2
+    assert stored(db, tenant) == (1, 3, 6)
+    second = store.compact(tenant)
+
+    # Then the rest goes in the next run, and the newest write still wins
+    assert second is not None and second.head_rows == 1
+    assert stored(db, tenant) == (0, 3, 6)
+    assert samples_of(store, tenant, T0, T0 + HOUR)["i0"] == [(T0, 7.0), (T0 + 15_000, 1.0)]

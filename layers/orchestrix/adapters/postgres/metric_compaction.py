@@ -2,7 +2,7 @@
 
 One run, in the caller's transaction, under the tenant's advisory lock (a concurrent run
 for the same tenant returns at once and leaves the work to this one):
-1. read the oldest head rows and decode them into columns;
+1. read the oldest head rows (up to a budget of samples) and decode them into columns;
 2. if some head sample is not newer than every chunk compaction wrote before, read the
    stored chunks overlapping the new ones: they are merged with the head and rewritten;
 3. sort by series and time, keep one sample per instant (the newest write wins), cut one
@@ -41,7 +41,9 @@ WINDOW_MS = 3_600_000  # divides a day: chunks never cross midnight (partitions,
 # samples a little late (a sender's retries) still land before the merge. Later ones
 # reopen the window, which the next run merges again.
 MERGE_LAG_MS = 300_000
-MAX_ROWS_PER_RUN = 1_000
+# Head samples one run takes (it starts a last row below this; a request holds at most
+# 1,000,000): what it holds in memory stays a few hundred MB.
+MAX_SAMPLES_PER_RUN = 1_000_000
 # A series' chunks in a window are merged if they average fewer samples than this.
 SMALL_CHUNK_SAMPLES = 60
 DAY_MS = sql.DAY_MS
@@ -71,7 +73,7 @@ def compact(conn: psycopg.Connection[Any], tenant_id: str) -> CompactionReport |
     locked = conn.execute(hsql.TRY_LOCK, (hsql.COMPACTION_LOCK, tenant_id)).fetchone()
     if locked is None or not locked[0]:
         return None
-    params = {"tenant": tenant_id, "limit": MAX_ROWS_PER_RUN}
+    params = {"tenant": tenant_id, "budget": MAX_SAMPLES_PER_RUN}
     rows = conn.execute(hsql.SELECT_HEAD_FOR_COMPACTION, params, binary=True).fetchall()
     if not rows:
         return CompactionReport(0, 0, 0, 0, 0)

@@ -40,11 +40,18 @@ TRY_LOCK = "SELECT pg_try_advisory_xact_lock(%s, hashtext(%s))"
 HEAD_DAYS = """
 SELECT DISTINCT min_ts / 86400000, max_ts / 86400000 FROM metric_head WHERE tenant_id = %s
 """
-# Oldest writes first, and not all of a huge head at once: the rest waits for the next run
-# (compacting oldest first keeps "the newer write wins" true across runs).
+# Oldest writes first, and not all of a huge head at once (what one run holds in memory):
+# rows while the samples before them stay under the budget, so at least one; the rest waits
+# for the next run (compacting oldest first keeps "the newer write wins" true across runs).
 SELECT_HEAD_FOR_COMPACTION = """
-SELECT digest, seq, body FROM metric_head WHERE tenant_id = %(tenant)s
-ORDER BY seq LIMIT %(limit)s
+SELECT h.digest, h.seq, h.body FROM metric_head AS h
+WHERE h.tenant_id = %(tenant)s AND h.digest IN (
+  SELECT r.digest FROM (
+    SELECT digest, sum(samples) OVER (ORDER BY seq) - samples AS before
+    FROM metric_head WHERE tenant_id = %(tenant)s
+  ) AS r
+  WHERE r.before < %(budget)s)
+ORDER BY h.seq
 """
 DELETE_HEAD = "DELETE FROM metric_head WHERE tenant_id = %(tenant)s AND digest = ANY(%(digests)s)"
 SELECT_STATE = "SELECT chunks_max_ts, open_windows FROM metric_compaction WHERE tenant_id = %s"
