@@ -44,8 +44,8 @@ needed), committed asynchronously (synchronous_commit off for that transaction:
 Prometheus' own durability, see README). Each request carries the next scrape's timestamps
 (15 s apart: steady state, series known, samples new). Once the head holds 200,000 samples
 (or 500 requests, or 5 minutes), the request that notices compacts it before answering:
-the head's rows become one chunk per series and hour (an hour's chunks merged into one once
-it is over, where they average under 60 samples), which that request's sender waits for.
+the head's rows become one chunk per series (an hour's chunks merged into one once it is
+over, where they average under 60 samples), which that request's sender waits for.
 Hence two figures: the median request (what a sender usually waits) and the sustained rate
 over all requests, compactions included. CPU: this process (decode + SQL client) and the
 PostgreSQL backend serving it (read from /proc, 10 ms resolution, so summed over the run).

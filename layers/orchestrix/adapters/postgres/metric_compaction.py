@@ -6,12 +6,12 @@ for the same tenant returns at once and leaves the work to this one):
 2. if some head sample is not newer than every chunk compaction wrote before, read the
    stored chunks overlapping the new ones: they are merged with the head and rewritten;
 3. sort by series and time, keep one sample per instant (the newest write wins), cut one
-   chunk per series and hour window, replace the overlapped chunks, insert, delete the
-   head rows that were read (exactly those: rows appended meanwhile stay for the next run);
-4. merge the small chunks of the windows that are over (the newest sample is past their
-   end by a margin) into one chunk per series: each run added a chunk per series to the
-   open hour, and an hour of small chunks read back as one row per series instead of one
-   per run is what makes reads fast.
+   chunk per series (and UTC day), replace the overlapped chunks, insert, delete the head
+   rows that were read (exactly those: rows appended meanwhile stay for the next run);
+4. merge the small chunks starting in the hour windows that are over (the newest sample is
+   past their end by a margin) into one chunk per series: each run adds a chunk per series,
+   and an hour of small chunks read back as one row per series instead of one per run is
+   what makes reads fast.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from orchestrix.adapters.postgres.metric_columns import (
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
-WINDOW_MS = 3_600_000  # divides a day: chunks never cross midnight (partitions, reads)
+WINDOW_MS = 3_600_000  # the windows whose small chunks are merged; divides a day
 # A window is merged once the newest compacted sample is this far past its end, so that
 # samples a little late (a sender's retries) still land before the merge. Later ones
 # reopen the window, which the next run merges again.
@@ -104,11 +104,11 @@ def compact(conn: psycopg.Connection[Any], tenant_id: str) -> CompactionReport |
     samples = _Samples(*head_columns.newest_per_instant(fps, ts, vals, priority))
     if len(replaced.fingerprints):
         _delete_chunks(conn, tenant_id, replaced.fingerprints, replaced.firsts)
-    written = _insert_chunks(conn, tenant_id, samples)
+    firsts = _insert_chunks(conn, tenant_id, samples)
     conn.execute(hsql.DELETE_HEAD, {"tenant": tenant_id, "digests": [bytes(r[0]) for r in rows]})
 
     newest = int(samples.timestamps.max())
-    windows.update(np.unique(samples.timestamps // WINDOW_MS * WINDOW_MS).tolist())
+    windows.update(np.unique(firsts // WINDOW_MS * WINDOW_MS).tolist())
     over = sorted(w for w in windows if w + WINDOW_MS + MERGE_LAG_MS <= newest)
     for window in over:
         _merge_window(conn, tenant_id, window)
@@ -122,18 +122,18 @@ def compact(conn: psycopg.Connection[Any], tenant_id: str) -> CompactionReport |
         },
     )
     return CompactionReport(
-        len(rows), len(samples.timestamps), written, len(replaced.fingerprints), len(over)
+        len(rows), len(samples.timestamps), len(firsts), len(replaced.fingerprints), len(over)
     )
 
 
 def _overlapping(
     conn: psycopg.Connection[Any], tenant_id: str, fps: IntArray, ts: IntArray
 ) -> _StoredChunks:
-    """The stored chunks overlapping the head's samples, per series and window."""
-    window = ts // WINDOW_MS
-    order = np.lexsort((ts, window, fps))
-    f, w, t = fps[order], window[order], ts[order]
-    starts = np.flatnonzero(np.r_[True, (f[1:] != f[:-1]) | (w[1:] != w[:-1])])
+    """The stored chunks overlapping the head's samples, per series and day."""
+    day = ts // DAY_MS
+    order = np.lexsort((ts, day, fps))
+    f, d, t = fps[order], day[order], ts[order]
+    starts = np.flatnonzero(np.r_[True, (f[1:] != f[:-1]) | (d[1:] != d[:-1])])
     ends = np.r_[starts[1:], len(order)] - 1
     params = {
         "tenant": tenant_id,
@@ -193,13 +193,14 @@ def _delete_chunks(
         )
 
 
-def _insert_chunks(conn: psycopg.Connection[Any], tenant_id: str, samples: _Samples) -> int:
-    """One chunk per series and window of sorted, unique samples; the number of chunks."""
+def _insert_chunks(conn: psycopg.Connection[Any], tenant_id: str, samples: _Samples) -> IntArray:
+    """One chunk per series and UTC day of sorted, unique samples (chunks never cross
+    midnight: day partitions, and reads look back one day at most); their first instants."""
     f, t = samples.fingerprints, samples.timestamps
     if not len(t):
-        return 0
-    window = t // WINDOW_MS
-    starts = np.flatnonzero(np.r_[True, (f[1:] != f[:-1]) | (window[1:] != window[:-1])])
+        return np.zeros(0, np.int64)
+    day = t // DAY_MS
+    starts = np.flatnonzero(np.r_[True, (f[1:] != f[:-1]) | (day[1:] != day[:-1])])
     ends = np.r_[starts[1:], len(t)]
     params = {
         "tenant": tenant_id,
@@ -218,7 +219,8 @@ def _insert_chunks(conn: psycopg.Connection[Any], tenant_id: str, samples: _Samp
             # Only chunks written before the head existed overlap each other: merge into
             # the one starting at the same instant, as writes used to.
             cur.execute(sql.MERGE_CHUNKS, params)
-    return len(starts)
+    firsts: IntArray = t[starts]
+    return firsts
 
 
 def _merge_window(conn: psycopg.Connection[Any], tenant_id: str, window: int) -> int:

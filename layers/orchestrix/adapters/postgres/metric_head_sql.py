@@ -88,7 +88,8 @@ JOIN metric_samples AS c
 WHERE c.first_ts BETWEEN %(from)s AND %(to)s  -- constant bounds prune partitions
 """
 )
-# An hour window's small chunks merged into one per series, server-side: compaction's
+# The small chunks starting in an hour window merged into one per series, server-side
+# (never past midnight: each chunk ends on the day it starts). Compaction's
 # chunks of one series never overlap, so concatenating them in time order keeps the arrays
 # sorted and unique (no sort, no round trip of the samples). Only series whose chunks there
 # hold fewer than `small` samples on average (SMALL_CHUNK_SAMPLES): a read pays ~1.5 us per

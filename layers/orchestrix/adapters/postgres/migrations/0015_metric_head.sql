@@ -39,10 +39,10 @@ GRANT SELECT, INSERT, DELETE ON metric_head TO orchestrix_app;
 -- - chunks_max_ts: the newest sample timestamp it ever wrote. Head data entirely newer than
 --   that cannot overlap a stored chunk, which spares looking for overlaps (the steady state
 --   of a live sender);
--- - open_windows: the starts of the hour windows it wrote chunks into and has not merged
---   yet. Each compaction cuts a chunk per series and hour, so an hour holds several small
---   chunks per series; once the hour is over they are merged into one (reading an hour of
---   data is then one row per series, not one per compaction).
+-- - open_windows: the starts of the hour windows in which chunks it wrote start, not merged
+--   yet. Each compaction writes a chunk per series, so an hour may hold several small ones
+--   per series; once the hour is over they are merged into one (reading an hour of data is
+--   then one row per series, not one per compaction).
 CREATE TABLE metric_compaction (
     tenant_id     text     PRIMARY KEY,
     chunks_max_ts bigint   NOT NULL,
