@@ -7,10 +7,10 @@ security) was the floor of a remote write that stored a chunk row per series; on
 request leaves the cost per sample to a few array copies. The same request sent again (a
 sender retrying after a lost response) is refused by the head's primary key, its digest.
 Once a tenant's head passes a size or age limit, the writer that notices compacts it
-(metric_compaction.py): head rows become per-series chunks (one row per series and hour,
-merged into one per hour when the hour is over), overlapping data merged so that every
-instant is stored once, the newer write winning. Scheduled jobs compact heads left behind
-by tenants that stopped writing.
+(metric_compaction.py): head rows become per-series chunks (an hour's small ones merged
+into one once it is over), overlapping data merged so that every instant is stored once,
+the newer write winning. Scheduled jobs compact heads left behind by tenants that stopped
+writing.
 Reads go through `reader(tenant_id)`, a `Queryable` for the PromQL engine, and merge the
 head rows overlapping their window with the chunks. Every statement runs as the
 application role with `app.tenant_id` set, so row-level security applies even where a
