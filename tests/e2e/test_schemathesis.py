@@ -23,6 +23,7 @@ from orchestrix import wiring
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 HOOKS = Path(__file__).with_name("schemathesis_hooks.py")
+CONFIG = Path(__file__).with_name("schemathesis.toml")
 INGEST_ROUTES = (
     r"^/api/v1/(metrics/(write|import)|integrations/.*)$|^/api/v2/alerts$"
     r"|^/v1/logs$|^/loki/api/v1/push$|^/api/v1/logs/ingest$"
@@ -33,6 +34,8 @@ def _schemathesis(dev, authorization: str, *extra: str) -> str:
     result = subprocess.run(
         [
             str(Path(sys.executable).parent / "schemathesis"),
+            "--config-file",
+            str(CONFIG),
             "run",
             f"{dev.url}/api/v1/openapi.json",
             "--header",

@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -279,6 +280,22 @@ class _RequestHandler(BaseHTTPRequestHandler):
         # Headers and body go out as separate writes; without this, Nagle's algorithm and
         # delayed ACKs add ~40 ms to every keep-alive response.
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # What http.server itself refuses (a request line over 64 KiB: 414, a malformed one:
+        # 400) is answered like every other error, in problem+json, not its HTML page.
+        status, headers, payload = _problem(
+            code, message or HTTPStatus(code).phrase, str(uuid.uuid4())
+        )
+        self.close_connection = True
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+            self.wfile.write(payload)
 
     def _read_body(self) -> bytes:
         """The request body, chunked or sized. Broken framing (ValueError) or a body over the

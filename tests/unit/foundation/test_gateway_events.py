@@ -139,3 +139,26 @@ def test_a_client_that_stops_sending_is_disconnected() -> None:
         server.server_close()
 
     assert b"204" not in leftover  # nothing was handled with half a body
+
+
+def test_a_request_line_over_64_kib_is_a_414_problem() -> None:
+    # http.server refuses such a line itself; the client still gets problem+json, not HTML.
+    import http.client
+    import threading
+
+    from orchestrix.local.gateway import GatewayServer
+
+    server = GatewayServer(Gateway(Recorder(), routes=ROUTES), 0)  # type: ignore[arg-type]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=10)
+        conn.request("GET", "/api/v1/things/t-1?q=" + "x" * 70_000)
+        reply = conn.getresponse()
+        body = json.loads(reply.read())
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert reply.status == 414
+    assert reply.getheader("Content-Type") == "application/problem+json"
+    assert body["status"] == 414 and body["title"]

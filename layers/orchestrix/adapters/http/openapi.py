@@ -56,11 +56,12 @@ _ERRORS = {
     "403": "Authenticated, but not allowed",
     "404": "Not found (also for another tenant's resources)",
     "413": "Body too large",
+    "414": "Request line (path and query string) too long",
     "415": "Unsupported media type",
     "422": "Invalid input; `errors` names each field",
     "429": "Throttled",
 }
-_PUBLIC_ERRORS = ("400", "404", "422", "429", "503")
+_PUBLIC_ERRORS = ("400", "404", "414", "422", "429", "503")
 
 
 def finish(document: str, public_paths: set[str]) -> str:
