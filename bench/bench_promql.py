@@ -287,9 +287,9 @@ def run() -> str:
                 "(`array_send`, ~35 ns per sample) is about half of our CPU; the client's "
                 "share is the selection, numpy kernels and the JSON body (for "
                 "`max_over_time`, 61,000 points written in Python). The data here is in one "
-                "chunk row per series (as a backfill writes it); remote write stores one row "
-                "per series and request, and reading many small chunks is slower than these "
-                "figures.",
+                "chunk row per series for the hour, the layout compaction leaves remote-written "
+                "data in once an hour is over (the hour in progress is read from the head and "
+                "the smaller chunks of recent compactions).",
             ]
         )
         + "\n"
