@@ -29,8 +29,9 @@ from orchestrix.domain.notifications import Notice
 from orchestrix.ports.language_model import LanguageModelError, ModelReply
 from orchestrix.services.alert_intake import apply_signals
 from orchestrix.services.escalation import EscalationService
-from orchestrix.services.incident_analysis import IncidentAnalysisService, ModelBudget
+from orchestrix.services.incident_analysis import IncidentAnalysisService
 from orchestrix.services.incidents import IncidentService
+from orchestrix.services.model_allowance import ModelBudget
 from orchestrix.services.sla import SlaService
 
 

@@ -36,7 +36,7 @@ def services(uow, clock):  # type: ignore[no-untyped-def]
     sla = SlaService(uow, INCIDENT_STORES, scheduler, events, clock)
     incidents = IncidentService(uow, INCIDENT_STORES, escalation, sla, events, clock)
     postmortems = PostmortemService(
-        uow, INCIDENT_STORES, STORES, NarrativeWriter(None), events, clock
+        uow, INCIDENT_STORES, STORES, lambda _tenant: NarrativeWriter(None), events, clock
     )
     return incidents, postmortems
 

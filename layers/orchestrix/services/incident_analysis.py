@@ -2,9 +2,10 @@
 
 `view` ranks live from what the stores hold now (alerts around the incident, changes, the
 service graph); `analyse` also writes the summary — with the language model when one is
-configured and the tenant's daily budget allows, else offline — and stores it on the
-incident, so its page and its notifications carry it. The model is called outside any
-transaction: a slow answer holds no row lock and no connection.
+configured and the tenant's daily allowance holds the call (services/model_allowance.py),
+else offline — and stores it on the incident, so its page and its notifications carry it.
+The model is called outside any transaction: a slow answer holds no row lock and no
+connection.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from orchestrix.services.incident_narrative import (
     offline_narrative,
 )
 from orchestrix.services.incident_stores import IncidentStores, timeline_entry
-from orchestrix.services.intelligence_stores import IntelligenceStores, StoredAnalysis, Usage
+from orchestrix.services.intelligence_stores import IntelligenceStores, StoredAnalysis
+from orchestrix.services.model_allowance import BudgetSpent, ModelAllowance, ModelBudget
 
 log = logging.getLogger(__name__)
 SYSTEM_ACTOR = "system:analysis"
@@ -48,31 +50,6 @@ class ErrorRates(Protocol):
     def series(
         self, tenant_id: str, query: str, start: datetime, end: datetime
     ) -> dict[str, list[tuple[int, float]]]: ...
-
-
-@dataclass(frozen=True)
-class ModelBudget:
-    """Per tenant and UTC day; prices per 1,000 tokens (the stage's model's list price)."""
-
-    daily_tokens: int = 200_000
-    daily_cost_usd: float = 5.0
-    usd_per_1k_input: float = 0.003
-    usd_per_1k_output: float = 0.015
-    max_output_tokens: int = 600
-
-    def cost(self, input_tokens: int, output_tokens: int) -> float:
-        return (
-            input_tokens * self.usd_per_1k_input + output_tokens * self.usd_per_1k_output
-        ) / 1000
-
-    def allows(self, spent: Usage, prompt: str) -> bool:
-        # ~4 characters a token: an estimate, checked again with the reply's real count.
-        needed = len(prompt) // 4 + len(SYSTEM_PROMPT) // 4 + self.max_output_tokens
-        cost = self.cost(needed - self.max_output_tokens, self.max_output_tokens)
-        return (
-            spent.tokens + needed <= self.daily_tokens
-            and spent.cost_usd + cost <= self.daily_cost_usd
-        )
 
 
 @dataclass(frozen=True)
@@ -106,8 +83,10 @@ class IncidentAnalysisService:
         self._incidents = incidents
         self._stores = stores
         self._clock = clock
-        self._model = model
         self._budget = budget or ModelBudget()
+        self._model = (
+            None if model is None else ModelAllowance(model, self._budget, uow, stores.usage, clock)
+        )
 
     def view(self, principal: Principal, incident_id: str) -> AnalysisView:
         principal.require_role(AccessRole.VIEWER)
@@ -132,8 +111,7 @@ class IncidentAnalysisService:
     ) -> AnalysisView:
         with self._uow(tenant_id, actor, request_id) as uow:
             found = self._collect(uow, incident_id)
-            spent = self._stores.usage(uow).on(self._clock.now().date())
-        narrative, used, note = self._write(found, spent)
+        narrative, used, note = self._write(tenant_id, found)
         now = self._clock.now()
         stored = StoredAnalysis(
             incident_id=incident_id,
@@ -155,7 +133,6 @@ class IncidentAnalysisService:
             before = incidents.lock(incident_id)
             if before is None:
                 raise NotFound("incident", incident_id)
-            self._record_usage(uow, used, note)
             self._stores.analyses(uow).save(stored)
             after = replace(before, summary=narrative.summary or None, updated_at=now)
             incidents.save(after)
@@ -183,21 +160,22 @@ class IncidentAnalysisService:
         return AnalysisView(after, found.candidates, found.items, stored)
 
     def _write(
-        self, found: _Evidence, spent: Usage
+        self, tenant_id: str, found: _Evidence
     ) -> tuple[Narrative, ModelReply | None, str | None]:
         """(narrative, the model's reply or None, why offline)."""
         offline = offline_narrative(found.incident.title, found.candidates)
         if self._model is None:
             return offline, None, "no model configured"
         prompt = evidence_prompt(found.incident.title, found.items, found.candidates)
-        if not self._budget.allows(spent, prompt):
-            return offline, None, "model budget for today spent"
         try:
             reply = self._model.converse(
+                tenant_id,
                 system=SYSTEM_PROMPT,
                 prompt=prompt,
                 max_output_tokens=self._budget.max_output_tokens,
             )
+        except BudgetSpent as exc:
+            return offline, None, str(exc)
         except LanguageModelError as exc:
             log.warning("language model failed; offline analysis", extra={"error": str(exc)})
             return offline, None, f"model unavailable: {exc}"
@@ -215,15 +193,6 @@ class IncidentAnalysisService:
                 "model answer had no cited claim",
             )
         return checked, reply, None
-
-    def _record_usage(self, uow: UnitOfWork, used: ModelReply | None, note: str | None) -> None:
-        if used is None:
-            if note == "model budget for today spent":
-                self._stores.usage(uow).add(self._clock.now().date(), Usage(), refused=True)
-            return
-        cost = self._budget.cost(used.input_tokens, used.output_tokens)
-        usage = Usage(1, used.input_tokens, used.output_tokens, cost)
-        self._stores.usage(uow).add(self._clock.now().date(), usage, refused=False)
 
     def _error_spikes(
         self, tenant_id: str, query: str | None, incident: Incident, start: datetime, end: datetime

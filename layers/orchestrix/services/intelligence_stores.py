@@ -101,9 +101,22 @@ class AnalysisRepository(Protocol):
 
 
 class UsageRepository(Protocol):
+    """A tenant's model usage per UTC day (services/model_allowance.py)."""
+
     def on(self, day: date) -> Usage: ...
 
-    def add(self, day: date, usage: Usage, refused: bool) -> None: ...
+    def reserve(self, day: date, held: Usage, max_tokens: int, max_cost_usd: float) -> bool:
+        """Hold `held` against the day if spent + held so far + it stays within both
+        limits (atomically: concurrent callers queue on the day's row); a refusal is
+        counted. True if held."""
+        ...
+
+    def settle(self, day: date, held: Usage, used: Usage) -> None:
+        """Release a reservation and count what the call really used."""
+        ...
+
+
+UsageRepositoryFactory = Callable[[UnitOfWork], UsageRepository]
 
 
 @dataclass(frozen=True)
@@ -113,7 +126,7 @@ class IntelligenceStores:
     changes: Callable[[UnitOfWork], ChangeRepository]
     signals: Callable[[UnitOfWork], SignalReader]
     analyses: Callable[[UnitOfWork], AnalysisRepository]
-    usage: Callable[[UnitOfWork], UsageRepository]
+    usage: UsageRepositoryFactory
     # Service edges observed in traces, merged with the declared ones.
     observed_graph: Callable[[UnitOfWork], ServiceGraph] | None = field(default=None)
 

@@ -8,6 +8,7 @@ draft and keeps whatever people wrote. Overdue action items: `postmortem_overdue
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
 
@@ -46,7 +47,7 @@ class PostmortemService:
         uow: UnitOfWorkFactory,
         incidents: IncidentStores,
         stores: PostmortemStores,
-        narrative: NarrativeWriter,
+        narrative: Callable[[str], NarrativeWriter],
         events: EventPublisher,
         clock: Clock,
     ) -> None:
@@ -72,7 +73,8 @@ class PostmortemService:
         keep_narrative = (
             existing is not None and existing.narrative_source is NarrativeSource.EDITED
         )
-        narrative = None if keep_narrative else self._narrative.write(evidence)
+        writer = self._narrative(principal.tenant_id)
+        narrative = None if keep_narrative else writer.write(evidence)
         with self._uow(principal.tenant_id, principal.actor, request_id) as uow:
             incident = self._incidents.incidents(uow).lock(incident_id)
             if incident is None:

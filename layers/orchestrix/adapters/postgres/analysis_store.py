@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import psycopg
@@ -73,15 +74,30 @@ ON CONFLICT (tenant_id, incident_id) DO UPDATE SET
 USAGE = """
 SELECT calls, input_tokens, output_tokens, cost_usd FROM llm_usage WHERE day = %(day)s
 """
-ADD_USAGE = """
-INSERT INTO llm_usage (tenant_id, day, calls, refused, input_tokens, output_tokens, cost_usd)
-VALUES (%(tenant_id)s, %(day)s, %(calls)s, %(refused)s, %(input_tokens)s, %(output_tokens)s,
-        %(cost_usd)s)
-ON CONFLICT (tenant_id, day) DO UPDATE SET
-    calls = llm_usage.calls + EXCLUDED.calls, refused = llm_usage.refused + EXCLUDED.refused,
-    input_tokens = llm_usage.input_tokens + EXCLUDED.input_tokens,
-    output_tokens = llm_usage.output_tokens + EXCLUDED.output_tokens,
-    cost_usd = llm_usage.cost_usd + EXCLUDED.cost_usd
+# The day's row is created if need be, then updated only while the reservation fits: the
+# UPDATE locks the row, so a concurrent reservation waits and re-checks the new totals.
+ENSURE_USAGE_DAY = """
+INSERT INTO llm_usage (tenant_id, day) VALUES (%(tenant_id)s, %(day)s)
+ON CONFLICT (tenant_id, day) DO NOTHING
+"""
+RESERVE_USAGE = """
+UPDATE llm_usage
+SET reserved_tokens = reserved_tokens + %(tokens)s, reserved_usd = reserved_usd + %(usd)s
+WHERE day = %(day)s
+  AND input_tokens + output_tokens + reserved_tokens + %(tokens)s <= %(max_tokens)s
+  AND cost_usd + reserved_usd + %(usd)s <= %(max_usd)s
+RETURNING 1
+"""
+REFUSE_USAGE = "UPDATE llm_usage SET refused = refused + 1 WHERE day = %(day)s"
+SETTLE_USAGE = """
+UPDATE llm_usage
+SET reserved_tokens = greatest(reserved_tokens - %(held_tokens)s, 0),
+    reserved_usd = greatest(reserved_usd - %(held_usd)s, 0),
+    calls = calls + %(calls)s,
+    input_tokens = input_tokens + %(input_tokens)s,
+    output_tokens = output_tokens + %(output_tokens)s,
+    cost_usd = cost_usd + %(cost_usd)s
+WHERE day = %(day)s
 """
 
 
@@ -171,16 +187,35 @@ class PostgresUsageRepository:
             row["calls"], row["input_tokens"], row["output_tokens"], float(row["cost_usd"])
         )
 
-    def add(self, day: date, usage: Usage, refused: bool) -> None:
+    def reserve(self, day: date, held: Usage, max_tokens: int, max_cost_usd: float) -> bool:
+        self._conn.execute(ENSURE_USAGE_DAY, {"tenant_id": self._tenant_id, "day": day})
+        params = {
+            "day": day,
+            "tokens": held.tokens,
+            "usd": _money(held.cost_usd, ROUND_CEILING),
+            "max_tokens": max_tokens,
+            "max_usd": _money(max_cost_usd),
+        }
+        if self._conn.execute(RESERVE_USAGE, params).fetchone() is not None:
+            return True
+        self._conn.execute(REFUSE_USAGE, {"day": day})
+        return False
+
+    def settle(self, day: date, held: Usage, used: Usage) -> None:
         self._conn.execute(
-            ADD_USAGE,
+            SETTLE_USAGE,
             {
-                "tenant_id": self._tenant_id,
                 "day": day,
-                "calls": usage.calls,
-                "refused": 1 if refused else 0,
-                "input_tokens": usage.input_tokens,
-                "output_tokens": usage.output_tokens,
-                "cost_usd": usage.cost_usd,
+                "held_tokens": held.tokens,
+                "held_usd": _money(held.cost_usd, ROUND_CEILING),
+                "calls": used.calls,
+                "input_tokens": used.input_tokens,
+                "output_tokens": used.output_tokens,
+                "cost_usd": _money(used.cost_usd),
             },
         )
+
+
+def _money(usd: float, rounding: str = ROUND_HALF_EVEN) -> Decimal:
+    # numeric(12, 6) columns; a reservation is rounded up, never below what it holds
+    return Decimal(str(usd)).quantize(Decimal("0.000001"), rounding=rounding)

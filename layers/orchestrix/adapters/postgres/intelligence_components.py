@@ -6,9 +6,10 @@ from typing import Any
 
 from orchestrix import bootstrap
 from orchestrix.ports.unit_of_work import UnitOfWork
-from orchestrix.services.incident_analysis import IncidentAnalysisService, ModelBudget
+from orchestrix.services.incident_analysis import IncidentAnalysisService
 from orchestrix.services.intelligence_config import IntelligenceConfigService
 from orchestrix.services.intelligence_stores import IntelligenceStores
+from orchestrix.services.model_allowance import ModelAllowance, ModelBudget
 
 
 def _conn(uow: UnitOfWork) -> Any:
@@ -71,15 +72,9 @@ STORES = IntelligenceStores(
 
 def analysis_service() -> IncidentAnalysisService:
     from orchestrix.adapters.postgres.incident_components import STORES as INCIDENT_STORES
-
-    s = bootstrap.settings()
-    budget = ModelBudget(
-        daily_tokens=s.llm_daily_tokens,
-        daily_cost_usd=s.llm_daily_cost_usd,
-        usd_per_1k_input=s.llm_usd_per_1k_input,
-        usd_per_1k_output=s.llm_usd_per_1k_output,
-    )
     from orchestrix.services.error_rates import PromqlErrorRates
+
+    budget = model_budget()
 
     return IncidentAnalysisService(
         bootstrap.unit_of_work,
@@ -89,6 +84,26 @@ def analysis_service() -> IncidentAnalysisService:
         bootstrap.language_model(),
         budget,
         PromqlErrorRates(lambda tenant: bootstrap.metric_store().reader(tenant)),
+    )
+
+
+def model_budget() -> ModelBudget:
+    s = bootstrap.settings()
+    return ModelBudget(
+        daily_tokens=s.llm_daily_tokens,
+        daily_cost_usd=s.llm_daily_cost_usd,
+        usd_per_1k_input=s.llm_usd_per_1k_input,
+        usd_per_1k_output=s.llm_usd_per_1k_output,
+    )
+
+
+def model_allowance() -> ModelAllowance | None:
+    """The stage's model behind each tenant's daily limits; None without a model."""
+    model = bootstrap.language_model()
+    if model is None:
+        return None
+    return ModelAllowance(
+        model, model_budget(), bootstrap.unit_of_work, STORES.usage, bootstrap.clock()
     )
 
 

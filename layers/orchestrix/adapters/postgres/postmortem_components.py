@@ -36,11 +36,19 @@ STORES = PostmortemStores(postmortems=_postmortems, evidence=_evidence)
 
 
 def postmortem_service() -> PostmortemService:
+    from orchestrix.adapters.postgres.intelligence_components import model_allowance
+
+    # Drafts spend the tenant's model allowance like analyses do.
+    allowance = model_allowance()
+
+    def narrative(tenant_id: str) -> NarrativeWriter:
+        return NarrativeWriter(allowance.for_tenant(tenant_id) if allowance else None)
+
     return PostmortemService(
         bootstrap.unit_of_work,
         INCIDENT_STORES,
         STORES,
-        NarrativeWriter(bootstrap.language_model()),
+        narrative,
         bootstrap.event_publisher(),
         bootstrap.clock(),
     )
