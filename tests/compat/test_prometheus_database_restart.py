@@ -151,7 +151,7 @@ def _stored_samples(dsn: str, tenant: str) -> int:
     bootstrap.postgres_metric_store().compact(tenant)
     with psycopg.connect(dsn) as conn:  # the owner: no row-level security in the way
         row = conn.execute(
-            "SELECT (SELECT coalesce(sum(cardinality(ts)), 0) FROM metric_samples"
+            "SELECT (SELECT coalesce(sum(length(ts) / 8), 0) FROM metric_samples"
             "        WHERE tenant_id = %(t)s)"
             "     + (SELECT coalesce(sum(samples), 0) FROM metric_head WHERE tenant_id = %(t)s)",
             {"t": tenant},

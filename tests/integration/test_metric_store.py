@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import struct
+import uuid
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from orchestrix.adapters.metrics import MetricMetadata, RemoteWriteDecoder, encode_write_request
 from orchestrix.adapters.postgres.database import Database
@@ -312,3 +316,46 @@ def test_a_series_selected_again_comes_back_with_its_labels_from_the_cache(store
         assert [dict(s.labels)["method"] for s in theirs] == ["GET", "PUT"]
         assert list(mine[1].values) == [0.0, 3.0, 6.0]
         assert list(theirs[1].values) == [100.0, 103.0, 106.0]
+
+
+def test_a_window_cutting_an_unevenly_spaced_chunk_reads_exactly_its_samples(store, tenant):
+    # One compacted chunk: a sample a second for 100 s, then one an hour later. Reads
+    # estimate a window's slice as if samples were evenly spaced; here that is far off.
+    stamps = [T0 + i * 1_000 for i in range(100)] + [T0 + 3_599_000]
+    store.write(tenant, batch([({"__name__": "up"}, [(t, float(t - T0)) for t in stamps])]))
+    store.compact(tenant)
+    reader = store.reader(tenant)
+
+    def window(lo_s: float, hi_s: float) -> list[int]:
+        found = reader.select([m("__name__", "=", "up")], T0 + int(lo_s * 1000),
+                              T0 + int(hi_s * 1000))  # fmt: skip
+        return [(t - T0) // 1000 for s in found for t in s.timestamps]
+
+    assert window(50, 60) == list(range(50, 61))
+    assert window(98, 3_599) == [98, 99, 3_599]
+    assert window(99.5, 3_598) == []
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    gaps=st.lists(st.integers(1, 600_000), min_size=1, max_size=300),
+    window=st.tuples(st.integers(0, 40_000_000), st.integers(0, 40_000_000)),
+)
+def test_any_window_of_compacted_samples_reads_exactly_the_samples_inside(
+    store, tenant, gaps, window
+):
+    # Given a series with arbitrary spacing, compacted into chunks
+    owner = f"{tenant}-{uuid.uuid4().hex[:8]}"
+    stamps = list(itertools.accumulate(gaps, initial=T0))
+    store.write(owner, batch([({"__name__": "g"}, [(t, float(i)) for i, t in enumerate(stamps)])]))
+    store.compact(owner)
+    lo, hi = T0 + min(window), T0 + max(window)
+
+    # When any window is read
+    found = store.reader(owner).select([m("__name__", "=", "g")], lo, hi)
+
+    # Then exactly the samples inside it come back, values with them
+    expected = [(t, float(i)) for i, t in enumerate(stamps) if lo <= t <= hi]
+    assert [(t, v) for s in found for t, v in zip(s.timestamps, s.values, strict=True)] == expected

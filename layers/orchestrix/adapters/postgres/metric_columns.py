@@ -7,8 +7,9 @@ imports numpy.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -30,7 +31,6 @@ def fingerprints_of(values: Iterable[int]) -> npt.NDArray[np.int64]:
 # array_send elements of a one-dimensional array without NULLs (SELECT_SAMPLES cuts off
 # the header): per element its int32 length (8) and its 8 bytes, big-endian.
 _INT8_ELEMENTS = np.dtype([("length", ">i4"), ("value", ">i8")])
-_FLOAT8_ELEMENTS = np.dtype([("length", ">i4"), ("value", ">f8")])
 _INT4_ELEMENTS = np.dtype([("length", ">i4"), ("value", ">i4")])
 
 
@@ -44,11 +44,6 @@ def decode_int4_elements(elements: bytes) -> npt.NDArray[np.int32]:
     return np.frombuffer(elements, dtype=_INT4_ELEMENTS)["value"].astype(np.int32)
 
 
-def decode_float8_elements(elements: bytes) -> npt.NDArray[np.float64]:
-    """The same for float8[]; the byte swap keeps every bit, NaN payloads included."""
-    return np.frombuffer(elements, dtype=_FLOAT8_ELEMENTS)["value"].astype(np.float64)
-
-
 def int8_array_of(values: npt.NDArray[np.int64]) -> Int8Array:
     """`int8_array` of a numpy column: the elements written as one structured array."""
     elements = np.empty(len(values), dtype=_INT8_ELEMENTS)
@@ -58,16 +53,109 @@ def int8_array_of(values: npt.NDArray[np.int64]) -> Int8Array:
     return Int8Array(header + elements.tobytes())
 
 
+def timestamps_of_bytes(data: bytes) -> npt.NDArray[np.int64]:
+    """A chunk's `ts` (0017_metric_chunk_bytes.sql), or several joined, as native int64."""
+    return np.frombuffer(data, dtype=">i8").astype(np.int64)
+
+
+def values_of_bytes(data: bytes) -> npt.NDArray[np.float64]:
+    """The same for `vals`; the byte swap keeps every bit, NaN payloads included."""
+    return np.frombuffer(data, dtype=">f8").astype(np.float64)
+
+
+# SELECT_SAMPLES' row: series, first timestamp, samples in the chunk, index of the slice's
+# first sample, the slice's timestamps and values.
+ChunkRow = tuple[int, int, int, int, bytes, bytes]
+
+
 @dataclass(frozen=True, slots=True)
 class Chunks:
-    """SELECT_SAMPLES' row: per chunk (in no particular order) its series, first timestamp
-    and number of samples in the window (array_send elements), and all those samples."""
+    """Chunk slices decoded per column, in no particular order: each one's series, first
+    timestamp, size in the chunk and index of its first sample there, and all their
+    samples one slice after another."""
 
-    fingerprints: bytes
-    first_ts: bytes
-    counts: bytes
-    timestamps: bytes
-    values: bytes
+    fingerprints: npt.NDArray[np.int64]
+    first_ts: npt.NDArray[np.int64]
+    sizes: npt.NDArray[np.int64]
+    starts: npt.NDArray[np.int64]
+    counts: npt.NDArray[np.int64]
+    timestamps: npt.NDArray[np.int64]
+    values: npt.NDArray[np.float64]
+
+    def short(self, start_ms: int, end_ms: int) -> npt.NDArray[np.bool_]:
+        """The slices that may miss a sample of [start, end]: one not starting at its
+        chunk's beginning must start before the window, one not reaching its chunk's end
+        must end after it."""
+        ends = np.cumsum(self.counts)
+        begins = ends - self.counts
+        empty = self.counts == 0
+        stamps = self.timestamps if len(self.timestamps) else np.zeros(1, np.int64)
+        first = stamps[np.minimum(begins, len(stamps) - 1)]
+        last = stamps[np.maximum(ends - 1, 0)]
+        low_ok = (self.starts == 0) | (~empty & (first < start_ms))
+        high_ok = (self.starts + self.counts == self.sizes) | (~empty & (last > end_ms))
+        short: npt.NDArray[np.bool_] = ~(low_ok & high_ok)
+        return short
+
+    def without(self, drop: npt.NDArray[np.bool_]) -> Chunks:
+        keep = np.repeat(~drop, self.counts)
+        return Chunks(
+            self.fingerprints[~drop],
+            self.first_ts[~drop],
+            self.sizes[~drop],
+            self.starts[~drop],
+            self.counts[~drop],
+            self.timestamps[keep],
+            self.values[keep],
+        )
+
+    def plus(self, other: Chunks) -> Chunks:
+        return Chunks(
+            *(np.concatenate((a, b)) for a, b in zip(_fields(self), _fields(other), strict=True))
+        )
+
+    def within(self, start_ms: int, end_ms: int) -> Chunks:
+        """Only the samples inside [start, end] (slices hold a margin around it)."""
+        inside = (self.timestamps >= start_ms) & (self.timestamps <= end_ms)
+        if inside.all():
+            return self
+        owner = np.repeat(np.arange(len(self.counts)), self.counts)
+        counts = np.bincount(owner[inside], minlength=len(self.counts)).astype(np.int64)
+        return Chunks(
+            self.fingerprints,
+            self.first_ts,
+            self.sizes,
+            self.starts,
+            counts,
+            self.timestamps[inside],
+            self.values[inside],
+        )
+
+
+def _fields(chunks: Chunks) -> tuple[npt.NDArray[Any], ...]:
+    return (
+        chunks.fingerprints,
+        chunks.first_ts,
+        chunks.sizes,
+        chunks.starts,
+        chunks.counts,
+        chunks.timestamps,
+        chunks.values,
+    )
+
+
+def chunks_of(rows: Sequence[ChunkRow]) -> Chunks:
+    """SELECT_SAMPLES' rows as columns: every slice's bytes joined in one copy."""
+    count = len(rows)
+    return Chunks(
+        np.fromiter((row[0] for row in rows), np.int64, count),
+        np.fromiter((row[1] for row in rows), np.int64, count),
+        np.fromiter((row[2] for row in rows), np.int64, count),
+        np.fromiter((row[3] for row in rows), np.int64, count),
+        np.fromiter((len(row[4]) // 8 for row in rows), np.int64, count),
+        timestamps_of_bytes(b"".join([row[4] for row in rows])),
+        values_of_bytes(b"".join([row[5] for row in rows])),
+    )
 
 
 def columns(
@@ -76,18 +164,19 @@ def columns(
     """One pair of arrays for all series, in the candidates' (label) order; each series'
     chunks in time order. `labels` and `fingerprints` are the candidates'."""
     by_fingerprint = np.argsort(fingerprints)
-    chunk_fps = decode_int8_elements(chunks.fingerprints)
-    series = by_fingerprint[np.searchsorted(fingerprints, chunk_fps, sorter=by_fingerprint)]
-    counts = decode_int4_elements(chunks.counts).astype(np.int64)
-    order = np.lexsort((decode_int8_elements(chunks.first_ts), series))
-    # The elements of the chunks in that order: a gather of whole runs.
+    series = by_fingerprint[
+        np.searchsorted(fingerprints, chunks.fingerprints, sorter=by_fingerprint)
+    ]
+    counts = chunks.counts
+    order = np.lexsort((chunks.first_ts, series))
+    # The samples of the chunks in that order: a gather of whole runs.
     starts = np.cumsum(counts) - counts
     runs = counts[order]
     total = int(runs.sum())
     run_starts = np.cumsum(runs) - runs
     gather = np.repeat(starts[order] - run_starts, runs) + np.arange(total, dtype=np.int64)
-    timestamps = decode_int8_elements(chunks.timestamps)[gather]
-    values = decode_float8_elements(chunks.values)[gather]
+    timestamps = chunks.timestamps[gather]
+    values = chunks.values[gather]
     per_series = np.bincount(series, weights=counts, minlength=len(labels)).astype(np.int64)
     chunked = np.bincount(series[counts > 0], minlength=len(labels))
     kept = per_series > 0

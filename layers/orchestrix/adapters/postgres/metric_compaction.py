@@ -28,9 +28,10 @@ from orchestrix.adapters.postgres import metric_head_columns as head_columns
 from orchestrix.adapters.postgres import metric_head_sql as hsql
 from orchestrix.adapters.postgres import metric_sql as sql
 from orchestrix.adapters.postgres.metric_columns import (
-    decode_float8_elements,
     decode_int4_elements,
     decode_int8_elements,
+    timestamps_of_bytes,
+    values_of_bytes,
 )
 
 IntArray = npt.NDArray[np.int64]
@@ -88,23 +89,17 @@ def compact(conn: psycopg.Connection[Any], tenant_id: str) -> CompactionReport |
     else:
         chunks_max, windows = state[0], {int(w) for w in state[1]}
 
-    fps: IntArray = head.fingerprints
-    ts: IntArray = head.timestamps
-    vals: FloatArray = head.values
-    priority: IntArray = head.seqs
-    replaced = _StoredChunks.none()
-    if chunks_max is not None and oldest <= chunks_max:
-        replaced = _overlapping(conn, tenant_id, fps, ts)
-        stored = replaced.samples
-        if len(stored.timestamps):
-            fps = np.concatenate((stored.fingerprints, fps))
-            ts = np.concatenate((stored.timestamps, ts))
-            vals = np.concatenate((stored.values, vals))
-            priority = np.concatenate((np.zeros(len(stored.timestamps), np.int64), priority))
-    samples = _Samples(*head_columns.newest_per_instant(fps, ts, vals, priority))
-    if len(replaced.fingerprints):
-        _delete_chunks(conn, tenant_id, replaced.fingerprints, replaced.firsts)
-    firsts = _insert_chunks(conn, tenant_id, samples)
+    overlaps = chunks_max is not None and oldest <= chunks_max
+    try:
+        with conn.transaction():  # a savepoint: a refused INSERT leaves no trace
+            samples, replaced, firsts = _store(conn, tenant_id, head, overlaps)
+    except psycopg.errors.UniqueViolation:
+        # A stored chunk starts at an instant a new one does, though no chunk seemed to
+        # overlap (written before the head existed, beyond what the state knew): look.
+        # (Once the overlapping chunks are replaced, no new chunk can collide.)
+        if overlaps:
+            raise
+        samples, replaced, firsts = _store(conn, tenant_id, head, True)
     conn.execute(hsql.DELETE_HEAD, {"tenant": tenant_id, "digests": [bytes(r[0]) for r in rows]})
 
     newest = int(samples.timestamps.max())
@@ -124,6 +119,34 @@ def compact(conn: psycopg.Connection[Any], tenant_id: str) -> CompactionReport |
     return CompactionReport(
         len(rows), len(samples.timestamps), len(firsts), len(replaced.fingerprints), len(over)
     )
+
+
+def _store(
+    conn: psycopg.Connection[Any],
+    tenant_id: str,
+    head: head_columns.HeadSamples,
+    overlaps: bool,
+) -> tuple[_Samples, _StoredChunks, IntArray]:
+    """The head's samples stored as chunks, merged with the stored chunks they overlap
+    (read only if `overlaps`): the samples written, the chunks replaced, the new chunks'
+    first instants."""
+    fps: IntArray = head.fingerprints
+    ts: IntArray = head.timestamps
+    vals: FloatArray = head.values
+    priority: IntArray = head.seqs
+    replaced = _StoredChunks.none()
+    if overlaps:
+        replaced = _overlapping(conn, tenant_id, fps, ts)
+        stored = replaced.samples
+        if len(stored.timestamps):
+            fps = np.concatenate((stored.fingerprints, fps))
+            ts = np.concatenate((stored.timestamps, ts))
+            vals = np.concatenate((stored.values, vals))
+            priority = np.concatenate((np.zeros(len(stored.timestamps), np.int64), priority))
+    samples = _Samples(*head_columns.newest_per_instant(fps, ts, vals, priority))
+    if len(replaced.fingerprints):
+        _delete_chunks(conn, tenant_id, replaced.fingerprints, replaced.firsts)
+    return samples, replaced, _insert_chunks(conn, tenant_id, samples)
 
 
 def _overlapping(
@@ -165,14 +188,12 @@ class _StoredChunks:
 
 
 def _chunk_row(row: Any) -> _StoredChunks:
-    """Decoded _CHUNKS_AS_ONE_ROW."""
+    """Decoded OVERLAPPING_CHUNKS."""
     if row is None or row[0] is None:
         return _StoredChunks.none()
     fps = decode_int8_elements(row[0])
     counts = decode_int4_elements(row[2]).astype(np.int64)
-    samples = _Samples(
-        np.repeat(fps, counts), decode_int8_elements(row[3]), decode_float8_elements(row[4])
-    )
+    samples = _Samples(np.repeat(fps, counts), timestamps_of_bytes(row[3]), values_of_bytes(row[4]))
     return _StoredChunks(fps, decode_int8_elements(row[1]), counts, samples)
 
 
@@ -205,20 +226,16 @@ def _insert_chunks(conn: psycopg.Connection[Any], tenant_id: str, samples: _Samp
     params = {
         "tenant": tenant_id,
         "fps": _int8_param(f[starts]),
-        "lo": _int4_param(starts + 1),  # 1-based, inclusive: PostgreSQL array slices
+        "firsts": _int8_param(t[starts]),
+        "lasts": _int8_param(t[ends - 1]),
+        "lo": _int4_param(starts),
         "hi": _int4_param(ends),
-        "ts": _int8_param(t),
-        "values": _float8_param(samples.values),
+        "ts": t.astype(">i8").tobytes(),
+        "values": samples.values.astype(">f8").tobytes(),
     }
-    with conn.cursor() as cur:
+    with conn.cursor(binary=True) as cur:
         sql.register_array_dumpers(cur.adapters)
-        try:
-            with conn.transaction():  # a savepoint: a refused INSERT leaves no trace
-                cur.execute(sql.INSERT_NEW_CHUNKS, params)
-        except psycopg.errors.UniqueViolation:
-            # Only chunks written before the head existed overlap each other: merge into
-            # the one starting at the same instant, as writes used to.
-            cur.execute(sql.MERGE_CHUNKS, params)
+        cur.execute(sql.INSERT_CHUNKS, params)
     firsts: IntArray = t[starts]
     return firsts
 
@@ -238,7 +255,6 @@ def _merge_window(conn: psycopg.Connection[Any], tenant_id: str, window: int) ->
 # big-endian, behind the 20-byte header of a one-dimensional array without NULLs.
 _INT8 = np.dtype([("length", ">i4"), ("value", ">i8")])
 _INT4 = np.dtype([("length", ">i4"), ("value", ">i4")])
-_FLOAT8 = np.dtype([("length", ">i4"), ("value", ">f8")])
 
 
 def _elements(values: npt.NDArray[Any], dtype: np.dtype[Any], oid: int) -> bytes:
@@ -254,7 +270,3 @@ def _int8_param(values: IntArray) -> sql.Int8Array:
 
 def _int4_param(values: IntArray) -> sql.Int4Array:
     return sql.Int4Array(_elements(values, _INT4, 23))
-
-
-def _float8_param(values: FloatArray) -> sql.Float8Array:
-    return sql.Float8Array(_elements(values, _FLOAT8, 701))

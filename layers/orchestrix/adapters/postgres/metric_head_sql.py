@@ -67,15 +67,17 @@ ON CONFLICT (tenant_id) DO UPDATE
 SET chunks_max_ts = excluded.chunks_max_ts, open_windows = excluded.open_windows
 """
 
-# The stored chunks overlapping the new ones (series, [first, last]), as one row of
-# array_send elements like SELECT_SAMPLES: they are merged with the head and rewritten.
-# Chunks never cross midnight, so an overlapping chunk starts on the day of `first`.
+# The stored chunks overlapping the new ones (series, [first, last]), as one row: each
+# chunk's series, first instant and size as array_send elements, and all their samples'
+# bytes (the aggregates see the rows in one order): they are merged with the head and
+# rewritten. Chunks never cross midnight, so an overlapping chunk starts on the day of
+# `first`.
 _CHUNKS_AS_ONE_ROW = """
 SELECT substring(array_send(array_agg(c.fingerprint)) FROM 21),
        substring(array_send(array_agg(c.first_ts)) FROM 21),
-       substring(array_send(array_agg(cardinality(c.ts))) FROM 21),
-       string_agg(substring(array_send(c.ts) FROM 21), ''::bytea),
-       string_agg(substring(array_send(c.vals) FROM 21), ''::bytea)
+       substring(array_send(array_agg(length(c.ts) / 8)) FROM 21),
+       string_agg(c.ts, ''::bytea),
+       string_agg(c.vals, ''::bytea)
 FROM ({chunks}) AS c
 """
 OVERLAPPING_CHUNKS = _CHUNKS_AS_ONE_ROW.format(
@@ -90,8 +92,8 @@ WHERE c.first_ts BETWEEN %(from)s AND %(to)s  -- constant bounds prune partition
 )
 # The small chunks starting in an hour window merged into one per series, server-side
 # (never past midnight: each chunk ends on the day it starts). Compaction's
-# chunks of one series never overlap, so concatenating them in time order keeps the arrays
-# sorted and unique (no sort, no round trip of the samples). Only series whose chunks there
+# chunks of one series never overlap, so concatenating their bytes in time order keeps the
+# samples sorted and unique (no sort, no round trip of the samples). Only series whose chunks there
 # hold fewer than `small` samples on average (SMALL_CHUNK_SAMPLES): a read pays ~1.5 us per
 # chunk row and ~0.2 us per sample (docs/benchmarks.md), so merging larger chunks would
 # cost the writer more than it saves readers. Series whose chunks there overlap (written
@@ -104,7 +106,7 @@ WITH gone AS (
   WHERE c.tenant_id = %(tenant)s AND c.first_ts >= %(start)s AND c.first_ts < %(end)s
     AND c.fingerprint IN (
       SELECT o.fingerprint FROM (
-        SELECT fingerprint, first_ts, cardinality(ts) AS samples,
+        SELECT fingerprint, first_ts, length(ts) / 8 AS samples,
                lag(last_ts) OVER (PARTITION BY fingerprint ORDER BY first_ts) AS previous
         FROM metric_samples
         WHERE tenant_id = %(tenant)s AND first_ts >= %(start)s AND first_ts < %(end)s
@@ -116,8 +118,8 @@ WITH gone AS (
 )
 INSERT INTO metric_samples (tenant_id, fingerprint, first_ts, last_ts, ts, vals)
 SELECT %(tenant)s, g.fingerprint, min(g.first_ts), max(g.last_ts),
-       orchestrix_array_cat_agg(g.ts ORDER BY g.first_ts),
-       orchestrix_array_cat_agg(g.vals ORDER BY g.first_ts)
+       string_agg(g.ts, ''::bytea ORDER BY g.first_ts),
+       string_agg(g.vals, ''::bytea ORDER BY g.first_ts)
 FROM gone AS g
 GROUP BY g.fingerprint
 """

@@ -48,42 +48,21 @@ ENSURE_PARTITIONS = "SELECT orchestrix_ensure_sample_partitions(%s, %s)"
 DROP_PARTITIONS = "SELECT orchestrix_drop_sample_partitions(%s)"
 
 # Compaction's chunk rows. COPY FROM is refused on tables with row-level security, so
-# samples travel as binary array parameters: the flat timestamp and value columns plus, per
-# chunk, its series and the 1-based bounds of its slice. Each chunk row is cut out of the two
-# big arrays server-side.
-_CHUNK_ROWS = """
+# samples travel as two byte parameters, every timestamp and every value (big-endian, eight
+# bytes each: the chunk format, 0017_metric_chunk_bytes.sql), plus per chunk its series,
+# first and last instant and the 0-based [lo, hi) bounds of its samples. Each chunk row is
+# cut out of the two big parameters server-side. A plain INSERT: compaction has merged the
+# chunks its rows overlap (ON CONFLICT would make each row a speculative insertion, an extra
+# index probe and a second pass over the heap tuple).
+INSERT_CHUNKS = """
 INSERT INTO metric_samples (tenant_id, fingerprint, first_ts, last_ts, ts, vals)
-SELECT %(tenant)s, u.fp, a.t[u.lo], a.t[u.hi], a.t[u.lo:u.hi], a.v[u.lo:u.hi]
-FROM (SELECT %(ts)s::bigint[] AS t, %(values)s::float8[] AS v) AS a,
-     unnest(%(fps)s::bigint[], %(lo)s::int[], %(hi)s::int[]) AS u(fp, lo, hi)
+SELECT %(tenant)s, u.fp, u.first, u.last,
+       substring(a.t FROM u.lo * 8 + 1 FOR (u.hi - u.lo) * 8),
+       substring(a.v FROM u.lo * 8 + 1 FOR (u.hi - u.lo) * 8)
+FROM (SELECT %(ts)s::bytea AS t, %(values)s::bytea AS v) AS a,
+     unnest(%(fps)s::bigint[], %(firsts)s::bigint[], %(lasts)s::bigint[], %(lo)s::int[],
+            %(hi)s::int[]) AS u(fp, first, last, lo, hi)
 """
-# A plain INSERT: compaction has already merged the chunks its rows overlap (ON CONFLICT
-# would make each row a speculative insertion, an extra index probe and a second pass over
-# the heap tuple). Only chunks written before the head existed can still collide; then the
-# compaction rolls back to a savepoint and runs MERGE_CHUNKS instead.
-INSERT_NEW_CHUNKS = _CHUNK_ROWS
-# A chunk already stored with the same first timestamp: the same samples (left alone, so
-# nothing is duplicated) or overlapping ones (merged, sorted, the newer value winning on
-# equal timestamps).
-MERGE_CHUNKS = (
-    _CHUNK_ROWS
-    + """
-ON CONFLICT (tenant_id, fingerprint, first_ts) DO UPDATE
-SET (last_ts, ts, vals) = (
-    SELECT max(m.t), array_agg(m.t ORDER BY m.t), array_agg(m.v ORDER BY m.t)
-    FROM (
-        SELECT DISTINCT ON (x.t) x.t, x.v
-        FROM (
-            SELECT n.t, n.v, 0 AS age FROM unnest(excluded.ts, excluded.vals) AS n(t, v)
-            UNION ALL
-            SELECT o.t, o.v, 1 FROM unnest(metric_samples.ts, metric_samples.vals) AS o(t, v)
-        ) AS x
-        ORDER BY x.t, x.age
-    ) AS m
-)
-WHERE (metric_samples.ts, metric_samples.vals) IS DISTINCT FROM (excluded.ts, excluded.vals)
-"""
-)
 UPSERT_SERIES = """
 INSERT INTO metric_series (tenant_id, fingerprint, metric_name, labels, first_ts, last_ts)
 SELECT %(tenant)s, u.fp, u.name, u.labels::jsonb, %(first)s, %(last)s
@@ -107,10 +86,9 @@ WHERE (metric_metadata.type, metric_metadata.help, metric_metadata.unit)
 # values). metric_series' bounds are only a superset, so the head and the chunks decide:
 # `head_fps` are the series with a head sample inside the window (the reader decodes the
 # head rows overlapping it); of the chunks, one starting or ending inside the window holds
-# a sample there; only a chunk straddling the whole window (a window shorter than a day)
-# has its timestamps looked at: they are sorted, so width_bucket's binary search counts
-# those <= x, and more <= end than < start means one in between. `s` is the metric_series
-# row.
+# a sample there; only a chunk straddling the whole window (a window shorter than the
+# chunk) has its timestamps looked at, by a binary search (orchestrix_chunk_has_sample).
+# `s` is the metric_series row.
 HAS_SAMPLE_IN_WINDOW = """
 (s.fingerprint IN (SELECT unnest(%(head_fps)s::bigint[])) OR EXISTS (
   SELECT 1 FROM metric_samples AS c
@@ -118,48 +96,54 @@ HAS_SAMPLE_IN_WINDOW = """
     AND c.first_ts BETWEEN %(sample_start)s - 86400000 AND %(sample_end)s
     AND c.last_ts >= %(sample_start)s
     AND (c.first_ts >= %(sample_start)s OR c.last_ts <= %(sample_end)s
-         OR width_bucket(%(sample_end)s::bigint, c.ts)
-            > width_bucket(%(sample_start)s::bigint - 1, c.ts))
+         OR orchestrix_chunk_has_sample(c.ts, %(sample_start)s, %(sample_end)s))
 ))"""
 
-# Samples come back in one row: per chunk its series, first timestamp and sample count, and
-# the chunks' samples inside [start, end] as two byte strings, all array_send elements (the
-# 20-byte array header cut off) that numpy decodes in one pass, bit-exact (staleness NaNs
-# survive). One row, not one per chunk, because per-row client work was the cost; the
-# aggregates see the rows in one (unspecified) order, which the client sorts out.
-# Slicing, not unnesting, keeps the server's work per chunk instead of per sample. Every
-# function applied to a compressed array decompresses it again, so a chunk inside the
-# window is sent whole and width_bucket (a binary search: the number of timestamps <= x)
-# runs only for a bound that cuts the chunk. A chunk with no sample inside the window (it
-# straddles the window) has count 0: filtering on the slice bounds would be pushed below
-# the series join and search every chunk of the window. The series filter is a hashed
-# semi-join (a plain `= ANY(array)` scans the array per row). Chunks never cross midnight,
-# so `first_ts >= start - 1 day` prunes partitions and rows. `OFFSET 0` keeps each
-# subquery from being flattened into the next, where every reference to a slice bound or
-# to a slice would compute it (and decompress its array) again.
+# Samples come back as one row per chunk: its series, first timestamp, number of samples,
+# and a slice of its samples covering [start, end] as raw bytes (0017_metric_chunk_bytes.sql)
+# with the index `lo` it starts at. A chunk inside the window is sent whole; for one cut by
+# the window the slice is estimated from its first and last timestamp (samples evenly
+# spaced, which scraped series are) and widened by a margin, and `substring` then fetches
+# only that part of the out-of-line value. The client checks every estimate against the
+# timestamps it got (metric_columns.chunks_of) and asks again, for the whole chunk, where
+# one fell short (a gap in the series), so the estimate only decides what is read, never
+# what is answered. One row per chunk: aggregating them into one row (array_agg,
+# string_agg) cost the server more than the rows cost the client. The series filter is a
+# hashed semi-join (a plain `= ANY(array)` scans the array per row). Chunks never cross
+# midnight, so `first_ts >= start - 1 day` prunes partitions and rows. `OFFSET 0` keeps
+# the bounds from being computed once per reference.
 SELECT_SAMPLES = """
-SELECT substring(array_send(array_agg(p.fingerprint)) FROM 21),
-       substring(array_send(array_agg(p.first_ts)) FROM 21),
-       substring(array_send(array_agg(cardinality(p.t))) FROM 21),
-       string_agg(substring(array_send(p.t) FROM 21), ''::bytea),
-       string_agg(substring(array_send(p.v) FROM 21), ''::bytea)
-FROM (
-  SELECT c.fingerprint, c.first_ts,
-         CASE WHEN c.last_ts <= %(end)s THEN c.ts[w.lo:] ELSE c.ts[w.lo:w.hi] END AS t,
-         CASE WHEN c.last_ts <= %(end)s THEN c.vals[w.lo:] ELSE c.vals[w.lo:w.hi] END AS v
-  FROM metric_samples AS c,
-       LATERAL (
-         SELECT CASE WHEN c.first_ts >= %(start)s THEN 1
-                     ELSE width_bucket(%(start)s::bigint - 1, c.ts) + 1 END AS lo,
-                CASE WHEN c.last_ts <= %(end)s THEN 0
-                     ELSE width_bucket(%(end)s::bigint, c.ts) END AS hi
-         OFFSET 0
-       ) AS w
-  WHERE c.tenant_id = %(tenant)s
-    AND c.fingerprint IN (SELECT unnest(%(fps)s))
-    AND c.first_ts BETWEEN %(start)s - 86400000 AND %(end)s AND c.last_ts >= %(start)s
-  OFFSET 0
-) AS p
+SELECT c.fingerprint, c.first_ts, w.n, w.lo,
+       CASE WHEN w.lo = 0 AND w.hi = w.n THEN c.ts
+            ELSE substring(c.ts FROM w.lo * 8 + 1 FOR (w.hi - w.lo) * 8) END,
+       CASE WHEN w.lo = 0 AND w.hi = w.n THEN c.vals
+            ELSE substring(c.vals FROM w.lo * 8 + 1 FOR (w.hi - w.lo) * 8) END
+FROM metric_samples AS c,
+     LATERAL (
+       SELECT e.n,
+              CASE WHEN c.first_ts >= %(start)s OR e.n < 2 THEN 0
+                   ELSE greatest(0, floor((%(start)s - c.first_ts) * e.per_ms)::int - e.margin)
+              END AS lo,
+              CASE WHEN c.last_ts <= %(end)s OR e.n < 2 THEN e.n
+                   ELSE least(e.n, ceil((%(end)s - c.first_ts) * e.per_ms)::int + 1 + e.margin)
+              END AS hi
+       FROM (SELECT length(c.ts) / 8 AS n,
+                    (length(c.ts) / 8 - 1)::float8 / greatest(c.last_ts - c.first_ts, 1)
+                      AS per_ms,
+                    2 + length(c.ts) / 64 AS margin
+             OFFSET 0) AS e
+     ) AS w
+WHERE c.tenant_id = %(tenant)s
+  AND c.fingerprint IN (SELECT unnest(%(fps)s))
+  AND c.first_ts BETWEEN %(start)s - 86400000 AND %(end)s AND c.last_ts >= %(start)s
+"""
+# Whole chunks, by series and first timestamp: where SELECT_SAMPLES' estimate fell short.
+SELECT_WHOLE_CHUNKS = """
+SELECT c.fingerprint, c.first_ts, length(c.ts) / 8, 0, c.ts, c.vals
+FROM metric_samples AS c
+JOIN unnest(%(fps)s::bigint[], %(firsts)s::bigint[]) AS u(fp, first_ts)
+  ON c.tenant_id = %(tenant)s AND c.fingerprint = u.fp AND c.first_ts = u.first_ts
+WHERE c.first_ts BETWEEN %(from)s AND %(to)s  -- constant bounds prune partitions
 """
 # The fingerprints a query selects as the elements of one array_send (header cut off).
 FINGERPRINTS_AS_ONE_ARRAY = (

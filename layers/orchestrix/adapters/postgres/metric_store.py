@@ -44,6 +44,7 @@ from orchestrix.promql.storage import LabelMatcher, matches_all
 from orchestrix.promql.values import Labels, Series
 
 if TYPE_CHECKING:
+    from orchestrix.adapters.postgres import metric_columns
     from orchestrix.adapters.postgres.metric_compaction import CompactionReport
     from orchestrix.adapters.postgres.metric_head_columns import HeadSamples
     from orchestrix.promql.columns import SeriesColumns
@@ -487,19 +488,38 @@ class PostgresMetricReader:
                 "start": start_ms,
                 "end": end_ms,
             }
-            with conn.cursor(binary=True) as cur:
-                sql.register_array_dumpers(cur.adapters)
-                row = cur.execute(sql.SELECT_SAMPLES, params).fetchone()
+            chunks = self._chunks(conn, params, start_ms, end_ms)
         labels = [stored.labels for stored in candidates]
-        if row is None or row[0] is None:
-            found = metric_columns.no_columns()
-        else:
-            found = metric_columns.columns(labels, fingerprints, metric_columns.Chunks(*row))
+        found = metric_columns.columns(labels, fingerprints, chunks)
         if head is None:
             return found
         from orchestrix.adapters.postgres import metric_head_columns
 
         return metric_head_columns.merged(found, labels, fingerprints, head, start_ms, end_ms)
+
+    def _chunks(
+        self, conn: psycopg.Connection[Any], params: dict[str, Any], start_ms: int, end_ms: int
+    ) -> metric_columns.Chunks:
+        """The chunks' samples in [start, end]: SELECT_SAMPLES' estimated slices, and the
+        chunks whose slice fell short read whole."""
+        from orchestrix.adapters.postgres import metric_columns
+
+        with conn.cursor(binary=True) as cur:
+            sql.register_array_dumpers(cur.adapters)
+            chunks = metric_columns.chunks_of(cur.execute(sql.SELECT_SAMPLES, params).fetchall())
+            short = chunks.short(start_ms, end_ms)
+            if short.any():
+                firsts = chunks.first_ts[short]
+                again = {
+                    "tenant": self.tenant_id,
+                    "fps": metric_columns.int8_array_of(chunks.fingerprints[short]),
+                    "firsts": metric_columns.int8_array_of(firsts),
+                    "from": int(firsts.min()),
+                    "to": int(firsts.max()),
+                }
+                whole = cur.execute(sql.SELECT_WHOLE_CHUNKS, again).fetchall()
+                chunks = chunks.without(short).plus(metric_columns.chunks_of(whole))
+        return chunks.within(start_ms, end_ms)
 
     def _head_samples(
         self, conn: psycopg.Connection[Any], start_ms: int, end_ms: int
