@@ -196,25 +196,23 @@ def _legacy_write(store: PostgresMetricStore, batch: DecodedBatch) -> None:
     ts = np.asarray(batch.timestamps_ms, dtype=np.int64)
     values = np.asarray(batch.values, dtype=np.float64)
     offsets = np.asarray(batch.offsets, dtype=np.int64)
-    from orchestrix.adapters.postgres.metric_compaction import (
-        _float8_param,
-        _int4_param,
-        _int8_param,
-    )
+    from orchestrix.adapters.postgres.metric_compaction import _int4_param, _int8_param
 
     params = {
         "tenant": LEGACY_TENANT,
         "fps": _int8_param(np.asarray([k.fingerprint for k in batch.series], dtype=np.int64)),
-        "lo": _int4_param(offsets[:-1] + 1),
+        "firsts": _int8_param(ts[offsets[:-1]]),
+        "lasts": _int8_param(ts[offsets[1:] - 1]),
+        "lo": _int4_param(offsets[:-1]),
         "hi": _int4_param(offsets[1:]),
-        "ts": _int8_param(ts),
-        "values": _float8_param(values),
+        "ts": ts.astype(">i8").tobytes(),
+        "values": values.astype(">f8").tobytes(),
     }
     with store._connection() as conn, conn.transaction():
         conn.execute(sql.SET_TENANT_FOR_WRITE, (LEGACY_TENANT,))
-        with conn.cursor() as cur:
+        with conn.cursor(binary=True) as cur:
             sql.register_array_dumpers(cur.adapters)
-            cur.execute(sql.INSERT_NEW_CHUNKS, params)
+            cur.execute(sql.INSERT_CHUNKS, params)
 
 
 def _median_ms(fn: Callable[[], object], repeat: int = 7) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import cast
 
 from . import ast
 from .annotations import Annotations
@@ -160,7 +161,11 @@ def _range_matrix(raw: list[EvSeries], steps: list[int]) -> Matrix:
     merged = merge_same_labelset(cleaned)
     out: Matrix = []
     for s in sorted(merged, key=lambda s: s.labels):
-        points = [(t, v) for t, v in zip(steps, s.vals, strict=True) if v is not None]
+        vals = s.vals
+        if None in vals:
+            points = [(t, v) for t, v in zip(steps, vals, strict=True) if v is not None]
+        else:  # every step has a value (the common case): no Python loop
+            points = list(zip(steps, cast("list[float]", vals), strict=True))
         if points:
             out.append(RangeSeries(s.labels, points))
     return out

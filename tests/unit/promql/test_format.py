@@ -6,6 +6,8 @@ import json
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from orchestrix.promql import Engine, MemoryStorage, format_result, render_json
 from orchestrix.promql.gomath import format_float, format_float_e
@@ -144,3 +146,34 @@ def test_rendered_json_carries_the_formatted_values_and_timestamps(query: str, s
     body = json.loads(render_json(result))
     assert body["status"] == "success"
     assert body["data"] == format_result(result)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.one_of(
+                st.floats(allow_nan=True, allow_infinity=True),
+                st.integers(-(10**17), 10**17).map(float),
+                st.floats(1e-7, 1e-3),  # around 1e-5, where the plain notation starts
+                st.floats(1e15, 1e22),  # around 1e16 and 1e21
+                st.sampled_from([1e-4, 1e-5, 9.9e-6, 1e16, 1e21, 0.0, 1.0, 100.05, -0.0]),
+            ),
+            min_size=1,
+            max_size=6,
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_matrix_json_equals_format_result_for_any_values(series: list[list[float]]) -> None:
+    # Given series whose points mix every kind of value, and labels that look like values
+    store = MemoryStorage()
+    for i, values in enumerate(series):
+        stamps = [k * 1_000 + 500 * (k % 2) for k in range(len(values))]
+        labels = labels_of({"__name__": "x", "i": str(i), "v": '1.0"', "w": "2.0"})
+        store.add_series(labels, stamps, values)
+    result = Engine(store).instant("x[1h]", 10_000)
+
+    # Then the body holds exactly what format_result says, point for point
+    assert json.loads(render_json(result))["data"] == format_result(result)
