@@ -146,15 +146,18 @@ def _fields(chunks: Chunks) -> tuple[npt.NDArray[Any], ...]:
 
 def chunks_of(rows: Sequence[ChunkRow]) -> Chunks:
     """SELECT_SAMPLES' rows as columns: every slice's bytes joined in one copy."""
-    count = len(rows)
+    if not rows:
+        empty = np.zeros(0, np.int64)
+        return Chunks(empty, empty, empty, empty, empty, empty, np.zeros(0, np.float64))
+    fps, firsts, sizes, starts, stamps, values = zip(*rows, strict=True)  # columns, in C
     return Chunks(
-        np.fromiter((row[0] for row in rows), np.int64, count),
-        np.fromiter((row[1] for row in rows), np.int64, count),
-        np.fromiter((row[2] for row in rows), np.int64, count),
-        np.fromiter((row[3] for row in rows), np.int64, count),
-        np.fromiter((len(row[4]) // 8 for row in rows), np.int64, count),
-        timestamps_of_bytes(b"".join([row[4] for row in rows])),
-        values_of_bytes(b"".join([row[5] for row in rows])),
+        np.array(fps, np.int64),
+        np.array(firsts, np.int64),
+        np.array(sizes, np.int64),
+        np.array(starts, np.int64),
+        np.fromiter(map(len, stamps), np.int64, len(rows)) // 8,
+        timestamps_of_bytes(b"".join(stamps)),
+        values_of_bytes(b"".join(values)),
     )
 
 
