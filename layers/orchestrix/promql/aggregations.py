@@ -21,14 +21,18 @@ _K_OPS = frozenset({"topk", "bottomk", "limitk", "limit_ratio"})
 
 
 def group_labels(labels: Labels, grouping: tuple[str, ...], without: bool) -> Labels:
+    return grouper(grouping, without)(labels)
+
+
+def grouper(grouping: tuple[str, ...], without: bool) -> Callable[[Labels], Labels]:
+    """The group key of a series' labels: `by`/`without` resolved once, not per series."""
     if without:
-        drop = set(grouping)
-        drop.add("__name__")
-        return tuple((n, v) for n, v in labels if n not in drop)
+        drop = frozenset((*grouping, "__name__"))
+        return lambda labels: tuple(p for p in labels if p[0] not in drop)
     if not grouping:
-        return ()
-    keep = set(grouping)
-    return tuple((n, v) for n, v in labels if n in keep)
+        return lambda labels: ()
+    keep = frozenset(grouping)
+    return lambda labels: tuple(p for p in labels if p[0] in keep)
 
 
 def eval_aggregate(ev: Evaluator, node: ast.Aggregate) -> list[EvSeries] | VectorBlock:
@@ -50,8 +54,9 @@ def eval_aggregate(ev: Evaluator, node: ast.Aggregate) -> list[EvSeries] | Vecto
     index: dict[Labels, int] = {}
     members: list[list[EvSeries]] = []
     out_labels: list[Labels] = []
+    key_of = grouper(node.grouping, node.without)
     for s in vec:
-        key = group_labels(s.labels, node.grouping, node.without)
+        key = key_of(s.labels)
         g = index.get(key)
         if g is None:
             g = index[key] = len(members)
@@ -81,8 +86,9 @@ def _aggregate_block(node: ast.Aggregate, block: VectorBlock) -> VectorBlock:
     index: dict[Labels, int] = {}
     members: list[list[int]] = []
     group_of = np.empty(len(block.labels), dtype=np.int64)
+    key_of = grouper(node.grouping, node.without)
     for row, labels in enumerate(block.labels):
-        key = group_labels(labels, node.grouping, node.without)
+        key = key_of(labels)
         g = index.get(key)
         if g is None:
             g = index[key] = len(members)
