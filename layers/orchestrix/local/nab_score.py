@@ -32,7 +32,7 @@ STANDARD = Profile()
 
 def scaled_sigmoid(position: float) -> float:
     """+1 well before a window's end, -1 well past it: 2 * sigmoid(-5 * position) - 1."""
-    if position > 3.0:
+    if position >= 3.0:
         return -1.0
     return 2.0 / (1.0 + math.exp(5.0 * position)) - 1.0
 

@@ -35,3 +35,14 @@ def test_a_far_bigger_incident_during_the_quiet_period_raises_its_own_alarm() ->
 
     assert out[500] > 0.5
     assert out[520] > 0.5
+
+
+def test_a_stuck_value_inside_the_usual_range_raises_an_alarm_its_cycle_does_not() -> None:
+    cycle = [0.0, 1.5, 3.5, 6.5, 9.5, 12.0, 9.5, 6.5, 3.5, 1.5]
+    values = [50.0 + cycle[i % len(cycle)] for i in range(1000)]
+    values[800:] = [56.5] * 200  # a sensor stuck mid-range: no single value is unusual
+
+    out = scores(values)
+
+    assert max(out[200:800]) < 0.5
+    assert max(out[800:810]) >= 0.5

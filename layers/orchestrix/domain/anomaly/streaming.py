@@ -9,7 +9,9 @@ length of the vector they make (any one alone can raise the score; together more
   series (a likelihood in the manner of Numenta's): a series that is a little off for a
   while, or that turns noisier, stands out even if no single sample does;
 - how far the sample leaves the range of every value seen so far, as a fraction of that
-  range (a new high or low: CPU pinned at a level never reached before).
+  range (a new high or low: CPU pinned at a level never reached before);
+- the context novelty (context.py): the share of the recent shape, quantised, never seen
+  before; a detector of a different kind, blind to deviations but not to new patterns.
 
 After a strong detection the next scores are damped for a while: one incident should raise
 one alarm, not a train of them (NAB, like an on-call engineer, charges each extra alarm).
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import math
 
+from orchestrix.domain.anomaly.context import ContextNovelty
 from orchestrix.domain.anomaly.model import SeriesModel
 from orchestrix.domain.anomaly.spec import AnomalySpec
 
@@ -38,6 +41,7 @@ TAIL_RATE = 0.05  # log-step of that quantile's tracker
 TAIL_FACTOR = 1.6  # a point must exceed this multiple of that quantile to surprise
 RANGE_WARMUP = 150  # samples before the range seen counts
 N_SCALE = 0.1  # leaving the range by this fraction of its width makes a surprise of 1
+C_SCALE = 1.0  # an entirely new context makes a surprise of 1
 
 
 class StreamScorer:
@@ -52,8 +56,10 @@ class StreamScorer:
         self.log_tail = math.log(3.0)
         self.low = math.inf
         self.high = -math.inf
+        self.context = ContextNovelty()
 
     def score(self, t: float, value: float) -> float:
+        context = self.context.score(value)
         z = abs(self.model.observe(t, value).score)
         z = min(z, Z_CAP) if math.isfinite(z) else Z_CAP
         self.recent += (z - self.recent) / min(self.seen + 1, SHORT_TAU)
@@ -70,7 +76,9 @@ class StreamScorer:
             width = self.high - self.low
             novelty = max(0.0, (value - self.high) / width, (self.low - value) / width)
         self.low, self.high = min(self.low, value), max(self.high, value)
-        surprise = math.hypot(z / usual, max(unusual, 0.0) / L_SCALE, novelty / N_SCALE)
+        surprise = math.hypot(
+            z / usual, max(unusual, 0.0) / L_SCALE, novelty / N_SCALE, context / C_SCALE
+        )
         score = surprise / (surprise + 1.0)
         if self.quiet > 0 and surprise < BREAK * self.alarm:
             self.quiet -= 1
