@@ -3,6 +3,7 @@ memory) gets it back from the database: state machines, approval waits, honest e
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import timedelta
 
@@ -127,4 +128,11 @@ def test_recovering_one_tenant_leaves_another_tenants_runs_alone(api: Api, tenan
     assert sfn.list_state_machines()["stateMachines"] == []
     # (reading the run now would settle it as gone: let its own tenant's recovery show it)
     recover(other)
-    assert api.wait_for(other, execution_id, "waiting_approval")["approval"]["step_id"] == "ask"
+    # The run keeps its waiting_approval status while the restarted execution reaches the
+    # approval step again: wait for the step to be shown, not only the status.
+    deadline = time.monotonic() + 30
+    shown = api.wait_for(other, execution_id, "waiting_approval")
+    while shown["approval"] is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+        shown = api.wait_for(other, execution_id, "waiting_approval")
+    assert shown["approval"] is not None and shown["approval"]["step_id"] == "ask"
