@@ -196,15 +196,15 @@ def _legacy_write(store: PostgresMetricStore, batch: DecodedBatch) -> None:
     ts = np.asarray(batch.timestamps_ms, dtype=np.int64)
     values = np.asarray(batch.values, dtype=np.float64)
     offsets = np.asarray(batch.offsets, dtype=np.int64)
-    from orchestrix.adapters.postgres.metric_compaction import _int4_param, _int8_param
+    from orchestrix.adapters.postgres.metric_columns import int4_array_of, int8_array_of
 
     params = {
         "tenant": LEGACY_TENANT,
-        "fps": _int8_param(np.asarray([k.fingerprint for k in batch.series], dtype=np.int64)),
-        "firsts": _int8_param(ts[offsets[:-1]]),
-        "lasts": _int8_param(ts[offsets[1:] - 1]),
-        "lo": _int4_param(offsets[:-1]),
-        "hi": _int4_param(offsets[1:]),
+        "fps": int8_array_of(np.asarray([k.fingerprint for k in batch.series], dtype=np.int64)),
+        "firsts": int8_array_of(ts[offsets[:-1]]),
+        "lasts": int8_array_of(ts[offsets[1:] - 1]),
+        "lo": int4_array_of(offsets[:-1]),
+        "hi": int4_array_of(offsets[1:]),
         "ts": ts.astype(">i8").tobytes(),
         "values": values.astype(">f8").tobytes(),
     }

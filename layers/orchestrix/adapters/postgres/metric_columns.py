@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from orchestrix.adapters.postgres.metric_sql import Int8Array
+from orchestrix.adapters.postgres.metric_sql import Int4Array, Int8Array
 from orchestrix.promql.columns import SeriesColumns, columns_of
 from orchestrix.promql.values import Labels
 
@@ -46,11 +46,21 @@ def decode_int4_elements(elements: bytes) -> npt.NDArray[np.int32]:
 
 def int8_array_of(values: npt.NDArray[np.int64]) -> Int8Array:
     """`int8_array` of a numpy column: the elements written as one structured array."""
-    elements = np.empty(len(values), dtype=_INT8_ELEMENTS)
-    elements["length"] = 8
+    return Int8Array(_array_of(values, _INT8_ELEMENTS, 20))
+
+
+def int4_array_of(values: npt.NDArray[np.int64]) -> Int4Array:
+    """The same for an integer[] parameter."""
+    return Int4Array(_array_of(values, _INT4_ELEMENTS, 23))
+
+
+def _array_of(values: npt.NDArray[Any], dtype: np.dtype[Any], oid: int) -> bytes:
+    """A one-dimensional array without NULLs in binary form: its 20-byte header, then per
+    element an int32 length and the value, big-endian."""
+    elements = np.empty(len(values), dtype=dtype)
+    elements["length"] = dtype["value"].itemsize
     elements["value"] = values
-    header = struct.pack(">iiiii", 1, 0, 20, len(values), 1)
-    return Int8Array(header + elements.tobytes())
+    return struct.pack(">iiiii", 1, 0, oid, len(values), 1) + elements.tobytes()
 
 
 def timestamps_of_bytes(data: bytes) -> npt.NDArray[np.int64]:

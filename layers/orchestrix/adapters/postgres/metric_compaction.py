@@ -16,7 +16,6 @@ for the same tenant returns at once and leaves the work to this one):
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +29,8 @@ from orchestrix.adapters.postgres import metric_sql as sql
 from orchestrix.adapters.postgres.metric_columns import (
     decode_int4_elements,
     decode_int8_elements,
+    int4_array_of,
+    int8_array_of,
     timestamps_of_bytes,
     values_of_bytes,
 )
@@ -160,9 +161,9 @@ def _overlapping(
     ends = np.r_[starts[1:], len(order)] - 1
     params = {
         "tenant": tenant_id,
-        "fps": _int8_param(f[starts]),
-        "firsts": _int8_param(t[starts]),
-        "lasts": _int8_param(t[ends]),
+        "fps": int8_array_of(f[starts]),
+        "firsts": int8_array_of(t[starts]),
+        "lasts": int8_array_of(t[ends]),
         "from": int(t.min()) - int(t.min()) % DAY_MS,
         "to": int(t.max()),
     }
@@ -206,8 +207,8 @@ def _delete_chunks(
             hsql.DELETE_CHUNKS,
             {
                 "tenant": tenant_id,
-                "fps": _int8_param(fps),
-                "firsts": _int8_param(firsts),
+                "fps": int8_array_of(fps),
+                "firsts": int8_array_of(firsts),
                 "from": int(firsts.min()),
                 "to": int(firsts.max()),
             },
@@ -225,11 +226,11 @@ def _insert_chunks(conn: psycopg.Connection[Any], tenant_id: str, samples: _Samp
     ends = np.r_[starts[1:], len(t)]
     params = {
         "tenant": tenant_id,
-        "fps": _int8_param(f[starts]),
-        "firsts": _int8_param(t[starts]),
-        "lasts": _int8_param(t[ends - 1]),
-        "lo": _int4_param(starts),
-        "hi": _int4_param(ends),
+        "fps": int8_array_of(f[starts]),
+        "firsts": int8_array_of(t[starts]),
+        "lasts": int8_array_of(t[ends - 1]),
+        "lo": int4_array_of(starts),
+        "hi": int4_array_of(ends),
         "ts": t.astype(">i8").tobytes(),
         "values": samples.values.astype(">f8").tobytes(),
     }
@@ -249,24 +250,3 @@ def _merge_window(conn: psycopg.Connection[Any], tenant_id: str, window: int) ->
         "small": SMALL_CHUNK_SAMPLES,
     }
     return conn.execute(hsql.MERGE_WINDOW, params).rowcount
-
-
-# Binary array parameters built by numpy: per element an int32 length and the value,
-# big-endian, behind the 20-byte header of a one-dimensional array without NULLs.
-_INT8 = np.dtype([("length", ">i4"), ("value", ">i8")])
-_INT4 = np.dtype([("length", ">i4"), ("value", ">i4")])
-
-
-def _elements(values: npt.NDArray[Any], dtype: np.dtype[Any], oid: int) -> bytes:
-    elements = np.empty(len(values), dtype=dtype)
-    elements["length"] = dtype["value"].itemsize
-    elements["value"] = values
-    return struct.pack(">iiiii", 1, 0, oid, len(values), 1) + elements.tobytes()
-
-
-def _int8_param(values: IntArray) -> sql.Int8Array:
-    return sql.Int8Array(_elements(values, _INT8, 20))
-
-
-def _int4_param(values: IntArray) -> sql.Int4Array:
-    return sql.Int4Array(_elements(values, _INT4, 23))
