@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from . import ast
 from .annotations import Annotations
+from .block import VectorBlock
 from .errors import BadQuery, ExecutionError, ResolutionTooHigh
-from .evaluator import MAX_POINTS, Evaluator, EvSeries, QueryContext
+from .evaluator import MAX_POINTS, Evaluator, EvSeries, QueryContext, block_series
 from .labelfuncs import merge_same_labelset
 from .parse import parse
 from .storage import Queryable
 from .values import Matrix, RangeSeries, Sample, Scalar, String, Value, Vector, drop_metric_name
+
+if TYPE_CHECKING:
+    from .matrix_columns import MatrixColumns
 
 DEFAULT_LOOKBACK_MS = 5 * 60 * 1000
 # Evaluation recurses once per tree level; parse() refuses most trees too deep for that.
@@ -26,14 +29,51 @@ _DOCUMENTED = {
 }
 
 
-@dataclass
 class QueryResult:
-    """A query's value, its API ``resultType`` and the annotations it produced."""
+    """A query's value, its API ``resultType`` and the annotations it produced.
 
-    result_type: str
-    value: Value
-    warnings: list[str] = field(default_factory=list)
-    infos: list[str] = field(default_factory=list)
+    A range query the kernels computed keeps their arrays (`columns`): render_json writes
+    the body from them, and `value`'s (timestamp, value) tuples are only built if asked for.
+    """
+
+    __slots__ = ("_value", "columns", "infos", "result_type", "warnings")
+
+    def __init__(
+        self,
+        result_type: str,
+        value: Value | None = None,
+        warnings: list[str] | None = None,
+        infos: list[str] | None = None,
+        *,
+        columns: MatrixColumns | None = None,
+    ) -> None:
+        assert value is not None or columns is not None
+        self.result_type = result_type
+        self._value = value
+        self.warnings = warnings if warnings is not None else []
+        self.infos = infos if infos is not None else []
+        self.columns = columns
+
+    @property
+    def value(self) -> Value:
+        if self._value is None:
+            assert self.columns is not None
+            self._value = self.columns.matrix()
+        return self._value
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, QueryResult):
+            return NotImplemented
+        mine = (self.result_type, self.value, self.warnings, self.infos)
+        return mine == (other.result_type, other.value, other.warnings, other.infos)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass it replaced
+
+    def __repr__(self) -> str:
+        return (
+            f"QueryResult({self.result_type!r}, {self.value!r}, "
+            f"warnings={self.warnings!r}, infos={self.infos!r})"
+        )
 
 
 class Engine:
@@ -127,7 +167,18 @@ class Engine:
         ctx = self._context(query, start_ms, end_ms, step_ms)
         node = ast.resolve_and_wrap(tree, start_ms, end_ms)
         ev = Evaluator(ctx, start_ms, end_ms, step_ms)
-        raw = ev.eval(node)
+        raw = ev.eval_any(node)
+        if isinstance(raw, VectorBlock):
+            from .matrix_columns import matrix_columns
+
+            columns = matrix_columns(raw, ev.steps)
+            if columns is not None:
+                ctx.check()
+                annos = ctx.annotations
+                return QueryResult(
+                    "matrix", None, list(annos.warnings), list(annos.infos), columns=columns
+                )
+            raw = block_series(raw)
         if tree.vtype == "scalar":
             raw = [EvSeries((), list(raw))]
         ctx.check()

@@ -67,9 +67,11 @@ def render_json(result: QueryResult) -> str:
     Vectors and matrices are written straight from the result (no intermediate dicts): a
     sample value's text never needs JSON escaping, and each timestamp is formatted once.
     """
-    value = result.value
     rtype = result.result_type
-    if rtype == "matrix" and isinstance(value, list):
+    value = result.value if result.columns is None else None  # not built when not needed
+    if result.columns is not None:
+        inner = _columns_json(result)
+    elif rtype == "matrix" and isinstance(value, list):
         stamps = _StampPrefixes()
         parts = []
         for s in value:
@@ -96,6 +98,24 @@ def render_json(result: QueryResult) -> str:
     if result.infos:
         extras.append('"infos":' + json.dumps(result.infos))
     return str(out + "".join("," + e for e in extras) + "}")
+
+
+def _columns_json(result: QueryResult) -> str:
+    """A matrix the kernels computed, from their arrays (matrix_columns.points_json)."""
+    from .matrix_columns import points_json
+
+    columns = result.columns
+    assert columns is not None
+    stamps = ["[" + _ts_text(t) + ',"' for t in columns.steps]
+    points = points_json(columns, stamps)
+    if points is None:
+        prefixes = _StampPrefixes()
+        points = [_points_json(s.points, prefixes) for s in columns.matrix()]
+    parts = [
+        f'{{"metric":{_metric_json(labels)},"values":[{text}]}}'
+        for labels, text in zip(columns.labels, points, strict=True)
+    ]
+    return "[" + ",".join(parts) + "]"
 
 
 class _StampPrefixes(dict[int, str]):

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestrix.promql import Engine, MemoryStorage, format_result, render_json
+from orchestrix.promql import Engine, MemoryStorage, PromQLError, format_result, render_json
 from orchestrix.promql.gomath import format_float, format_float_e
 from orchestrix.promql.values import labels_of
 
@@ -177,3 +177,57 @@ def test_matrix_json_equals_format_result_for_any_values(series: list[list[float
 
     # Then the body holds exactly what format_result says, point for point
     assert json.loads(render_json(result))["data"] == format_result(result)
+
+
+KERNEL_SERIES = 40  # enough series for the numpy kernels (evaluator.KERNEL_MIN_SERIES)
+
+
+PLAIN = st.one_of(  # values Go writes without an exponent, whole numbers among them
+    st.integers(-(10**15), 10**15).map(float),
+    st.floats(-1e15, 1e15).filter(lambda v: v == 0 or abs(v) >= 1e-4),
+)
+SPECIAL = st.sampled_from([math.nan, math.inf, -math.inf, 1e-7, 9.9e-6, 1e16, 1e21, -0.0])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), PLAIN), min_size=KERNEL_SERIES * 4, max_size=KERNEL_SERIES * 4),
+    st.one_of(st.none(), st.tuples(st.integers(0, KERNEL_SERIES * 4 - 1), SPECIAL)),
+    st.sampled_from(["max_over_time(x[1m])", "last_over_time(x[1m])", "rate(x[2m])"]),
+)
+def test_kernel_matrix_renders_what_format_result_says(
+    cells: list[float | None], special: tuple[int, float] | None, query: str
+) -> None:
+    # Given enough series for the kernels, five scrapes each, after the first some missing,
+    # plain values and maybe one that Go writes otherwise (NaN, infinities, exponents)
+    if special is not None:
+        cells[special[0]] = special[1]
+    store = MemoryStorage()
+    for i in range(KERNEL_SERIES):
+        row = [float(i), *cells[i * 4 : (i + 1) * 4]]
+        stamps = [k * 60_000 for k, v in enumerate(row) if v is not None]
+        labels = labels_of({"__name__": "x", "i": f"{i:02d}", "v": '1.0"'})
+        store.add_series(labels, stamps, [v for v in row if v is not None])
+
+    # When a range query is answered from the kernels' arrays
+    result = Engine(store).range(query, 0, 300_000, 30_000)
+    assert result.columns is not None
+    body = json.loads(render_json(result))
+
+    # Then the body holds exactly the matrix format_result writes point by point
+    assert body["data"] == format_result(result)
+    assert [s["metric"]["i"] for s in body["data"]["result"]] == sorted(
+        s["metric"]["i"] for s in body["data"]["result"]
+    )
+
+
+def test_kernel_matrix_whose_rows_lose_their_names_into_one_label_set_still_fails() -> None:
+    # Given `x` and `y` series with the same labels otherwise, overlapping in time
+    store = MemoryStorage()
+    for name in ("x", "y"):
+        for i in range(KERNEL_SERIES):
+            store.add_series(labels_of({"__name__": name, "i": str(i)}), [0, 60_000], [1.0, 2.0])
+
+    # Then dropping the names leaves two series per label set, as Prometheus refuses
+    with pytest.raises(PromQLError, match="same labelset"):
+        Engine(store).range('max_over_time({__name__=~"x|y"}[1m])', 0, 60_000, 30_000)

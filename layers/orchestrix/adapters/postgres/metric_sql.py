@@ -43,6 +43,14 @@ SET_TENANT = "SELECT set_config('app.tenant_id', %s, true)"
 SET_TENANT_FOR_WRITE = (
     "SELECT set_config('app.tenant_id', %s, true), set_config('synchronous_commit', 'off', true)"
 )
+# A read plans every statement for its own parameters. The best plan for SELECT_SAMPLES
+# depends on how many series it asks for (ten: index probes; ten thousand: one pass over
+# the partition), and a cached generic plan, which psycopg's prepared statements get after
+# a few runs, would assume a handful forever. Planning costs well under a millisecond.
+SET_TENANT_FOR_READ = (
+    "SELECT set_config('app.tenant_id', %s, true),"
+    " set_config('plan_cache_mode', 'force_custom_plan', true)"
+)
 ENSURE_TENANT = "INSERT INTO tenants (id) VALUES (%s) ON CONFLICT DO NOTHING"
 ENSURE_PARTITIONS = "SELECT orchestrix_ensure_sample_partitions(%s, %s)"
 DROP_PARTITIONS = "SELECT orchestrix_drop_sample_partitions(%s)"
@@ -134,7 +142,7 @@ FROM metric_samples AS c,
              OFFSET 0) AS e
      ) AS w
 WHERE c.tenant_id = %(tenant)s
-  AND c.fingerprint IN (SELECT unnest(%(fps)s))
+  AND c.fingerprint = ANY(%(fps)s)  -- the planner sees how many (SET_TENANT_FOR_READ)
   AND c.first_ts BETWEEN %(start)s - 86400000 AND %(end)s AND c.last_ts >= %(start)s
 """
 # Whole chunks, by series and first timestamp: where SELECT_SAMPLES' estimate fell short.

@@ -103,12 +103,6 @@ class WriteResult:
     compacted: CompactionReport | None = None  # the compaction this write ran, if any
 
 
-@dataclass(frozen=True, slots=True)
-class StoredSeries:
-    fingerprint: int
-    labels: Labels
-
-
 class SeriesLabelCache:
     """Label sets by (tenant, fingerprint), shared by a store's readers.
 
@@ -400,7 +394,7 @@ class PostgresMetricReader:
     def _conn(self) -> Iterator[psycopg.Connection[Any]]:
         with _available(), self._db.connection() as conn:
             try:
-                conn.execute(sql.SET_TENANT, (self.tenant_id,))
+                conn.execute(sql.SET_TENANT_FOR_READ, (self.tenant_id,))
                 sql.register_array_dumpers(conn.adapters)
                 yield conn
             finally:
@@ -439,9 +433,10 @@ class PostgresMetricReader:
         end_ms: int,
         *,
         exact: bool = False,
-    ) -> list[StoredSeries]:
-        """Series the matchers select whose bounds meet the window; with `exact`, only those
-        with a sample inside it (the listing calls; `select` reads the samples anyway)."""
+    ) -> tuple[list[Labels], list[int]]:
+        """Label sets and fingerprints of the series the matchers select whose bounds meet
+        the window, in label order; with `exact`, only those with a sample inside it (the
+        listing calls; `select` reads the samples anyway)."""
         where, params = sql.pushdown(matchers)
         query = (
             "SELECT fingerprint FROM metric_series AS s WHERE tenant_id = %(tenant)s"
@@ -459,13 +454,13 @@ class PostgresMetricReader:
         fingerprints = sql.unpack_int8_elements(found_fps)
         known = self._labels.get(self.tenant_id, fingerprints, conn)
         rest = [m for m in matchers if not sql.pushed_down_exactly(m)]
-        found = [
-            StoredSeries(fp, labels)
-            for fp, labels in zip(fingerprints, known, strict=True)
-            if not rest or matches_all(labels, rest)
-        ]
-        found.sort(key=lambda s: s.labels)
-        return found
+        kept = (
+            [i for i, ls in enumerate(known) if matches_all(ls, rest)]
+            if rest
+            else range(len(known))
+        )
+        order = sorted(kept, key=known.__getitem__)
+        return [known[i] for i in order], [fingerprints[i] for i in order]
 
     def select(self, matchers: Sequence[LabelMatcher], start_ms: int, end_ms: int) -> list[Series]:
         return self.select_columns(matchers, start_ms, end_ms).series()
@@ -478,10 +473,10 @@ class PostgresMetricReader:
 
         with self._conn() as conn:
             head = self._head_samples(conn, start_ms, end_ms)  # first: see _head_window
-            candidates = self._candidates(conn, matchers, start_ms, end_ms)
-            if not candidates:
+            labels, found_fps = self._candidates(conn, matchers, start_ms, end_ms)
+            if not labels:
                 return metric_columns.no_columns()
-            fingerprints = metric_columns.fingerprints_of(c.fingerprint for c in candidates)
+            fingerprints = metric_columns.fingerprints_of(found_fps)
             params = {
                 "tenant": self.tenant_id,
                 "fps": metric_columns.int8_array_of(fingerprints),
@@ -489,7 +484,6 @@ class PostgresMetricReader:
                 "end": end_ms,
             }
             chunks = self._chunks(conn, params, start_ms, end_ms)
-        labels = [stored.labels for stored in candidates]
         found = metric_columns.columns(labels, fingerprints, chunks)
         if head is None:
             return found
@@ -540,9 +534,7 @@ class PostgresMetricReader:
         found: set[Labels] = set()
         with self._conn() as conn:
             for matchers in selectors:
-                found.update(
-                    s.labels for s in self._candidates(conn, matchers, start_ms, end_ms, exact=True)
-                )
+                found.update(self._candidates(conn, matchers, start_ms, end_ms, exact=True)[0])
         return sorted(found)
 
     def label_names(
@@ -552,8 +544,8 @@ class PostgresMetricReader:
             if not matchers:
                 bounds = self._head_window(conn, start_ms, end_ms)
                 return [str(r[0]) for r in conn.execute(sql.SELECT_LABEL_NAMES, bounds)]
-            found = self._candidates(conn, matchers, start_ms, end_ms, exact=True)
-            names = {n for s in found for n, _ in s.labels}
+            found, _ = self._candidates(conn, matchers, start_ms, end_ms, exact=True)
+            names = {n for labels in found for n, _ in labels}
         return sorted(names)
 
     def label_values(
@@ -564,8 +556,8 @@ class PostgresMetricReader:
                 bounds = {**self._head_window(conn, start_ms, end_ms), "name": name}
                 query = sql.SELECT_METRIC_NAMES if name == "__name__" else sql.SELECT_LABEL_VALUES
                 return [str(r[0]) for r in conn.execute(query, bounds)]
-            candidates = self._candidates(conn, matchers, start_ms, end_ms, exact=True)
-        values = {v for s in candidates for n, v in s.labels if n == name}
+            candidates, _ = self._candidates(conn, matchers, start_ms, end_ms, exact=True)
+        values = {v for labels in candidates for n, v in labels if n == name}
         return sorted(values)
 
     def tsdb_stats(self, limit: int) -> TsdbStats:
