@@ -5,9 +5,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from orchestrix import bootstrap
 from orchestrix.adapters.clock import AdjustableClock
 from orchestrix.adapters.postgres.database import Database
 from orchestrix.adapters.postgres.unit_of_work import PostgresUnitOfWork
+from orchestrix.settings import Settings
 
 
 @pytest.fixture(scope="session")
@@ -35,3 +37,19 @@ def uow(db: Database, clock: AdjustableClock):  # type: ignore[no-untyped-def]
         return PostgresUnitOfWork(db, clock, tenant_id, actor, request_id)
 
     return factory
+
+
+@pytest.fixture
+def bootstrap_database(database_url: str) -> Iterator[None]:
+    """The production wiring reaches a few components through bootstrap (the stage's metric
+    store, behind the service graph observed in traces): on this run's database, unless a
+    fixture or the environment has configured one already."""
+    if bootstrap.settings().database_url:
+        yield
+        return
+    bootstrap.configure(settings=Settings(local=True, database_url=database_url))
+    try:
+        yield
+    finally:
+        bootstrap.database().close()
+        bootstrap.configure(settings=None)

@@ -19,6 +19,9 @@ from orchestrix.services.escalation import EscalationService
 from orchestrix.services.incidents import IncidentService
 from orchestrix.services.sla import SlaService
 
+# Alert intake places alerts with the service graph observed in traces (bootstrap's store).
+pytestmark = pytest.mark.usefixtures("bootstrap_database")
+
 
 class Pager:
     """Stands in for NotificationService: remembers pages, deduplicates by key like it."""

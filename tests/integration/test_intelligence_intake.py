@@ -34,6 +34,9 @@ from orchestrix.services.incidents import IncidentService
 from orchestrix.services.model_allowance import ModelBudget
 from orchestrix.services.sla import SlaService
 
+# Alert intake places alerts with the service graph observed in traces (bootstrap's store).
+pytestmark = pytest.mark.usefixtures("bootstrap_database")
+
 
 class Pager:
     def __init__(self) -> None:
