@@ -73,6 +73,35 @@ def test_promtail_protobuf_push_is_stored_and_searchable(api: Client, tenants) -
     ]
 
 
+def test_a_push_sent_again_stores_its_lines_once(api: Client, tenants) -> None:
+    # Given a Promtail push that committed, sent again (its sender timed out and retried),
+    # then a push overlapping it by one line and bringing a new one
+    a, _ = tenants
+    t = now_ns() - 60 * S
+    key = ingest_key(api, a)
+    first = [(t, "GET /a 200"), (t + S, "GET /b 500")]
+    pushes = [
+        promtail_push(api, key, [('{app="retry"}', first)]),
+        promtail_push(api, key, [('{app="retry"}', first)]),
+        promtail_push(api, key, [('{app="retry"}', [first[1], (t + 2 * S, "GET /c 200")])]),
+    ]
+
+    # When the stream is read back and its lines counted
+    found = search(api, a, query='{app="retry"}', start=t - S, direction="forward")
+    counted = loki(
+        api, a, "query", query='sum(count_over_time({app="retry"}[5m]))', time=str(t + 3 * S)
+    )
+
+    # Then each line is there once, and the same line at another time is another line
+    assert [p.status for p in pushes] == [204, 204, 204]
+    assert [(i["timestamp"], i["line"]) for i in found["items"]] == [
+        (str(t), "GET /a 200"),
+        (str(t + S), "GET /b 500"),
+        (str(t + 2 * S), "GET /c 200"),
+    ]
+    assert counted.json["data"]["result"][0]["value"][1] == "3"
+
+
 def test_loki_json_push_with_a_bad_value_is_400_naming_it_and_stores_nothing(
     api: Client, tenants
 ) -> None:

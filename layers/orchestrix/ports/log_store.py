@@ -18,7 +18,9 @@ from orchestrix.logql.model import LogHits, LogSearch, LogSelector, StreamTimes
 
 class LogStore(Protocol):
     def write(self, tenant_id: str, batch: LogBatch) -> int:
-        """Store a whole batch or nothing of it; the number of lines stored."""
+        """Store a whole batch or nothing of it; the number of lines accepted. A line its
+        stream already holds at that timestamp (a push sent again) is accepted, not stored
+        twice."""
         ...
 
     def search(self, tenant_id: str, search: LogSearch) -> LogHits:

@@ -57,6 +57,7 @@ INSERT INTO log_entries (tenant_id, ts, stream_id, line, metadata)
 SELECT %(tenant)s, e.ts, e.stream_id, e.line, e.metadata
 FROM unnest(%(ts)s::bigint[], %(streams)s::bigint[], %(lines)s::text[], %(metadata)s::jsonb[])
      AS e (ts, stream_id, line, metadata)
+ON CONFLICT DO NOTHING  -- a line already stored (a push sent again): 0018_log_entry_once.sql
 """
 _STREAMS = (
     "SELECT stream_id, labels FROM log_streams WHERE tenant_id = %(tenant)s"
