@@ -300,3 +300,49 @@ def test_a_failing_model_leaves_the_offline_summary_and_says_why(uow, tenant, cl
         "Most likely cause: web"
     )
     assert view.incident.summary == view.stored.summary
+
+
+def test_the_summary_is_redone_as_alerts_join_at_two_four_eight(world, uow, tenant, clock):  # type: ignore[no-untyped-def]
+    # Given an incident opened by the web tier's alert, before anything pointed below it
+    incidents, _ = world
+    graph = (Service("web", ("api",)), Service("api", ("db",)), Service("db"))
+    configure(uow, tenant, clock, CorrelationSettings(), *graph)
+    opened = incidents.on_alert_fired(
+        tenant, fire(uow, tenant, clock, "Slow", service="web", severity="critical")
+    )
+    assert opened is not None and "chg_db" not in str(opened.summary)
+
+    # When a database deployment lands and the database's own alert joins as the second
+    clock.advance(timedelta(minutes=1))
+    with uow(tenant) as u:
+        INTEL.changes(u).add(
+            Change("chg_db_migrate", "db", "deployment", "db schema migration", clock.now()),
+            "t",
+            clock.now(),
+        )
+        u.commit()
+    clock.advance(timedelta(minutes=1))
+    second = incidents.on_alert_fired(
+        tenant, fire(uow, tenant, clock, "Latency", service="api", severity="critical")
+    )
+    with uow(tenant) as u:
+        after_two = STORES.incidents(u).get(opened.id)
+
+    # Then the summary now names the change below, and the next alerts redo it at four only
+    for n in range(2):
+        incidents.on_alert_fired(
+            tenant, fire(uow, tenant, clock, f"Errors{n}", service="api", severity="critical")
+        )
+    with uow(tenant) as u:
+        analyses = [
+            e
+            for e in u.conn.execute(  # type: ignore[attr-defined]
+                "SELECT action FROM audit_log WHERE resource_id = %s AND action = %s",
+                (opened.id, "incident.analyse"),
+            )
+        ]
+        final = STORES.incidents(u).get(opened.id)
+    assert second is not None and second.id == opened.id
+    assert after_two is not None and after_two.summary and "chg_db_migrate" in after_two.summary
+    assert final is not None and final.alert_count == 4
+    assert len(analyses) == 3  # on opening, at the second alert and at the fourth

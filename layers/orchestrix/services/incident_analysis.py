@@ -104,6 +104,9 @@ class IncidentAnalysisService:
     def summarise_opened(self, incident: Incident) -> None:
         self._analyse(incident.tenant_id, SYSTEM_ACTOR, incident.id, None)
 
+    def summarise_again(self, incident: Incident) -> None:
+        self._analyse(incident.tenant_id, SYSTEM_ACTOR, incident.id, None)
+
     # -----------------------------------------------------------------------------------------
 
     def _analyse(

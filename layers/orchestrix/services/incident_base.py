@@ -27,6 +27,17 @@ class IncidentAnalyst(Protocol):
         """Analyse a new incident and store its summary before anyone is paged."""
         ...
 
+    def summarise_again(self, incident: Incident) -> None:
+        """Analyse an incident again (alerts joined it) and replace its summary."""
+        ...
+
+
+def refreshes_summary(alert_count: int) -> bool:
+    """Whether the alert that brings an incident to `alert_count` alerts has its analysis
+    redone: at 2, 4, 8, 16… The second alert is often the upstream one that explains the
+    first; an alert storm of N alerts costs log2(N) analyses (and model calls), not N."""
+    return alert_count >= 2 and alert_count & (alert_count - 1) == 0
+
 
 class IncidentServiceBase:
     def __init__(
@@ -75,3 +86,12 @@ class IncidentServiceBase:
                 log.exception("incident analysis failed", extra={"incident_id": incident.id})
         if incident.escalation_policy_id:
             self._escalation.run_step(incident.tenant_id, incident.id, FIRST_STEP)
+
+    def _after_join(self, incident: Incident, alerts_before: int) -> None:
+        grew = incident.alert_count > alerts_before  # not an alert it already held
+        if self._analyst is None or not (grew and refreshes_summary(incident.alert_count)):
+            return
+        try:  # the summary may lag; the alert is in the incident whatever happens here
+            self._analyst.summarise_again(incident)
+        except Exception:
+            log.exception("incident analysis failed", extra={"incident_id": incident.id})

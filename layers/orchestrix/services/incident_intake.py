@@ -52,6 +52,7 @@ class AlertIntake(IncidentServiceBase):
             else:
                 joined = self._join(uow, existing, alert, where.reason)
                 uow.commit()
+                self._after_join(joined, existing.alert_count)
                 return joined
             service = alert.labels.get("service")
             named = alert.escalation_policy_id
