@@ -502,6 +502,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/loki/api/v1/query", "logs"),
     Route("GET", "/loki/api/v1/labels", "logs"),
     Route("GET", "/loki/api/v1/label/{name}/values", "logs"),
+    Route("GET", "/loki/api/v1/series", "logs"),
+    Route("GET", "/loki/api/v1/index/stats", "logs"),
 )
 
 SCHEDULES: tuple[Schedule, ...] = (

@@ -320,6 +320,107 @@ def test_loki_labels_and_values_stay_in_their_tenant(api: Client, tenants) -> No
     assert count_a.json["data"]["result"][0]["value"][1] == "1"
 
 
+def test_loki_series_and_index_stats_for_grafana(api: Client, tenants) -> None:
+    # Given three streams: two with lines in the window, one that stopped half an hour
+    # before it (within the hour its stream's bounds may lag), and another tenant's
+    a, b = tenants
+    t = now_ns() - 60 * S
+    if (t + 2 * S) // (86_400 * S) != t // (86_400 * S):  # the lines in one day's partition
+        t -= 3 * S
+    key = ingest_key(api, a)
+    promtail_push(api, key, [('{app="old", env="prod"}', [(t - 1800 * S, "gone")])])
+    promtail_push(
+        api,
+        key,
+        [
+            ('{app="api", env="prod"}', [(t, "GET /a"), (t + S, "GET /bb")]),
+            ('{app="web", env="dev"}', [(t + 2 * S, "render")]),
+        ],
+    )
+    promtail_push(api, ingest_key(api, b), [('{app="api", env="prod"}', [(t, "theirs")])])
+    window = {"start": str(t - S), "end": str(t + 10 * S)}
+
+    # When Grafana asks for the streams, the label names a selector has, and the query size
+    series = api.get(
+        "/loki/api/v1/series?"
+        + urlencode([("match[]", '{env="prod"}'), ("match[]", '{app="web"}'), *window.items()]),
+        token(a, "viewer"),
+    )
+    names = loki(api, a, "labels", query='{app="web"}', **window)
+    stats = loki(api, a, "index/stats", query='{env=~"prod|dev"} |= "GET"', **window)
+    none = loki(api, a, "index/stats", query='{app="nothing"}', **window)
+    theirs = loki(api, b, "index/stats", query='{app="api"}', **window)
+
+    # Then only what has a line in the window answers, counted as Loki counts it
+    assert series.status == 200, series.body
+    assert series.json == {
+        "status": "success",
+        "data": [{"app": "api", "env": "prod"}, {"app": "web", "env": "dev"}],
+    }
+    assert names.json["data"] == ["app", "env"]
+    assert stats.status == 200, stats.body
+    assert stats.json == {"streams": 2, "chunks": 2, "entries": 3, "bytes": 6 + 7 + 6}
+    assert none.json == {"streams": 0, "chunks": 0, "entries": 0, "bytes": 0}
+    assert theirs.json == {"streams": 1, "chunks": 1, "entries": 1, "bytes": 6}
+
+
+def test_grafana_logs_volume_query_and_drop_merge_streams(api: Client, tenants) -> None:
+    # Given two pods' streams of one app, with a level label
+    a, _ = tenants
+    t = now_ns() - 60 * S
+    promtail_push(
+        api,
+        ingest_key(api, a),
+        [
+            ('{app="vol", pod="p1", level="error"}', [(t, "boom"), (t + S, "boom again")]),
+            ('{app="vol", pod="p2", level="info"}', [(t + 2 * S, "fine")]),
+        ],
+    )
+    window = {"start": str(t - S), "end": str(t + 59 * S), "step": "60"}
+
+    # When Grafana's Explore asks for the volume histogram above the lines, and for the
+    # lines with the pod label dropped
+    volume = loki(
+        api,
+        a,
+        "query_range",
+        query='sum by (level, detected_level) (count_over_time({app="vol"} | drop __error__[1m]))',
+        **window,
+    )
+    lines = loki(api, a, "query_range", query='{app="vol"} | drop pod, level="info"', **window)
+
+    # Then the volume is counted per level, and the dropped labels are gone from the streams
+    assert volume.status == 200, volume.body
+    assert [(s["metric"], [v for _, v in s["values"]]) for s in volume.json["data"]["result"]] == [
+        ({"level": "error"}, ["2"]),
+        ({"level": "info"}, ["1"]),
+    ]
+    assert lines.status == 200, lines.body
+    assert sorted(
+        (tuple(s["stream"].items()), len(s["values"])) for s in lines.json["data"]["result"]
+    ) == [
+        ((("app", "vol"),), 1),
+        ((("app", "vol"), ("level", "error")), 2),
+    ]
+
+
+def test_loki_series_needs_a_stream_selector(api: Client, tenants) -> None:
+    a, _ = tenants
+
+    missing = api.get("/loki/api/v1/series", token(a, "viewer"))
+    metric = api.get(
+        "/loki/api/v1/series?" + urlencode({"match[]": 'count_over_time({a="b"}[1m])'}),
+        token(a, "viewer"),
+    )
+    stats = loki(api, a, "index/stats", query="sum(")
+
+    for reply in (missing, metric, stats):
+        assert reply.status == 400 and reply.content_type.startswith(PROBLEM), reply.body
+    assert missing.json["errors"][0]["loc"] == ["query", "match[]"]
+    assert metric.json["errors"][0]["loc"] == ["query", "match[]"]
+    assert stats.json["errors"][0]["loc"] == ["query", "query"]
+
+
 def test_bad_logql_is_400_naming_the_query(api: Client, tenants) -> None:
     a, _ = tenants
 

@@ -98,7 +98,7 @@ def _range(expr: RangeAggregation, at: list[int], fetch: Fetch) -> Table:
             if count:
                 points[t] = count / seconds if expr.function == "rate" else float(count)
         if points:
-            merged = table.setdefault(stream.labels, {})
+            merged = table.setdefault(expr.selector.relabel(stream.labels), {})
             for t, value in points.items():
                 merged[t] = merged.get(t, 0.0) + value
     return table

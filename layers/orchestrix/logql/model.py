@@ -48,16 +48,36 @@ class LineFilter:
 
 
 @dataclass(frozen=True, slots=True)
+class LabelDrop:
+    """One label of a `| drop` stage: `name` always, `name="value"` (or another matcher)
+    only where the label's value matches."""
+
+    name: str
+    matcher: LabelMatcher | None = None
+
+    def drops(self, name: str, value: str) -> bool:
+        return name == self.name and (self.matcher is None or self.matcher.matches(value))
+
+
+@dataclass(frozen=True, slots=True)
 class LogSelector:
-    """Which lines: stream label matchers, then line filters, all of which must hold."""
+    """Which lines: stream label matchers, then line filters, all of which must hold; and
+    the labels `| drop` removes from what the lines are reported under."""
 
     matchers: tuple[LabelMatcher, ...]
     filters: tuple[LineFilter, ...] = ()
     # Full-text words (`q=` of the search API): every word must occur as a token.
     text: str | None = None
+    drops: tuple[LabelDrop, ...] = ()
 
     def keep(self, line: str) -> bool:
         return all(f.keep(line) for f in self.filters)
+
+    def relabel(self, labels: Labels) -> Labels:
+        """A stream's labels after the `| drop` stages (streams left alike then merge)."""
+        if not self.drops:
+            return labels
+        return tuple((n, v) for n, v in labels if not any(d.drops(n, v) for d in self.drops))
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,3 +121,14 @@ class StreamTimes:
 
     labels: Labels
     timestamps: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class IndexStats:
+    """What a stream selector resolves to over a time range (Loki's `/index/stats`): its
+    streams with a line in the range, their (stream, day) partitions, lines and bytes."""
+
+    streams: int
+    chunks: int
+    entries: int
+    bytes: int

@@ -5,8 +5,9 @@
                   rate({app="api"}[1m])
 
 Stream matchers are `=`, `!=`, `=~`, `!~` (RE2, anchored, as in Prometheus); line filters
-`|=`, `!=`, `|~`, `!~`; range functions `count_over_time` and `rate`; the aggregations
-`sum`, `count`, `min`, `max`, `avg` with `by`/`without`; one comparison with a number.
+`|=`, `!=`, `|~`, `!~`; `| drop` of labels; range functions `count_over_time` and `rate`;
+the aggregations `sum`, `count`, `min`, `max`, `avg` with `by`/`without`; one comparison
+with a number.
 Anything else (parsers such as `| json`, `line_format`, binary operations between queries)
 is refused with a message naming the position, never silently ignored.
 """
@@ -17,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal, cast
 
-from orchestrix.logql.model import LineFilter, LineOp, LogSelector
+from orchestrix.logql.model import LabelDrop, LineFilter, LineOp, LogSelector
 from orchestrix.promql.storage import LabelMatcher
 
 RangeFunction = Literal["count_over_time", "rate"]
@@ -256,16 +257,21 @@ class _Parser:
 
     def pipeline(self, selector: LogSelector) -> LogSelector:
         filters = list(selector.filters)
+        drops = list(selector.drops)
         while True:
             token = self.peek()
             if token is None or token[0] != "op":
                 break
             if token[1] == "|":
                 following = self.peek(1)
+                if following is not None and following[:2] == ("ident", "drop"):
+                    self.i += 2
+                    drops.extend(self.drop_list())
+                    continue
                 what = following[1] if following else "end of query"
                 raise LogQLError(
                     f"parse error at position {token[2]}: the stage | {what} is not supported "
-                    "(only the line filters |=, !=, |~ and !~ are)"
+                    "(only the line filters |=, !=, |~ and !~ and | drop are)"
                 )
             if token[1] not in ("|=", "!=", "|~", "!~"):
                 break
@@ -275,7 +281,27 @@ class _Parser:
                 filters.append(LineFilter.of(cast(LineOp, token[1]), value))
             except ValueError as exc:
                 raise LogQLError(str(exc)) from None
-        return LogSelector(selector.matchers, tuple(filters), selector.text)
+        return LogSelector(selector.matchers, tuple(filters), selector.text, tuple(drops))
+
+    def drop_list(self) -> list[LabelDrop]:
+        """`| drop a, b="x", c=~"y.*"` after its keyword: the labels to drop (Grafana's logs
+        volume query drops `__error__`, which no stream here carries)."""
+        found = []
+        while True:
+            name = self.take(kind="ident")
+            matcher = None
+            token = self.peek()
+            if token is not None and token[1] in ("=", "!=", "=~", "!~"):
+                self.i += 1
+                value = _unquote(self.take(kind="string"))
+                try:
+                    matcher = LabelMatcher.of(name, token[1], value)
+                except ValueError as exc:
+                    raise LogQLError(str(exc)) from None
+            found.append(LabelDrop(name, matcher))
+            if not self.at(","):
+                return found
+            self.take(",")
 
 
 def parse(text: str) -> Query:
@@ -287,7 +313,7 @@ def parse_stream_labels(text: str) -> list[tuple[str, str]]:
     """A Loki push's `{app="api", env="prod"}` label string, as (name, value) pairs."""
     parser = _Parser(text)
     selector = parser.selector()
-    if parser.peek() is not None or selector.filters:
+    if parser.peek() is not None or selector.filters or selector.drops:
         raise LogQLError('a stream\'s labels are {name="value", ...} and nothing else')
     if any(m.op.value != "=" for m in selector.matchers):
         raise LogQLError("a stream's labels take = only")

@@ -10,10 +10,11 @@ filtered out by the caller.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
-from orchestrix.domain.logs import LogBatch
-from orchestrix.logql.model import LogHits, LogSearch, LogSelector, StreamTimes
+from orchestrix.domain.logs import Labels, LogBatch
+from orchestrix.logql.model import IndexStats, LogHits, LogSearch, LogSelector, StreamTimes
 
 
 class LogStore(Protocol):
@@ -37,11 +38,26 @@ class LogStore(Protocol):
         [start_ns, end_ns] (for count_over_time and rate)."""
         ...
 
-    def label_names(self, tenant_id: str, start_ns: int, end_ns: int) -> list[str]: ...
+    def label_names(
+        self, tenant_id: str, start_ns: int, end_ns: int, selector: LogSelector | None = None
+    ) -> list[str]: ...
 
     def label_values(
         self, tenant_id: str, name: str, start_ns: int, end_ns: int, selector: LogSelector | None
     ) -> list[str]: ...
+
+    def series(
+        self, tenant_id: str, selectors: Sequence[LogSelector], start_ns: int, end_ns: int
+    ) -> list[Labels]:
+        """The label sets of the streams any selector matches with a line in
+        [start_ns, end_ns], sorted."""
+        ...
+
+    def index_stats(
+        self, tenant_id: str, selector: LogSelector, start_ns: int, end_ns: int
+    ) -> IndexStats:
+        """What `selector` (its stream matchers) resolves to in [start_ns, end_ns]."""
+        ...
 
     def drop_older_than(self, cutoff_ns: int) -> list[str]:
         """Retention for every tenant: forget lines older than the cutoff; what was dropped."""

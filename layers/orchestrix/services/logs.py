@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from orchestrix.domain.errors import FieldError, ValidationFailed
 from orchestrix.domain.identity import Principal, Role, Scope
-from orchestrix.domain.logs import DAY_NS, FUTURE_GRACE_NS, LogBatch
+from orchestrix.domain.logs import DAY_NS, FUTURE_GRACE_NS, Labels, LogBatch
 from orchestrix.logql.evaluate import SeriesResult, evaluate, steps
 from orchestrix.logql.model import (
     Direction,
+    IndexStats,
     LogHits,
     LogPosition,
     LogSearch,
@@ -71,6 +72,23 @@ def parse_query(text: str, parameter: str = "query") -> Query:
         return parse(text)
     except LogQLError as exc:
         raise LogQueryError.at(parameter, str(exc)) from None
+
+
+def _relabelled(hits: LogHits, selector: LogSelector) -> LogHits:
+    """The lines under their labels after `| drop`."""
+    if not selector.drops:
+        return hits
+    records = [replace(r, labels=selector.relabel(r.labels)) for r in hits.records]
+    return replace(hits, records=records)
+
+
+def _selector(text: str, parameter: str) -> LogSelector:
+    """The streams a label or series call asks about: a log query's stream matchers (its line
+    filters do not narrow streams, as in Loki); a metric query is refused."""
+    parsed = parse_query(text, parameter)
+    if not isinstance(parsed, LogSelector):
+        raise LogQueryError.at(parameter, 'must be a stream selector such as {app="api"}')
+    return LogSelector(parsed.matchers)
 
 
 class LogService:
@@ -135,7 +153,7 @@ class LogService:
             if end <= start_ns:
                 raise LogQueryError.at("end", "must be after start")
             search = LogSearch(selector, start_ns, end, limit, direction, after)
-            hits = self._store.search(tenant, search)
+            hits = _relabelled(self._store.search(tenant, search), selector)
             if wait_s <= 0:
                 return hits
             if hits.records or self._monotonic() >= deadline:
@@ -182,17 +200,34 @@ class LogService:
         """A log rule's expression at one instant (the rule engine already scoped the tenant)."""
         return self._evaluate(tenant_id, query, [at_ns])
 
-    def label_names(self, principal: Principal, start_ns: int, end_ns: int) -> list[str]:
-        return self._store.label_names(self._tenant(principal), start_ns, end_ns)
+    def label_names(
+        self, principal: Principal, start_ns: int, end_ns: int, query: str | None = None
+    ) -> list[str]:
+        tenant = self._tenant(principal)
+        selector = _selector(query, "query") if query else None
+        return self._store.label_names(tenant, start_ns, end_ns, selector)
 
     def label_values(
         self, principal: Principal, name: str, start_ns: int, end_ns: int, query: str | None
     ) -> list[str]:
         tenant = self._tenant(principal)
-        selector = None
-        if query:
-            parsed = parse_query(query)
-            if not isinstance(parsed, LogSelector):
-                raise LogQueryError.at("query", 'must be a stream selector such as {app="api"}')
-            selector = parsed
+        selector = _selector(query, "query") if query else None
         return self._store.label_values(tenant, name, start_ns, end_ns, selector)
+
+    def series(
+        self, principal: Principal, matches: list[str], start_ns: int, end_ns: int
+    ) -> list[Labels]:
+        """The streams (label sets) with a line in the range that any `match[]` selects."""
+        tenant = self._tenant(principal)
+        if not matches:
+            raise LogQueryError.at("match[]", "at least one stream selector is required")
+        selectors = [_selector(m, "match[]") for m in matches]
+        return self._store.series(tenant, selectors, start_ns, end_ns)
+
+    def index_stats(
+        self, principal: Principal, query: str, start_ns: int, end_ns: int
+    ) -> IndexStats:
+        """Streams, (stream, day) chunks, lines and bytes a query's selector resolves to; a
+        log query's line filters are not applied (Loki's index statistics ignore them)."""
+        tenant = self._tenant(principal)
+        return self._store.index_stats(tenant, _selector(query, "query"), start_ns, end_ns)

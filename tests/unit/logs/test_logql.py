@@ -47,10 +47,35 @@ def test_metric_query_forms() -> None:
     assert [f.value for f in range_after.selector.filters] == ["x"]
 
 
+def test_drop_stages_remove_labels_by_name_or_by_value() -> None:
+    query = parse('{app="api"} | drop pod, level="debug" |= "x" | drop __error__')
+
+    assert isinstance(query, LogSelector) and [f.value for f in query.filters] == ["x"]
+    assert query.relabel((("app", "api"), ("level", "debug"), ("pod", "p1"))) == (("app", "api"),)
+    assert query.relabel((("app", "api"), ("level", "info"), ("pod", "p1"))) == (
+        ("app", "api"),
+        ("level", "info"),
+    )
+
+
+def test_streams_left_alike_by_drop_count_as_one_series() -> None:
+    query = parse('count_over_time({app="api"} | drop pod [1m])')
+    streams = [
+        StreamTimes((("app", "api"), ("pod", "p1")), [10 * S]),
+        StreamTimes((("app", "api"), ("pod", "p2")), [20 * S, 30 * S]),
+    ]
+
+    assert isinstance(query, RangeAggregation)
+    (series,) = evaluate(query, [60 * S], fetch_from(streams))
+    assert series.labels == (("app", "api"),) and series.points == [(60 * S, 3.0)]
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
         ('{app="x"} | json', "| json is not supported"),
+        ('{app="x"} | drop', "expected ident"),
+        ('{app="x"} | drop a=~"("', "invalid regular expression"),
         ('{app=~".*"}', "at least one regexp or equality matcher"),
         ("{}", "at least one"),
         ('{app="x"} |~ "(a"', "invalid regular expression"),

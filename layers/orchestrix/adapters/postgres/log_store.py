@@ -24,8 +24,9 @@ from orchestrix.adapters.postgres import metric_sql
 from orchestrix.adapters.postgres.database import Database
 from orchestrix.adapters.postgres.metric_store import _available
 from orchestrix.domain.errors import ValidationFailed
-from orchestrix.domain.logs import DAY_NS, LogBatch
+from orchestrix.domain.logs import DAY_NS, Labels, LogBatch
 from orchestrix.logql.model import (
+    IndexStats,
     LogHits,
     LogPosition,
     LogRecord,
@@ -58,6 +59,20 @@ SELECT %(tenant)s, e.ts, e.stream_id, e.line, e.metadata
 FROM unnest(%(ts)s::bigint[], %(streams)s::bigint[], %(lines)s::text[], %(metadata)s::jsonb[])
      AS e (ts, stream_id, line, metadata)
 ON CONFLICT DO NOTHING  -- a line already stored (a push sent again): 0018_log_entry_once.sql
+"""
+# Of the given streams, those with a line in [start, end]: one probe each of the
+# (tenant, stream, ts) index, since a stream's bounds may lag by STREAM_TOUCH_NS.
+_STREAMS_WITH_A_LINE = """
+SELECT s.id FROM unnest(%(ids)s::bigint[]) AS s(id)
+WHERE EXISTS (SELECT 1 FROM log_entries AS e
+              WHERE e.tenant_id = %(tenant)s AND e.stream_id = s.id
+                AND e.ts BETWEEN %(start)s AND %(end)s)
+"""
+_INDEX_STATS = f"""
+SELECT count(DISTINCT stream_id), count(DISTINCT (stream_id, ts / {DAY_NS})), count(*),
+       coalesce(sum(octet_length(line)), 0)
+FROM log_entries
+WHERE tenant_id = %(tenant)s AND stream_id = ANY(%(ids)s) AND ts BETWEEN %(start)s AND %(end)s
 """
 _STREAMS = (
     "SELECT stream_id, labels FROM log_streams WHERE tenant_id = %(tenant)s"
@@ -303,10 +318,40 @@ class PostgresLogStore:
                 by_stream.setdefault(stream_id, []).append(int(ts))
         return [StreamTimes(streams[s], stamps) for s, stamps in by_stream.items()]
 
-    def label_names(self, tenant_id: str, start_ns: int, end_ns: int) -> list[str]:
+    def label_names(
+        self, tenant_id: str, start_ns: int, end_ns: int, selector: LogSelector | None = None
+    ) -> list[str]:
         params = {"tenant": tenant_id, "start": start_ns - STREAM_TOUCH_NS, "end": end_ns}
         with self._read(tenant_id) as conn:
-            return [str(r[0]) for r in conn.execute(_LABEL_NAMES, params)]
+            if selector is None:
+                return [str(r[0]) for r in conn.execute(_LABEL_NAMES, params)]
+            found = self._streams_of(conn, tenant_id, selector, start_ns, end_ns).values()
+        return sorted({key for labels in found for key, _ in labels})
+
+    def series(
+        self, tenant_id: str, selectors: Sequence[LogSelector], start_ns: int, end_ns: int
+    ) -> list[Labels]:
+        with self._read(tenant_id) as conn:
+            streams: dict[int, Labels] = {}
+            for selector in selectors:
+                streams.update(self._streams_of(conn, tenant_id, selector, start_ns, end_ns))
+            if not streams:
+                return []
+            params = {"tenant": tenant_id, "ids": list(streams), "start": start_ns, "end": end_ns}
+            with_lines = [int(r[0]) for r in conn.execute(_STREAMS_WITH_A_LINE, params)]
+        return sorted(streams[i] for i in with_lines)
+
+    def index_stats(
+        self, tenant_id: str, selector: LogSelector, start_ns: int, end_ns: int
+    ) -> IndexStats:
+        with self._read(tenant_id) as conn:
+            streams = self._streams_of(conn, tenant_id, selector, start_ns, end_ns)
+            if not streams:
+                return IndexStats(0, 0, 0, 0)
+            params = {"tenant": tenant_id, "ids": list(streams), "start": start_ns, "end": end_ns}
+            row = conn.execute(_INDEX_STATS, params).fetchone()
+        assert row is not None  # an aggregate always answers one row
+        return IndexStats(*(int(v) for v in row))
 
     def label_values(
         self, tenant_id: str, name: str, start_ns: int, end_ns: int, selector: LogSelector | None

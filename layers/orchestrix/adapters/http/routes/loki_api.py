@@ -129,13 +129,54 @@ def query_instant(
     return LokiResponse(data=_matrix(found.series, instant=True))
 
 
+Selector = Annotated[
+    str | None, Query(max_length=16384, description="Only streams this selector matches")
+]
+
+
 @router.get("/loki/api/v1/labels", tags=TAGS, summary="Stream label names")
 def labels(
-    start: TimeParam = None, end: TimeParam = None, since: DurationParam = None
+    start: TimeParam = None,
+    end: TimeParam = None,
+    since: DurationParam = None,
+    query: Selector = None,
 ) -> LokiResponse:
     start_ns, end_ns = _range(start, end, since)
-    names = log_service().label_names(current_principal(router), start_ns, end_ns)
+    names = log_service().label_names(current_principal(router), start_ns, end_ns, query)
     return LokiResponse(data=names)
+
+
+@router.get("/loki/api/v1/series", tags=TAGS, summary="Streams (label sets) matching selectors")
+def series(
+    match: Annotated[
+        list[Annotated[str, Query(max_length=16384)]] | None,
+        Query(alias="match[]", description='A stream selector, repeatable: {app="api"}'),
+    ] = None,
+    start: TimeParam = None,
+    end: TimeParam = None,
+    since: DurationParam = None,
+) -> LokiResponse:
+    start_ns, end_ns = _range(start, end, since)
+    found = log_service().series(current_principal(router), match or [], start_ns, end_ns)
+    return LokiResponse(data=[dict(labels) for labels in found])
+
+
+class IndexStatsOut(BaseModel):
+    streams: int
+    chunks: int
+    entries: int
+    bytes: int
+
+
+@router.get("/loki/api/v1/index/stats", tags=TAGS, summary="What a query's selector resolves to")
+def index_stats(
+    query: LogQL, start: TimeParam = None, end: TimeParam = None, since: DurationParam = None
+) -> IndexStatsOut:
+    start_ns, end_ns = _range(start, end, since)
+    found = log_service().index_stats(current_principal(router), query, start_ns, end_ns)
+    return IndexStatsOut(
+        streams=found.streams, chunks=found.chunks, entries=found.entries, bytes=found.bytes
+    )
 
 
 @router.get("/loki/api/v1/label/<name>/values", tags=TAGS, summary="Values of one stream label")
@@ -144,9 +185,7 @@ def label_values(
     start: TimeParam = None,
     end: TimeParam = None,
     since: DurationParam = None,
-    query: Annotated[
-        str | None, Query(max_length=16384, description="Only streams this selector matches")
-    ] = None,
+    query: Selector = None,
 ) -> LokiResponse:
     start_ns, end_ns = _range(start, end, since)
     values = log_service().label_values(current_principal(router), name, start_ns, end_ns, query)
