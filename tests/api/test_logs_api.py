@@ -493,6 +493,51 @@ def test_log_rule_fires_when_matching_lines_pass_the_threshold(
     assert (a, "alert.fired") in recorded_events
 
 
+def test_a_log_rule_past_the_query_timeout_reports_it_as_its_health(
+    api: Client, tenants, recorded_events: list[tuple[str, str]]
+) -> None:
+    from orchestrix.adapters.metrics.batch import fingerprint
+    from orchestrix.adapters.postgres.alerting_components import metric_reader, repos
+    from orchestrix.domain.logs import LogBatch, StreamBatch
+    from orchestrix.services.log_rules import LogRuleEvaluator
+    from orchestrix.services.rule_evaluation import EvaluationBudget, EvaluationService
+
+    # Given a log rule counting a stream of 100,000 lines, and rules that may run 1 ms each
+    a, _ = tenants
+    at = bootstrap.clock().now().replace(microsecond=0)
+    t = int(at.timestamp()) * S
+    rule = api.post(
+        "/api/v1/alert-rules",
+        token(a),
+        {"name": "Busy", "language": "logql", "expr": 'sum(count_over_time({app="busy"}[5m])) > 1'},
+    )
+    labels = (("app", "busy"),)
+    stream = StreamBatch(labels, fingerprint(labels))
+    for i in range(100_000):
+        stream.timestamps.append(t - 290 * S + i * 2_000_000)
+        stream.lines.append(f"line {i}")
+        stream.metadata.append(None)
+    bootstrap.log_store().write(a, LogBatch([stream]))
+    strict = EvaluationService(
+        bootstrap.unit_of_work,
+        repos,
+        metric_reader,
+        bootstrap.event_publisher(),
+        logs=LogRuleEvaluator(bootstrap.log_service()),
+        budget=EvaluationBudget(query_timeout_s=0.001),
+    )
+
+    # When the rules are evaluated
+    report = strict.tick(a, at)
+    shown = api.get(f"/api/v1/alert-rules/{rule.json['id']}", token(a, "viewer"))
+
+    # Then the rule's query was stopped at its limit, and its health says why
+    expected = "LogQueryTimeout: query timed out in query execution (limit 0.001s)"
+    assert report.rule_errors == {rule.json["id"]: expected}
+    assert shown.json["last_error"] == expected
+    assert (a, "rule.evaluation_failed") in recorded_events
+
+
 def test_log_rule_with_a_log_query_or_bad_logql_is_422_naming_expr(api: Client, tenants) -> None:
     a, _ = tenants
     for expr in ('{app="api"} |= "error"', 'sum(count_over_time({app="api"} | json [5m]))'):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from orchestrix.adapters.metrics.batch import fingerprint
 from orchestrix.adapters.postgres.log_store import PostgresLogStore
 from orchestrix.domain.logs import LogBatch, StreamBatch
-from orchestrix.logql.model import LogSearch, LogSelector
+from orchestrix.logql.model import LogQueryTimeout, LogSearch, LogSelector
 from orchestrix.promql.storage import LabelMatcher
 
 S = 1_000_000_000
@@ -61,3 +63,21 @@ def test_unfiltered_reads_as_the_app_role_see_only_the_current_tenant(db, uow, t
 
     assert lines == [(f"mine at {t}",)]
     assert streams == [("mine",)]
+
+
+def test_a_metric_read_past_its_time_limit_is_cancelled_and_says_so(db, tenant) -> None:
+    # Given a stream of 200,000 lines in one hour (what a busy log rule counts)
+    store = PostgresLogStore(db)
+    t = ns("2001-01-04T10:00:00")
+    store.write(tenant, batch("busy", *range(t, t + 200_000 * 10_000_000, 10_000_000)))
+    selector = LogSelector((LabelMatcher.of("app", "=", "busy"),))
+    end = t + 3600 * S
+
+    # When the read may take a millisecond, then when it may take half a minute
+    with pytest.raises(LogQueryTimeout) as cancelled:
+        store.timestamps(tenant, selector, t, end, timeout_s=0.001)
+    (found,) = store.timestamps(tenant, selector, t, end, timeout_s=30.0)
+
+    # Then the first is stopped with Prometheus' words and the limit, the second answers
+    assert str(cancelled.value) == "query timed out in query execution (limit 0.001s)"
+    assert len(found.timestamps) == 200_000

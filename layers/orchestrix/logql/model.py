@@ -132,3 +132,11 @@ class IndexStats:
     chunks: int
     entries: int
     bytes: int
+
+
+class LogQueryTimeout(Exception):
+    """A query ran past its time limit (a log rule's query timeout); the message is
+    Prometheus' for the same case, with the limit."""
+
+    def __init__(self, timeout_s: float) -> None:
+        super().__init__(f"query timed out in query execution (limit {timeout_s:g}s)")

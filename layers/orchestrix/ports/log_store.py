@@ -32,10 +32,17 @@ class LogStore(Protocol):
         ...
 
     def timestamps(
-        self, tenant_id: str, selector: LogSelector, start_ns: int, end_ns: int
+        self,
+        tenant_id: str,
+        selector: LogSelector,
+        start_ns: int,
+        end_ns: int,
+        *,
+        timeout_s: float | None = None,
     ) -> list[StreamTimes]:
         """Per matching stream, the sorted timestamps of its matching lines in
-        [start_ns, end_ns] (for count_over_time and rate)."""
+        [start_ns, end_ns] (for count_over_time and rate). With `timeout_s`, raises
+        `LogQueryTimeout` rather than run longer."""
         ...
 
     def label_names(

@@ -19,11 +19,14 @@ class LogRuleEvaluator:
     def __init__(self, logs: LogService) -> None:
         self._logs = logs
 
-    def __call__(self, tenant_id: str, expr: str, at: datetime) -> list[tuple[Labels, float]]:
-        """(labels, value) of each series the expression has at `at`."""
+    def __call__(
+        self, tenant_id: str, expr: str, at: datetime, timeout_s: float | None = None
+    ) -> list[tuple[Labels, float]]:
+        """(labels, value) of each series the expression has at `at`; `LogQueryTimeout`
+        past `timeout_s` (the rule engine's per-rule query timeout)."""
         query = parse(expr)
         if isinstance(query, LogSelector):
             raise ValueError("a log rule's expression must be a metric query")
         at_ns = int(at.timestamp() * 1_000_000) * 1000
-        found = self._logs.evaluate_for_rule(tenant_id, query, at_ns)
+        found = self._logs.evaluate_for_rule(tenant_id, query, at_ns, timeout_s)
         return [(s.labels, s.points[-1][1]) for s in found if s.points[-1][0] == at_ns]

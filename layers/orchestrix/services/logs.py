@@ -20,6 +20,7 @@ from orchestrix.logql.model import (
     IndexStats,
     LogHits,
     LogPosition,
+    LogQueryTimeout,
     LogSearch,
     LogSelector,
     StreamTimes,
@@ -188,17 +189,32 @@ class LogService:
             raise LogQueryError.at("step", str(exc)) from None
         return MatrixResult(self._evaluate(tenant, query, at), instant)
 
-    def _evaluate(self, tenant: str, query: MetricExpr, at: list[int]) -> list[SeriesResult]:
-        def fetch(selector: LogSelector, start: int, end: int) -> list[StreamTimes]:
-            return self._store.timestamps(tenant, selector, start, end)
+    def _evaluate(
+        self, tenant: str, query: MetricExpr, at: list[int], timeout_s: float | None = None
+    ) -> list[SeriesResult]:
+        deadline = None if timeout_s is None else self._monotonic() + timeout_s
 
-        return evaluate(query, at, fetch)
+        def fetch(selector: LogSelector, start: int, end: int) -> list[StreamTimes]:
+            if deadline is None:
+                return self._store.timestamps(tenant, selector, start, end)
+            left = deadline - self._monotonic()
+            if left <= 0:
+                assert timeout_s is not None
+                raise LogQueryTimeout(timeout_s)
+            return self._store.timestamps(tenant, selector, start, end, timeout_s=left)
+
+        try:
+            return evaluate(query, at, fetch)
+        except LogQueryTimeout:
+            assert timeout_s is not None
+            raise LogQueryTimeout(timeout_s) from None  # the whole query's limit, not the rest
 
     def evaluate_for_rule(
-        self, tenant_id: str, query: MetricExpr, at_ns: int
+        self, tenant_id: str, query: MetricExpr, at_ns: int, timeout_s: float | None = None
     ) -> list[SeriesResult]:
-        """A log rule's expression at one instant (the rule engine already scoped the tenant)."""
-        return self._evaluate(tenant_id, query, [at_ns])
+        """A log rule's expression at one instant (the rule engine already scoped the
+        tenant), within `timeout_s` if given (`LogQueryTimeout` otherwise)."""
+        return self._evaluate(tenant_id, query, [at_ns], timeout_s)
 
     def label_names(
         self, principal: Principal, start_ns: int, end_ns: int, query: str | None = None

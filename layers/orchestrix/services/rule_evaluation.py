@@ -221,7 +221,8 @@ class EvaluationService:
     def _log_samples(self, tenant_id: str, rule: AlertRule, at: datetime) -> list[ResultSample]:
         if self._logs is None:
             raise RuntimeError("log rules are not evaluated by this deployment")
-        return [ResultSample(dict(labels), v) for labels, v in self._logs(tenant_id, rule.expr, at)]
+        found = self._logs(tenant_id, rule.expr, at, self._budget.query_timeout_s)
+        return [ResultSample(dict(labels), v) for labels, v in found]
 
     def _publish_health(self, tenant_id: str, rules: list[AlertRule], report: TickReport) -> None:
         """`rule.evaluation_failed` when a rule's error appears or changes, and

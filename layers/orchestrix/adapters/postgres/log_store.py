@@ -29,6 +29,7 @@ from orchestrix.logql.model import (
     IndexStats,
     LogHits,
     LogPosition,
+    LogQueryTimeout,
     LogRecord,
     LogSearch,
     LogSelector,
@@ -60,6 +61,7 @@ FROM unnest(%(ts)s::bigint[], %(streams)s::bigint[], %(lines)s::text[], %(metada
      AS e (ts, stream_id, line, metadata)
 ON CONFLICT DO NOTHING  -- a line already stored (a push sent again): 0018_log_entry_once.sql
 """
+_STATEMENT_TIMEOUT = "SELECT set_config('statement_timeout', %s, true)"
 # Of the given streams, those with a line in [start, end]: one probe each of the
 # (tenant, stream, ts) index, since a stream's bounds may lag by STREAM_TOUCH_NS.
 _STREAMS_WITH_A_LINE = """
@@ -287,8 +289,15 @@ class PostgresLogStore:
         return LogHits(records, position)
 
     def timestamps(
-        self, tenant_id: str, selector: LogSelector, start_ns: int, end_ns: int
+        self,
+        tenant_id: str,
+        selector: LogSelector,
+        start_ns: int,
+        end_ns: int,
+        *,
+        timeout_s: float | None = None,
     ) -> list[StreamTimes]:
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
         params: dict[str, Any] = {"tenant": tenant_id, "start": start_ns, "end": end_ns}
         conditions = _line_conditions(selector, params)
         regexes = any(not f.is_substring for f in selector.filters)
@@ -306,16 +315,26 @@ class PostgresLogStore:
             if not streams:
                 return []
             params.update(ids=list(streams), cap=MAX_METRIC_LINES + 1)
-            rows = conn.execute(query, params).fetchall()
+            if deadline is not None:  # PostgreSQL cancels the statement at the deadline
+                left_ms = max(1, int((deadline - time.monotonic()) * 1000))
+                conn.execute(_STATEMENT_TIMEOUT, (f"{left_ms}ms",))
+            try:
+                rows = conn.execute(query, params).fetchall()
+            except psycopg.errors.QueryCanceled:
+                assert timeout_s is not None  # nothing else sets a statement timeout here
+                raise LogQueryTimeout(timeout_s) from None
         if len(rows) > MAX_METRIC_LINES:
             raise ValidationFailed.single(
                 ("query", "query"),
                 f"the query reads more than {MAX_METRIC_LINES} lines; narrow the selector "
                 "or the time range",
             )
-        for stream_id, ts, line in rows:
+        for i, (stream_id, ts, line) in enumerate(rows):
             if line is None or selector.keep(line):
                 by_stream.setdefault(stream_id, []).append(int(ts))
+            if deadline is not None and i % 10_000 == 9_999 and time.monotonic() > deadline:
+                assert timeout_s is not None
+                raise LogQueryTimeout(timeout_s)  # RE2 filters over many lines take time too
         return [StreamTimes(streams[s], stamps) for s, stamps in by_stream.items()]
 
     def label_names(
