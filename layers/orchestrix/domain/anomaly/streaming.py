@@ -16,11 +16,15 @@ length of the vector they make (any one alone can raise the score; together more
 After a strong detection the next scores are damped for a while: one incident should raise
 one alarm, not a train of them (NAB, like an on-call engineer, charges each extra alarm).
 A far bigger surprise during that quiet time (an outage after a blip) still raises its own.
+An alarm at the same time of day as alarms on each of the previous ROUTINE_DAYS days is a
+routine (a nightly job, a backup), not an incident: it is damped the same way. One repeat
+is not enough: an incident that comes back the next day is still reported.
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 
 from orchestrix.domain.anomaly.context import ContextNovelty
 from orchestrix.domain.anomaly.model import SeriesModel
@@ -42,6 +46,9 @@ TAIL_FACTOR = 1.6  # a point must exceed this multiple of that quantile to surpr
 RANGE_WARMUP = 150  # samples before the range seen counts
 N_SCALE = 0.1  # leaving the range by this fraction of its width makes a surprise of 1
 C_SCALE = 1.0  # an entirely new context makes a surprise of 1
+DAY = 86_400.0  # seconds
+ROUTINE_DAYS = 2  # days in a row an alarm must have come at that time to be routine
+ROUTINE_TOLERANCE = 3_600.0  # seconds either side of the same time of day
 
 
 class StreamScorer:
@@ -57,6 +64,7 @@ class StreamScorer:
         self.low = math.inf
         self.high = -math.inf
         self.context = ContextNovelty()
+        self.alarms: deque[float] = deque()  # times of the alarms of the last few days
 
     def score(self, t: float, value: float) -> float:
         context = self.context.score(value)
@@ -84,6 +92,20 @@ class StreamScorer:
             self.quiet -= 1
             score *= DAMPING
         elif surprise >= TRIGGER:
-            self.quiet = QUIET_SAMPLES
-            self.alarm = surprise
+            routine = self._routine(t)
+            self.alarms.append(t)
+            if routine:
+                score *= DAMPING
+            else:
+                self.quiet = QUIET_SAMPLES
+                self.alarm = surprise
         return score
+
+    def _routine(self, t: float) -> bool:
+        """Whether alarms came at this time of day on each of the last ROUTINE_DAYS days."""
+        while self.alarms and self.alarms[0] < t - ROUTINE_DAYS * DAY - ROUTINE_TOLERANCE:
+            self.alarms.popleft()
+        return all(
+            any(abs(t - days * DAY - a) <= ROUTINE_TOLERANCE for a in self.alarms)
+            for days in range(1, ROUTINE_DAYS + 1)
+        )
