@@ -1,6 +1,6 @@
 """A stream anomaly score in [0, 1) for benchmark-style use (one score per sample).
 
-Three kinds of surprise, each measured against this series' own history, combined as the
+Several kinds of surprise, each measured against this series' own history, combined as the
 length of the vector they make (any one alone can raise the score; together more):
 
 - the sample's deviation from what the model expected, in standard deviations, against the
@@ -11,7 +11,10 @@ length of the vector they make (any one alone can raise the score; together more
 - how far the sample leaves the range of every value seen so far, as a fraction of that
   range (a new high or low: CPU pinned at a level never reached before);
 - the context novelty (context.py): the share of the recent shape, quantised, never seen
-  before; a detector of a different kind, blind to deviations but not to new patterns.
+  before; a detector of a different kind, blind to deviations but not to new patterns;
+- stillness: the moment the value has stayed exactly the same for longer than it ever did
+  before (a stretch that ended), e.g. a bursty series gone silent or a stuck sensor. Every
+  other term is blind to it: a value held flat deviates from nothing.
 
 After a strong detection the next scores are damped for a while: one incident should raise
 one alarm, not a train of them (NAB, like an on-call engineer, charges each extra alarm).
@@ -46,6 +49,8 @@ TAIL_FACTOR = 1.6  # a point must exceed this multiple of that quantile to surpr
 RANGE_WARMUP = 150  # samples before the range seen counts
 N_SCALE = 0.1  # leaving the range by this fraction of its width makes a surprise of 1
 C_SCALE = 1.0  # an entirely new context makes a surprise of 1
+STILL_RECORD = 12  # samples: the stillest stretch must have been at least this long to count
+STILL_SURPRISE = 2.0  # the surprise of being still for longer than ever before (an alarm)
 DAY = 86_400.0  # seconds
 ROUTINE_DAYS = 2  # days in a row an alarm must have come at that time to be routine
 ROUTINE_TOLERANCE = 3_600.0  # seconds either side of the same time of day
@@ -64,6 +69,9 @@ class StreamScorer:
         self.low = math.inf
         self.high = -math.inf
         self.context = ContextNovelty()
+        self.run = 0  # samples the value has stayed exactly the same
+        self.longest_run = 0  # the longest such stretch that has ended
+        self.last = math.nan
         self.alarms: deque[float] = deque()  # times of the alarms of the last few days
 
     def score(self, t: float, value: float) -> float:
@@ -84,8 +92,15 @@ class StreamScorer:
             width = self.high - self.low
             novelty = max(0.0, (value - self.high) / width, (self.low - value) / width)
         self.low, self.high = min(self.low, value), max(self.high, value)
+        if value != self.last:
+            self.longest_run = max(self.longest_run, self.run)
+            self.run = 0
+        self.run += 1
+        self.last = value
+        record = self.longest_run >= STILL_RECORD and self.run == self.longest_run + 1
+        still = STILL_SURPRISE if record and self.seen > RANGE_WARMUP else 0.0
         surprise = math.hypot(
-            z / usual, max(unusual, 0.0) / L_SCALE, novelty / N_SCALE, context / C_SCALE
+            z / usual, max(unusual, 0.0) / L_SCALE, novelty / N_SCALE, context / C_SCALE, still
         )
         score = surprise / (surprise + 1.0)
         if self.quiet > 0 and surprise < BREAK * self.alarm:
