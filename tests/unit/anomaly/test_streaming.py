@@ -65,6 +65,18 @@ def test_a_spike_at_the_same_time_every_day_is_a_routine_from_the_third_day_on()
     assert out[4 * DAY_SAMPLES + 200] > 0.5
 
 
+def test_a_nightly_spike_grown_into_an_outage_is_no_routine() -> None:
+    values = calm(5 * DAY_SAMPLES)
+    for day in range(1, 5):
+        values[day * DAY_SAMPLES + 40] = 80.0
+    values[4 * DAY_SAMPLES + 40] = 5000.0  # the fourth night: far bigger than the others
+
+    out = scores(values)
+
+    assert out[3 * DAY_SAMPLES + 40] < 0.5
+    assert out[4 * DAY_SAMPLES + 40] > 0.5
+
+
 def test_a_bursty_series_gone_silent_for_longer_than_ever_raises_an_alarm() -> None:
     values: list[float] = []
     for burst in range(80):

@@ -20,8 +20,9 @@ After a strong detection the next scores are damped for a while: one incident sh
 one alarm, not a train of them (NAB, like an on-call engineer, charges each extra alarm).
 A far bigger surprise during that quiet time (an outage after a blip) still raises its own.
 An alarm at the same time of day as alarms on each of the previous ROUTINE_DAYS days is a
-routine (a nightly job, a backup), not an incident: it is damped the same way. One repeat
-is not enough: an incident that comes back the next day is still reported.
+routine (a nightly job, a backup), not an incident: it is damped the same way, unless it is
+far bigger than those. One repeat is not enough: an incident that comes back the next day
+is still reported.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ class StreamScorer:
         self.run = 0  # samples the value has stayed exactly the same
         self.longest_run = 0  # the longest such stretch that has ended
         self.last = math.nan
-        self.alarms: deque[float] = deque()  # times of the alarms of the last few days
+        self.alarms: deque[tuple[float, float]] = deque()  # the last few days' (time, surprise)
 
     def score(self, t: float, value: float) -> float:
         context = self.context.score(value)
@@ -107,8 +108,8 @@ class StreamScorer:
             self.quiet -= 1
             score *= DAMPING
         elif surprise >= TRIGGER:
-            routine = self._routine(t)
-            self.alarms.append(t)
+            routine = self._routine(t, surprise)
+            self.alarms.append((t, surprise))
             if routine:
                 score *= DAMPING
             else:
@@ -116,11 +117,15 @@ class StreamScorer:
                 self.alarm = surprise
         return score
 
-    def _routine(self, t: float) -> bool:
-        """Whether alarms came at this time of day on each of the last ROUTINE_DAYS days."""
-        while self.alarms and self.alarms[0] < t - ROUTINE_DAYS * DAY - ROUTINE_TOLERANCE:
+    def _routine(self, t: float, surprise: float) -> bool:
+        """Whether alarms came at this time of day on each of the last ROUTINE_DAYS days,
+        none of them far smaller than this one (a routine grown into an outage is not one)."""
+        while self.alarms and self.alarms[0][0] < t - ROUTINE_DAYS * DAY - ROUTINE_TOLERANCE:
             self.alarms.popleft()
         return all(
-            any(abs(t - days * DAY - a) <= ROUTINE_TOLERANCE for a in self.alarms)
+            any(
+                abs(t - days * DAY - a) <= ROUTINE_TOLERANCE and surprise < BREAK * size
+                for a, size in self.alarms
+            )
             for days in range(1, ROUTINE_DAYS + 1)
         )
