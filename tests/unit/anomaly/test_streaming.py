@@ -1,4 +1,5 @@
-"""The benchmark stream score: one alarm per incident, unless a far bigger one follows."""
+"""The benchmark stream score: one alarm per incident (unless a far bigger one follows), none
+for a daily routine, and one when a series stays still for longer than it ever did."""
 
 from __future__ import annotations
 
@@ -46,3 +47,46 @@ def test_a_stuck_value_inside_the_usual_range_raises_an_alarm_its_cycle_does_not
 
     assert max(out[200:800]) < 0.5
     assert max(out[800:810]) >= 0.5
+
+
+DAY_SAMPLES = 288  # a sample every five minutes
+
+
+def test_a_spike_at_the_same_time_every_day_is_a_routine_from_the_third_day_on() -> None:
+    values = calm(6 * DAY_SAMPLES)
+    nightly = [day * DAY_SAMPLES + 40 for day in range(1, 6)]  # 03:20 each night
+    for i in nightly:
+        values[i] = 80.0
+    values[4 * DAY_SAMPLES + 200] = 80.0  # the same spike at another time of day
+
+    out = scores(values)
+
+    assert [out[i] > 0.5 for i in nightly] == [True, True, False, False, False]
+    assert out[4 * DAY_SAMPLES + 200] > 0.5
+
+
+def test_a_nightly_spike_grown_into_an_outage_is_no_routine() -> None:
+    values = calm(5 * DAY_SAMPLES)
+    for day in range(1, 5):
+        values[day * DAY_SAMPLES + 40] = 80.0
+    values[4 * DAY_SAMPLES + 40] = 5000.0  # the fourth night: far bigger than the others
+
+    out = scores(values)
+
+    assert out[3 * DAY_SAMPLES + 40] < 0.5
+    assert out[4 * DAY_SAMPLES + 40] > 0.5
+
+
+def test_a_bursty_series_gone_silent_for_longer_than_ever_raises_an_alarm() -> None:
+    values: list[float] = []
+    for burst in range(80):
+        values += [0.0] * (4, 9, 14)[burst % 3]  # it rests at 0 between bursts: 14 at most
+        values += [40.0, 90.0, 60.0, 20.0]
+    silent = len(values)
+    values += [0.0] * 100  # then nothing at all
+
+    out = scores(values)
+
+    assert max(out[silent : silent + 14]) < 0.5  # as long as a usual rest: nothing new
+    assert out[silent + 14] > 0.5  # the fifteenth silent sample: longer than ever
+    assert max(out[silent + 15 :]) < 0.5  # one alarm, not one per sample
