@@ -101,10 +101,7 @@ class IncidentAnalysisService:
         principal.require_role(AccessRole.RESPONDER)
         return self._analyse(principal.tenant_id, principal.actor, incident_id, request_id)
 
-    def summarise_opened(self, incident: Incident) -> None:
-        self._analyse(incident.tenant_id, SYSTEM_ACTOR, incident.id, None)
-
-    def summarise_again(self, incident: Incident) -> None:
+    def summarise(self, incident: Incident) -> None:
         self._analyse(incident.tenant_id, SYSTEM_ACTOR, incident.id, None)
 
     # -----------------------------------------------------------------------------------------

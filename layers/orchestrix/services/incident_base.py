@@ -23,12 +23,9 @@ log = logging.getLogger(__name__)
 
 
 class IncidentAnalyst(Protocol):
-    def summarise_opened(self, incident: Incident) -> None:
-        """Analyse a new incident and store its summary before anyone is paged."""
-        ...
-
-    def summarise_again(self, incident: Incident) -> None:
-        """Analyse an incident again (alerts joined it) and replace its summary."""
+    def summarise(self, incident: Incident) -> None:
+        """Analyse the incident and store its summary: when it opens, before anyone is
+        paged, and again as alerts join it."""
         ...
 
 
@@ -81,7 +78,7 @@ class IncidentServiceBase:
         self._sla.plan(incident, settings)
         if self._analyst is not None:
             try:  # the page carries the summary; no analysis must ever hold the page back
-                self._analyst.summarise_opened(incident)
+                self._analyst.summarise(incident)
             except Exception:
                 log.exception("incident analysis failed", extra={"incident_id": incident.id})
         if incident.escalation_policy_id:
@@ -92,6 +89,6 @@ class IncidentServiceBase:
         if self._analyst is None or not (grew and refreshes_summary(incident.alert_count)):
             return
         try:  # the summary may lag; the alert is in the incident whatever happens here
-            self._analyst.summarise_again(incident)
+            self._analyst.summarise(incident)
         except Exception:
             log.exception("incident analysis failed", extra={"incident_id": incident.id})
