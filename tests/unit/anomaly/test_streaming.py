@@ -1,7 +1,10 @@
-"""The benchmark stream score: one alarm per incident (unless a far bigger one follows), none
-for a daily routine, and one when a series stays still for longer than it ever did."""
+"""The benchmark stream score: a spike judged by its size, a small shift by its persistence,
+one alarm per incident (unless a far bigger one follows), none for a daily routine, and one
+when a series stays still for longer than it ever did."""
 
 from __future__ import annotations
+
+import random
 
 from orchestrix.domain.anomaly.streaming import StreamScorer
 
@@ -15,6 +18,30 @@ def scores(values: list[float]) -> list[float]:
 
 def calm(n: int) -> list[float]:
     return [50.0 + (i * 7919 % 13) / 13 for i in range(n)]
+
+
+def noisy(n: int) -> list[float]:
+    draw = random.Random(7)
+    return [50.0 + draw.gauss(0.0, 1.0) for _ in range(n)]
+
+
+def test_a_lone_spike_is_an_incident_at_four_standard_deviations_not_three() -> None:
+    # A spike lifts the recent average deviation too; that is the same evidence, not more.
+    three, four = noisy(1200), noisy(1200)
+    three[1000] = 53.0  # the mean plus three standard deviations
+    four[1000] = 54.0
+
+    assert scores(three)[1000] < 0.5
+    assert scores(four)[1000] > 0.5
+
+
+def test_a_shift_no_single_sample_shows_is_found_within_a_few_samples() -> None:
+    values = noisy(1400)
+    values[1000:] = [v + 1.5 for v in values[1000:]]  # 1.5 standard deviations, for good
+
+    out = scores(values)
+
+    assert max(out[1000:1010]) > 0.5
 
 
 def test_a_second_spike_of_the_same_size_soon_after_is_damped() -> None:

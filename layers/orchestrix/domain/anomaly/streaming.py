@@ -3,11 +3,12 @@
 Several kinds of surprise, each measured against this series' own history, combined as the
 length of the vector they make (any one alone can raise the score; together more):
 
-- the sample's deviation from what the model expected, in standard deviations, against the
-  deviations this series usually shows (spikes, sudden shifts);
-- the recent *average* deviation compared with how that average usually varies on this
-  series (a likelihood in the manner of Numenta's): a series that is a little off for a
-  while, or that turns noisier, stands out even if no single sample does;
+- the deviation, the larger of two views of it: the sample's deviation from what the model
+  expected, in standard deviations, against the deviations this series usually shows
+  (spikes, sudden shifts); and the recent *average* deviation compared with how that average
+  usually varies on this series (a likelihood in the manner of Numenta's), so a series that
+  is a little off for a while, or that turns noisier, stands out even if no single sample
+  does;
 - how far the sample leaves the range of every value seen so far, as a fraction of that
   range (a new high or low: CPU pinned at a level never reached before);
 - the context novelty (context.py): the share of the recent shape, quantised, never seen
@@ -39,7 +40,7 @@ Z_CAP = 50.0
 Z_SCALE = 6.0  # deviations that make a point surprise of 1
 SHORT_TAU = 3.0  # samples the recent average deviation spans
 LONG_TAU = 500.0  # samples the usual behaviour of that average is learnt over
-L_SCALE = 6.0  # standard deviations of the average that make a surprise of 1
+L_SCALE = 5.0  # standard deviations of the average that make a surprise of 1
 TRIGGER = 1.0  # surprise that counts as a detection for the damping
 QUIET_SAMPLES = 100
 DAMPING = 0.3
@@ -100,9 +101,11 @@ class StreamScorer:
         self.last = value
         record = self.longest_run >= STILL_RECORD and self.run == self.longest_run + 1
         still = STILL_SURPRISE if record and self.seen > RANGE_WARMUP else 0.0
-        surprise = math.hypot(
-            z / usual, max(unusual, 0.0) / L_SCALE, novelty / N_SCALE, context / C_SCALE, still
-        )
+        # The point's deviation and the recent average of that same deviation are one piece of
+        # evidence seen at two time scales, not two: the stronger one counts. Adding them as if
+        # independent let every ordinary spike (which lifts both) pass for an incident.
+        deviation = max(z / usual, max(unusual, 0.0) / L_SCALE)
+        surprise = math.hypot(deviation, novelty / N_SCALE, context / C_SCALE, still)
         score = surprise / (surprise + 1.0)
         if self.quiet > 0 and surprise < BREAK * self.alarm:
             self.quiet -= 1
