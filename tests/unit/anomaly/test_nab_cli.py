@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import math
+import subprocess
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -68,3 +70,21 @@ def test_nab_on_an_empty_folder_says_so(tmp_path: Path, capsys: pytest.CaptureFi
 
     assert code == 1
     assert "no data files" in capsys.readouterr().err
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path: Path) -> None:
+    """`orchestrix anomaly nab … | head -1`: no traceback when head has read its line."""
+    root = corpus(tmp_path)
+    command = [sys.executable, "-c", "import sys; from orchestrix.local.cli import main; "
+               "sys.exit(main(sys.argv[1:]))", "anomaly", "nab", str(root / "data"),
+               str(root / "out")]  # fmt: skip
+    reader = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert reader.stdout is not None and reader.stderr is not None
+    first = reader.stdout.readline()
+    reader.stdout.close()  # as head does once it has its line
+    errors = reader.stderr.read().decode()
+    code = reader.wait(timeout=60)
+
+    assert first.startswith(b"wrote ")
+    assert "Traceback" not in errors
+    assert code in (0, 141)
