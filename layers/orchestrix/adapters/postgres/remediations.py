@@ -26,6 +26,9 @@ GET = f"SELECT {_COLUMNS} FROM alert_remediations WHERE id = %(id)s"
 RUNNING = f"""
 SELECT {_COLUMNS} FROM alert_remediations WHERE alert_id = %(alert_id)s AND status = 'running'
 """
+ALL_RUNNING = f"""
+SELECT {_COLUMNS} FROM alert_remediations WHERE status = 'running' ORDER BY started_at, id
+"""
 NEXT_ATTEMPT = """
 SELECT coalesce(max(attempt), 0) + 1 FROM alert_remediations WHERE alert_id = %(alert_id)s
 """
@@ -83,6 +86,10 @@ class PostgresRemediationRepository:
     def running(self, alert_id: str) -> Remediation | None:
         row = self._cursor().execute(RUNNING, {"alert_id": alert_id}).fetchone()
         return None if row is None else _to_remediation(row)
+
+    def all_running(self) -> list[Remediation]:
+        rows = self._cursor().execute(ALL_RUNNING).fetchall()
+        return [_to_remediation(r) for r in rows]
 
     def next_attempt(self, alert_id: str) -> int:
         row = self._conn.execute(NEXT_ATTEMPT, {"alert_id": alert_id}).fetchone()
