@@ -89,8 +89,9 @@ def test_remediations_are_resumed_or_failed_after_a_restart(
         assert first.cli("tick", "--advance", "2m").returncode == 0
         _until(
             "the drain succeeded",
-            lambda: _firing(first, admin, backlog)["remediations"][0]["execution_status"]
-            == "succeeded",
+            lambda: (
+                _firing(first, admin, backlog)["remediations"][0]["execution_status"] == "succeeded"
+            ),
         )
         _until(
             "the slow cleanup started",
