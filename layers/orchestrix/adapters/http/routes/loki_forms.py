@@ -30,9 +30,11 @@ def form_as_query(event: dict[str, Any]) -> dict[str, Any]:
     the field) for a value PostgreSQL cannot hold."""
     from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-    proxy = APIGatewayProxyEvent(event)
     body = event.get("body")
-    if event.get("resource") not in _READS or not body or not posts_form(proxy):
+    if event.get("resource") not in _READS or not body:
+        return event
+    proxy = APIGatewayProxyEvent(event)
+    if not posts_form(proxy):
         return event
     if len(body) > MAX_JSON_BODY * (4 / 3 if event.get("isBase64Encoded") else 1):
         return event  # refused as too large by the resolver's own checks (413)
