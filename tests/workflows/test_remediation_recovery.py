@@ -46,10 +46,10 @@ def restart(tenant: str) -> RemediationsRecovered:
     """What `orchestrix dev` does at start, for one tenant: the declared machines, the
     workflows and their runs, then the remediations."""
     workflow_functions.create_state_machines(bootstrap.settings().state_machine_prefix)
-    workflows = bootstrap.execution_recovery()
+    workflows, remediations = bootstrap.execution_recovery(), remediation_recovery()
     workflows.recreate_machines(tenant)
-    workflows.recover_executions(tenant)
-    return remediation_recovery().recover(tenant)
+    workflows.recover_executions(tenant, remediations.alert_of)
+    return remediations.recover(tenant)
 
 
 def remediation_runs() -> list[str]:
@@ -166,3 +166,45 @@ def test_remediation_whose_workflow_run_was_interrupted_fails_and_goes_to_escala
     assert "remediation.failed" in audit_actions(api, tenant, failed["id"])
     # and nothing runs it again
     assert remediation_runs() == []
+
+
+def test_remediation_waiting_on_an_approval_goes_on_once_the_same_approval_is_given(
+    remediation_api: Api, local_http: LocalHttp, tenant: str
+) -> None:
+    api = remediation_api
+    # given a remediation whose workflow waits for someone to approve the drain
+    asks_first = drain_workflow(local_http.url)
+    asks_first["steps"].insert(0, {"id": "ask", "type": "approval", "message": "drain?"})
+    workflow_id = api.create(tenant, asks_first)
+    create_rule(api, tenant, workflow_id)
+    write_metric(tenant, 'queue_depth{queue="mail"} 150\n')
+    evaluate(tenant, wait_seconds=1)
+    run = until(
+        "the workflow asked",
+        lambda: (
+            only_alert(api, tenant)["remediations"][0]["execution_status"] == "waiting_approval"
+            and only_alert(api, tenant)["remediations"][0]["execution_id"]
+        ),
+    )
+
+    # when the local runtime restarts (the run asks again), and the approval is then given
+    lose_the_engine()
+    recovered = restart(tenant)
+    assert recovered.resumed == [only_alert(api, tenant)["remediations"][0]["id"]]
+    until("the run asked again", lambda: api.execution(tenant, run)["approval"])
+    approved = api.call("POST", f"/api/v1/executions/{run}/approve", tenant, "responder")
+    assert approved.status == 200, approved.json
+    write_metric(tenant, 'queue_depth{queue="mail"} 3\n')
+
+    # then the remediation follows its run to the end and, at the re-check (the runtime's
+    # wait, five minutes), resolves the alert, having drained once
+    until(
+        "the run succeeded",
+        lambda: only_alert(api, tenant)["remediations"][0]["execution_status"] == "succeeded",
+    )
+    clock = bootstrap.clock()
+    assert isinstance(clock, AdjustableClock)
+    clock.advance(timedelta(minutes=5))
+    done = wait_for_remediation(api, tenant)
+    assert [(r["status"], r["execution_id"]) for r in done["remediations"]] == [("resolved", run)]
+    assert local_http.bodies("/drain/mail") == [{"alert": done["id"], "queue": "mail"}]

@@ -36,12 +36,15 @@ def recreate_machines() -> int:
 def recover_executions() -> tuple[Recovered, list[tuple[str, str]]]:
     """Every tenant's interrupted executions: settled, or started again; the second item
     lists (tenant, execution id) of those started again."""
+    from orchestrix.adapters.postgres.remediation_components import remediation_recovery
+
     recovery = bootstrap.execution_recovery()
+    alert_of = remediation_recovery().alert_of  # a remediation's run needs its alert again
     total = Recovered()
     restarted: list[tuple[str, str]] = []
     for tenant_id in bootstrap.tenant_ids():
         try:
-            found = recovery.recover_executions(tenant_id)
+            found = recovery.recover_executions(tenant_id, alert_of)
         except Exception:  # one tenant's trouble must not keep the server down
             log.exception("could not recover the executions of tenant %s", tenant_id)
             continue

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from orchestrix.domain.identity import system_principal
-from orchestrix.services.remediation import JOB, RemediationService
+from orchestrix.services.remediation import JOB, RemediationService, alert_input
 from orchestrix.services.remediation_ports import Remediation
 from orchestrix.services.workflow_recovery import RESTARTED_ERROR
 
@@ -62,6 +63,16 @@ class RemediationRecovery(RemediationService):
             else:
                 result.failed.append(remediation.id)
         return result
+
+    def alert_of(self, tenant_id: str, execution_id: str) -> dict[str, Any] | None:
+        """The alert a remediation started this workflow run for, as the run's templates read
+        it (`alert.*`); None for a run no remediation started. Workflow recovery starts such
+        a run again with it."""
+        with self._uow(tenant_id, self._system(tenant_id)) as uow:
+            alerting, remediations = self._repos(uow)
+            remediation = remediations.by_execution(execution_id)
+            alert = alerting.alerts.get(remediation.alert_id) if remediation else None
+        return alert_input(alert) if alert else None
 
     def _resume(self, remediation: Remediation) -> bool:
         """True when started again; False when it ended as failed instead."""
