@@ -10,7 +10,8 @@ retry any of them) and reads its progress from the remediation's row — the wor
 started, that run's last status, when the re-check is due. Started again under the same name
 (so the same execution ARN), the machine repeats no completed step: starting the workflow
 answers the run already started, the polls read that run, the re-check waits for the time
-recorded. So a remediation is resumed, audited `remediation.resume`.
+recorded. So a remediation is resumed, audited `remediation.resume` (its wait and poll
+intervals are the runtime's settings, as when it started: the lost input held nothing else).
 
 Unless the workflow run it started was interrupted as well (workflow recovery failed it with
 `RuntimeRestarted` rather than repeat a step that may have half run): the fix did not complete
@@ -58,10 +59,12 @@ class RemediationRecovery(RemediationService):
         for remediation in running:
             if self._machine.knows(remediation.sfn_execution_arn):
                 continue  # the engine kept it (it did not restart): it goes on by itself
-            if self._resume(remediation):
-                result.resumed.append(remediation.id)
-            else:
-                result.failed.append(remediation.id)
+            try:
+                resumed = self._resume(remediation)
+            except Exception:  # the tenant's other remediations must still be recovered
+                log.exception("could not recover remediation %s", remediation.id)
+                continue
+            (result.resumed if resumed else result.failed).append(remediation.id)
         return result
 
     def alert_of(self, tenant_id: str, execution_id: str) -> dict[str, Any] | None:
