@@ -309,6 +309,12 @@ _STATUS_ITEM_METHODS: dict[str, tuple[HttpMethod, ...]] = {
 STATUS_READS = Throttle(rate=50, burst=100)
 STATUS_WRITES = Throttle(rate=5, burst=20)
 
+# The Loki query API's routes: each answers GET (query string) and POST (form body) alike.
+LOKI_READS: tuple[str, ...] = tuple(
+    f"/loki/api/v1/{path}"
+    for path in ("query_range", "query", "labels", "label/{name}/values", "series", "index/stats")
+)
+
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/health", "api", auth=False),
     Route("GET", "/health/live", "api", auth=False),
@@ -498,12 +504,8 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/loki/api/v1/push", "logs"),
     Route("POST", "/api/v1/logs/ingest", "logs"),
     Route("GET", "/api/v1/logs/query", "logs"),
-    Route("GET", "/loki/api/v1/query_range", "logs"),
-    Route("GET", "/loki/api/v1/query", "logs"),
-    Route("GET", "/loki/api/v1/labels", "logs"),
-    Route("GET", "/loki/api/v1/label/{name}/values", "logs"),
-    Route("GET", "/loki/api/v1/series", "logs"),
-    Route("GET", "/loki/api/v1/index/stats", "logs"),
+    # Grafana and logcli POST the same parameters as a form body (long selectors).
+    *(Route(method, path, "logs") for path in LOKI_READS for method in _GET_POST),
 )
 
 SCHEDULES: tuple[Schedule, ...] = (

@@ -44,6 +44,20 @@ def test_metrics_operations_document_their_bodies_parameters_and_errors(client):
     assert form["schema"]["required"] == ["query", "step"]
 
 
+def test_loki_posts_document_their_parameters_as_a_form_body(client):
+    doc = client.get("/api/v1/openapi.json").json
+    series = doc["paths"]["/loki/api/v1/series"]
+    stats = doc["paths"]["/loki/api/v1/index/stats"]["post"]
+
+    get_fields = [p["name"] for p in series["get"]["parameters"]]
+    form = series["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"]
+    assert "parameters" not in series["post"]
+    assert list(form["schema"]["properties"]) == get_fields == ["match[]", "start", "end", "since"]
+    assert form["schema"]["properties"]["match[]"]["anyOf"][1]["type"] == "array"
+    stats_form = stats["requestBody"]["content"]["application/x-www-form-urlencoded"]
+    assert stats_form["schema"]["required"] == ["query"]
+
+
 def test_swagger_ui_is_served(client):
     reply = client.get("/api/v1/docs")
     assert reply.status == 200

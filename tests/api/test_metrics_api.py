@@ -244,6 +244,21 @@ def test_query_accepts_post_form_and_rfc3339_time(api, tenants):
     assert reply.json["data"]["result"][0]["value"][0] == T0
 
 
+def test_a_post_form_that_is_not_utf8_is_bad_data_not_a_server_error(api, tenants):
+    a, _ = tenants
+
+    reply = api.post(
+        f"{GRAFANA_API}/query",
+        token(a, "viewer"),
+        raw=b"query=up\xff",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+    assert reply.status == 400, reply.body
+    assert reply.json["errorType"] == "bad_data"
+    assert 'invalid parameter "query"' in reply.json["error"]
+
+
 @pytest.mark.parametrize(
     ("path", "status", "error_type", "message"),
     [

@@ -129,7 +129,8 @@ class LocalRuntime:
         # is settled or started again, so none can read one the engine does not know.
         recovered, restarted = recovery.recover_executions()
         recovered.machines = machines
-        self.recovered = recovery.summary(recovered)
+        remediations = recovery.recover_remediations()  # they follow their workflow runs
+        self.recovered = recovery.summary(recovered, remediations)
         self._serve_thread = threading.Thread(
             target=self._server.serve_forever, name="orchestrix-gateway", daemon=True
         )

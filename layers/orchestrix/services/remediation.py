@@ -100,20 +100,22 @@ class RemediationService:
             return
         if started is None:
             return
-        execution_input = {
-            "tenant_id": tenant_id,
-            "remediation_id": started.id,
+        try:
+            self._machine.start(started.execution_name, self._execution_input(started, alert))
+        except Exception as exc:
+            log.exception("could not start the remediation of %s", alert.id)
+            self.fail(tenant_id, started.id, "StartFailed", str(exc)[:1000])
+
+    def _execution_input(self, remediation: Remediation, alert: Alert) -> dict[str, Any]:
+        return {
+            "tenant_id": remediation.tenant_id,
+            "remediation_id": remediation.id,
             "alert_id": alert.id,
-            "workflow_id": workflow_id,
+            "workflow_id": remediation.workflow_id,
             "alert": alert_input(alert),
             "wait_seconds": self._wait,
             "poll_seconds": self._poll,
         }
-        try:
-            self._machine.start(started.execution_name, execution_input)
-        except Exception as exc:
-            log.exception("could not start the remediation of %s", alert.id)
-            self.fail(tenant_id, started.id, "StartFailed", str(exc)[:1000])
 
     def _record_start(self, tenant_id: str, alert: Alert, workflow_id: str) -> Remediation | None:
         now = self._clock.now()

@@ -8,7 +8,8 @@ and `recover_executions` rebuild it for one tenant:
   so the same ARN the version and its executions recorded);
 - an execution stored as running that the engine no longer knows:
   - waiting for an approval that has not expired: started again from the beginning with the
-    same input and the same name (so the same execution ARN). The steps before the approval
+    same input and the same name (so the same execution ARN; a run a remediation started gets
+    its alert back, which only the remediation's record holds). The steps before the approval
     run again (they ran on a runtime that is gone; the state they produced went with it),
     then the approval is requested again with a new task token and its full timeout, and the
     same `POST /executions/{id}/approve` (or reject, cancel) answers it. The approval pending
@@ -22,7 +23,9 @@ and `recover_executions` rebuild it for one tenant:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from orchestrix.domain.identity import system_principal
 from orchestrix.domain.workflow.execution import (
@@ -42,6 +45,8 @@ log = logging.getLogger(__name__)
 RESTARTED_ERROR = "RuntimeRestarted"
 _GONE = "the local runtime stopped while this execution was running; it was not resumed"
 _EXPIRED = "the approval expired while the local runtime was stopped"
+# (tenant, execution id) -> the alert the run was started for, as its templates read it.
+AlertOf = Callable[[str, str], Mapping[str, Any] | None]
 
 
 @dataclass
@@ -73,9 +78,9 @@ class ExecutionRecovery(ExecutionSettlement):
             self._engine.create_machine(name, version.asl)
         return len(versions)
 
-    def recover_executions(self, tenant_id: str) -> Recovered:
+    def recover_executions(self, tenant_id: str, alert_of: AlertOf | None = None) -> Recovered:
         """Settle or start again every running execution the engine lost (after
-        `recreate_machines`)."""
+        `recreate_machines`); `alert_of` gives back a remediation run's alert."""
         actor = system_principal(tenant_id, "runtime-recovery").actor
         with self._uow(tenant_id, actor) as uow:
             unfinished = uow.workflows.unfinished_executions()
@@ -89,7 +94,7 @@ class ExecutionRecovery(ExecutionSettlement):
             if self._engine_knows(execution):
                 continue  # the engine kept it (it was not restarted): nothing to do
             machine = machines.get((execution.workflow_id, execution.workflow_version))
-            self._recover(tenant_id, actor, execution, machine, result)
+            self._recover(tenant_id, actor, execution, machine, result, alert_of)
         return result
 
     def waiting_again(self, tenant_id: str, execution_id: str) -> bool:
@@ -116,6 +121,7 @@ class ExecutionRecovery(ExecutionSettlement):
         execution: Execution,
         machine: str | None,
         result: Recovered,
+        alert_of: AlertOf | None,
     ) -> None:
         now = self._clock.now()
         with self._uow(tenant_id, actor) as uow:
@@ -146,11 +152,12 @@ class ExecutionRecovery(ExecutionSettlement):
                 },
             )
             uow.commit()
+        alert = alert_of(tenant_id, execution.id) if alert_of else None
         try:
             self._engine.start(
                 machine,
                 execution.id,
-                execution_input(execution.input, None, execution_meta(execution)),
+                execution_input(execution.input, alert, execution_meta(execution)),
             )
         except Exception as exc:
             log.exception("could not restart %s", execution.id)

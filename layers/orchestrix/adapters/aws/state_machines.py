@@ -58,10 +58,17 @@ class StepFunctionsRemediationMachine:
                 raise
 
     def has_ended(self, execution_arn: str) -> bool:
+        status = self._status(execution_arn)
+        return status is None or status != "RUNNING"
+
+    def knows(self, execution_arn: str) -> bool:
+        return self._status(execution_arn) is not None
+
+    def _status(self, execution_arn: str) -> str | None:
         try:
             described = self._sfn.describe_execution(executionArn=execution_arn)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
-                return True
+                return None
             raise
-        return str(described["status"]) != "RUNNING"
+        return str(described["status"])

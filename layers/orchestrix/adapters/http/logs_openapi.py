@@ -1,10 +1,12 @@
 """OpenAPI operations of the log ingest routes, written out by hand (raw, maybe compressed
-bodies in three wire formats, which Powertools cannot infer from signatures)."""
+bodies in three wire formats, which Powertools cannot infer from signatures), and the form
+bodies of the Loki read routes' POSTs (Powertools documents their fields as a query string)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from orchestrix import wiring
 from orchestrix.adapters.http.metrics_openapi import PROBLEM_REF
 
 _PROBLEM = {"application/problem+json": {"schema": PROBLEM_REF}}
@@ -109,10 +111,49 @@ def _operation(path: str) -> dict[str, Any]:
     }
 
 
+def _form_field(parameter: dict[str, Any]) -> dict[str, Any]:
+    schema = dict(parameter["schema"])
+    # A form field is present or absent, never null.
+    options = [o for o in schema.pop("anyOf", [{}]) if o.get("type") != "null"]
+    field = schema | (options[0] if len(options) == 1 else {"anyOf": options})
+    if field.get("type") == "array":
+        # A form repeats the key per value: one value is indistinguishable from a string.
+        del field["type"]
+        items = field.pop("items")
+        field["anyOf"] = [items, {"type": "array", "items": items}]
+    return field
+
+
+def _as_form(operation: dict[str, Any]) -> None:
+    """The POST of a Loki read route: its query parameters become a form body's fields."""
+    parameters = operation.pop("parameters", [])
+    fields = [p for p in parameters if p.get("in") == "query"]
+    if kept := [p for p in parameters if p.get("in") != "query"]:
+        operation["parameters"] = kept
+    required = [p["name"] for p in fields if p.get("required")]
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {p["name"]: _form_field(p) for p in fields},
+    }
+    if required:
+        schema["required"] = required
+    operation["requestBody"] = {
+        "required": bool(required),  # without required fields, no body at all is fine
+        "content": {"application/x-www-form-urlencoded": {"schema": schema}},
+    }
+    operation["description"] = (
+        "The GET's parameters as a form body, as Grafana and logcli send them; fields in the "
+        "query string count too."
+    )
+
+
 def add_to(doc: dict[str, Any]) -> None:
     paths = doc.setdefault("paths", {})
     for path in _OPERATIONS:
         paths.setdefault(path, {})["post"] = _operation(path)
+    for path in wiring.LOKI_READS:
+        if "post" in paths.get(path, {}):
+            _as_form(paths[path]["post"])
     tags = doc.setdefault("tags", [])
     if not any(tag.get("name") == "logs" for tag in tags):
         tags.append({"name": "logs"})

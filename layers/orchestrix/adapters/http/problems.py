@@ -55,7 +55,14 @@ def problem(
     )
 
 
-def proxy_problem(status: int, detail: str, request_id: str | None = None) -> dict[str, Any]:
+def proxy_problem(
+    status: int,
+    detail: str,
+    request_id: str | None = None,
+    *,
+    title: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """A complete Lambda proxy response, for code paths outside the resolver."""
     headers = {"Content-Type": PROBLEM_JSON}
     if request_id:
@@ -63,6 +70,6 @@ def proxy_problem(status: int, detail: str, request_id: str | None = None) -> di
     return {
         "statusCode": status,
         "headers": headers,
-        "body": json.dumps(problem_body(status, detail)),
+        "body": json.dumps(problem_body(status, detail, title=title, errors=errors)),
         "isBase64Encoded": False,
     }

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import psycopg
 
@@ -20,6 +20,10 @@ from orchestrix.services.remediation import JOB, RemediationService, alert_input
 from orchestrix.services.remediation_ports import RemediationRepository
 from orchestrix.services.workflow_executions import ExecutionService
 
+if TYPE_CHECKING:
+    from orchestrix.services.remediation_recovery import RemediationRecovery
+
+S = TypeVar("S", bound=RemediationService)
 MACHINE = "remediation"
 # Locally the clock can jump (`orchestrix tick --advance`): look at it every second.
 LOCAL_POLL_SECONDS = 1
@@ -108,6 +112,10 @@ class ExecutionRunner:
         view = bootstrap.execution_service().get(self._principal(tenant_id), execution_id)
         return view.status.value
 
+    def error(self, tenant_id: str, execution_id: str) -> str | None:
+        view = bootstrap.execution_service().get(self._principal(tenant_id), execution_id)
+        return view.execution.error
+
 
 def remediation_machine_arn() -> str:
     s = bootstrap.settings()
@@ -117,13 +125,24 @@ def remediation_machine_arn() -> str:
 def remediation_service(
     wait_seconds: int | None = None, poll_seconds: int | None = None
 ) -> RemediationService:
+    return _build(RemediationService, wait_seconds, poll_seconds)
+
+
+def remediation_recovery() -> RemediationRecovery:
+    """For the local runtime's start: the remediations its restart interrupted."""
+    from orchestrix.services.remediation_recovery import RemediationRecovery
+
+    return _build(RemediationRecovery, None, None)
+
+
+def _build(kind: type[S], wait_seconds: int | None, poll_seconds: int | None) -> S:
     from orchestrix.adapters.postgres.alerting_components import metric_reader
     from orchestrix.services.remediation import DEFAULT_WAIT_SECONDS
     from orchestrix.services.rule_evaluation import EvaluationBudget
 
     settings = bootstrap.settings()
     local = settings.local
-    return RemediationService(
+    return kind(
         bootstrap.unit_of_work,
         repos,
         StepFunctionsRemediationMachine(

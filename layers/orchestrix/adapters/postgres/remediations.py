@@ -26,6 +26,13 @@ GET = f"SELECT {_COLUMNS} FROM alert_remediations WHERE id = %(id)s"
 RUNNING = f"""
 SELECT {_COLUMNS} FROM alert_remediations WHERE alert_id = %(alert_id)s AND status = 'running'
 """
+BY_EXECUTION = f"""
+SELECT {_COLUMNS} FROM alert_remediations WHERE execution_id = %(execution_id)s
+ORDER BY attempt DESC LIMIT 1
+"""
+ALL_RUNNING = f"""
+SELECT {_COLUMNS} FROM alert_remediations WHERE status = 'running' ORDER BY started_at, id
+"""
 NEXT_ATTEMPT = """
 SELECT coalesce(max(attempt), 0) + 1 FROM alert_remediations WHERE alert_id = %(alert_id)s
 """
@@ -83,6 +90,14 @@ class PostgresRemediationRepository:
     def running(self, alert_id: str) -> Remediation | None:
         row = self._cursor().execute(RUNNING, {"alert_id": alert_id}).fetchone()
         return None if row is None else _to_remediation(row)
+
+    def by_execution(self, execution_id: str) -> Remediation | None:
+        row = self._cursor().execute(BY_EXECUTION, {"execution_id": execution_id}).fetchone()
+        return None if row is None else _to_remediation(row)
+
+    def all_running(self) -> list[Remediation]:
+        rows = self._cursor().execute(ALL_RUNNING).fetchall()
+        return [_to_remediation(r) for r in rows]
 
     def next_attempt(self, alert_id: str) -> int:
         row = self._conn.execute(NEXT_ATTEMPT, {"alert_id": alert_id}).fetchone()

@@ -3,7 +3,8 @@
 Bodies are Loki's: `{"status": "success", "data": {"resultType": "streams" | "matrix" |
 "vector", "result": [...]}}` for queries, `{"status": "success", "data": [names]}` for the
 label calls. Stream values are `["<unix ns>", "<line>"]`, matrix points `[<unix s>, "<v>"]`.
-Errors are problem+json (400 naming the parameter), as everywhere in this API.
+Errors are problem+json (400 naming the parameter), as everywhere in this API. Every route
+answers GET with a query string and POST with the same fields as a form body, as Loki does.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from orchestrix.logql.evaluate import SeriesResult
 from orchestrix.services.logs import MAX_LIMIT, LogQueryError, MatrixResult, StreamsResult
 
 router = Router()
+# Each read route also takes its parameters as a POSTed form (see `loki_forms`).
+GET_POST = ["GET", "POST"]
 TAGS = ["logs (Loki API)"]
 DEFAULT_SINCE_NS = 3600 * NS_PER_S
 LabelName = Annotated[str, Path(pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$", max_length=1024)]
@@ -80,7 +83,7 @@ def _range(start: str | None, end: str | None, since: str | None) -> tuple[int, 
     return start_ns, end_ns
 
 
-@router.get("/loki/api/v1/query_range", tags=TAGS, summary="LogQL range query")
+@router.route("/loki/api/v1/query_range", method=GET_POST, tags=TAGS, summary="LogQL range query")
 def query_range(
     query: LogQL,
     start: TimeParam = None,
@@ -106,7 +109,9 @@ def query_range(
     return LokiResponse(data=_streams(found))
 
 
-@router.get("/loki/api/v1/query", tags=TAGS, summary="LogQL instant query (metric queries)")
+@router.route(
+    "/loki/api/v1/query", method=GET_POST, tags=TAGS, summary="LogQL instant query (metric queries)"
+)
 def query_instant(
     query: LogQL,
     time: TimeParam = None,
@@ -134,7 +139,7 @@ Selector = Annotated[
 ]
 
 
-@router.get("/loki/api/v1/labels", tags=TAGS, summary="Stream label names")
+@router.route("/loki/api/v1/labels", method=GET_POST, tags=TAGS, summary="Stream label names")
 def labels(
     start: TimeParam = None,
     end: TimeParam = None,
@@ -146,7 +151,12 @@ def labels(
     return LokiResponse(data=names)
 
 
-@router.get("/loki/api/v1/series", tags=TAGS, summary="Streams (label sets) matching selectors")
+@router.route(
+    "/loki/api/v1/series",
+    method=GET_POST,
+    tags=TAGS,
+    summary="Streams (label sets) matching selectors",
+)
 def series(
     match: Annotated[
         list[Annotated[str, Query(max_length=16384)]] | None,
@@ -168,7 +178,12 @@ class IndexStatsOut(BaseModel):
     bytes: int
 
 
-@router.get("/loki/api/v1/index/stats", tags=TAGS, summary="What a query's selector resolves to")
+@router.route(
+    "/loki/api/v1/index/stats",
+    method=GET_POST,
+    tags=TAGS,
+    summary="What a query's selector resolves to",
+)
 def index_stats(
     query: LogQL, start: TimeParam = None, end: TimeParam = None, since: DurationParam = None
 ) -> IndexStatsOut:
@@ -179,7 +194,12 @@ def index_stats(
     )
 
 
-@router.get("/loki/api/v1/label/<name>/values", tags=TAGS, summary="Values of one stream label")
+@router.route(
+    "/loki/api/v1/label/<name>/values",
+    method=GET_POST,
+    tags=TAGS,
+    summary="Values of one stream label",
+)
 def label_values(
     name: LabelName,
     start: TimeParam = None,

@@ -146,19 +146,36 @@ def selectors(params: Params) -> list[list[LabelMatcher]]:
 
 def from_event(event: Any) -> dict[str, list[str]]:
     """The request's parameters: the query string, plus a POST's form body."""
-    params: dict[str, list[str]] = {
-        k: list(v) for k, v in (event.multi_value_query_string_parameters or {}).items()
-    }
+    params = request_params(event)
+    name = with_nul(params)
+    if name is not None:
+        raise BadQuery(f'invalid parameter "{name}": NUL characters are not allowed')
+    return params
+
+
+def posts_form(event: Any) -> bool:
     content_type = next(
         (str(v) for k, v in (event.headers or {}).items() if k.lower() == "content-type"), ""
     )
+    return event.http_method == "POST" and "x-www-form-urlencoded" in content_type
+
+
+def request_params(event: Any) -> dict[str, list[str]]:
+    """The query string's parameters, then a POSTed form's (Powertools' proxy event)."""
+    params: dict[str, list[str]] = {
+        k: list(v) for k, v in (event.multi_value_query_string_parameters or {}).items()
+    }
     raw = event.raw_event.get("body")
-    if event.http_method == "POST" and raw and "x-www-form-urlencoded" in content_type:
-        text = base64.b64decode(raw).decode() if event.is_base64_encoded else str(raw)
-        for name, value in parse_qsl(text, keep_blank_values=True):
+    if raw and posts_form(event):
+        # Not UTF-8 (the gateway then hands the body over base64-encoded): the replacement
+        # characters make the query or value invalid, a client's error like any other.
+        text = base64.b64decode(raw).decode("utf-8", "replace") if event.is_base64_encoded else raw
+        for name, value in parse_qsl(str(text), keep_blank_values=True):
             params.setdefault(name, []).append(value)
-    for name, values in params.items():
-        # PostgreSQL text cannot hold NUL: refused here for every route and parameter.
-        if any("\x00" in value for value in values):
-            raise BadQuery(f'invalid parameter "{name}": NUL characters are not allowed')
     return params
+
+
+def with_nul(params: Params) -> str | None:
+    """The first parameter with a NUL in a value: PostgreSQL text cannot hold one, so it is
+    refused for every route and parameter."""
+    return next((name for name, values in params.items() if any("\x00" in v for v in values)), None)
