@@ -1,8 +1,10 @@
-"""EventBridge rule target for `alert.fired` / `alert.resolved` on the orchestrix bus:
-firing alerts open or join incidents, resolved ones are noted on their incidents. Also the
+"""EventBridge rule target for `alert.fired` / `alert.resolved` / `alert.remediation_failed` on
+the orchestrix bus: firing alerts open or join incidents (an alert with a remediation workflow
+once its fix has failed), resolved ones are noted on their incidents. Also the
 target of deployment events (CodeDeploy, ECS, CloudFormation) on the default bus: they
 become change events that root cause analysis weighs."""
 
+from dataclasses import replace
 from typing import Any
 
 from orchestrix import bootstrap
@@ -10,6 +12,7 @@ from orchestrix.adapters.postgres.incident_components import incident_service
 from orchestrix.adapters.postgres.intelligence_components import config_service
 from orchestrix.domain.incidents import AlertSnapshot
 from orchestrix.observability import logger, traced
+from orchestrix.services.alert_intake import REMEDIATION_FAILED
 from orchestrix.services.change_sources import DETAIL_TYPES
 
 
@@ -36,5 +39,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if event.get("detail-type") == "alert.resolved":
         touched = incident_service().on_alert_resolved(tenant_id, alert)
         return {"incidents": touched}
-    incident = incident_service().on_alert_fired(tenant_id, alert)
+    if event.get("detail-type") == REMEDIATION_FAILED:
+        # The fix was tried first and did not work: now the alert is an incident's business.
+        why = str(detail.get("reason") or "the remediation failed")
+        incident = incident_service().on_alert_fired(
+            tenant_id, replace(alert, remediation_workflow_id=None), fix_failed=why
+        )
+    else:
+        incident = incident_service().on_alert_fired(tenant_id, alert)
     return {"incident_id": incident.id if incident else None}

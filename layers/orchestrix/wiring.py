@@ -546,10 +546,14 @@ EVENT_RULES: tuple[EventRule, ...] = (
     # --- incidents and escalation ---
     EventRule(
         "alerts-to-incidents",
-        {"source": ["orchestrix"], "detail-type": ["alert.fired", "alert.resolved"]},
+        {
+            "source": ["orchestrix"],
+            "detail-type": ["alert.fired", "alert.resolved", "alert.remediation_failed"],
+        },
         "incident_events",
         bus="orchestrix",
-        description="Firing alerts open or join incidents; resolved ones are noted",
+        description="Firing alerts open or join incidents (after a failed fix, for an alert "
+        "with a remediation); resolved ones are noted",
     ),
     # --- status pages ---
     EventRule(

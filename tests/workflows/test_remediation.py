@@ -4,6 +4,7 @@ with the alert as its input, waits, re-checks the rule and resolves or escalates
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
@@ -20,6 +21,7 @@ from orchestrix.adapters.metrics.exposition import parse_exposition
 from orchestrix.adapters.postgres import alerting_components
 from orchestrix.adapters.postgres.remediation_components import remediation_service
 from orchestrix.local import workflow_functions
+from orchestrix.local.functions import FunctionHost
 from orchestrix.services.rule_evaluation import EvaluationService
 from orchestrix.services.workflow_compiler import check_asl
 from tests.conftest import ROOT
@@ -29,13 +31,17 @@ from tests.workflows.workflow_api import Api
 pytestmark = pytest.mark.xdist_group("moto-sfn")
 api = workflow_api.api  # the fixture
 ENDED = ("resolved", "escalated", "failed")
+INCIDENT_EVENTS = ("alert.fired", "alert.resolved", "alert.remediation_failed")
 
 
 @pytest.fixture
 def remediation_api(api: Api) -> Iterator[Api]:
     """The workflows stack plus the declared state machines, created as `orchestrix dev`
-    creates them."""
+    creates them, and the schedule group an opened incident's SLA checks go in."""
     workflow_functions.create_state_machines(bootstrap.settings().state_machine_prefix)
+    scheduler = bootstrap.boto3_client("scheduler")
+    with contextlib.suppress(scheduler.exceptions.ConflictException):
+        scheduler.create_schedule_group(Name=bootstrap.settings().schedule_group_name)
     yield api
 
 
@@ -73,7 +79,7 @@ def write_metric(tenant: str, text: str) -> None:
     bootstrap.metric_store().write(tenant, parse_exposition(text, content_type=None, now_ms=now_ms))
 
 
-def create_rule(api: Api, tenant: str, workflow_id: str) -> str:
+def create_rule(api: Api, tenant: str, workflow_id: str, severity: str = "warning") -> str:
     reply = api.call(
         "POST",
         "/api/v1/alert-rules",
@@ -81,7 +87,7 @@ def create_rule(api: Api, tenant: str, workflow_id: str) -> str:
         body={
             "name": "QueueBacklog",
             "expr": "queue_depth > 100",
-            "severity": "warning",
+            "severity": severity,
             "remediation_workflow_id": workflow_id,
         },
     )
@@ -200,6 +206,75 @@ def test_failing_workflow_hands_the_alert_to_escalation_at_once(
     assert (remediation["status"], remediation["reason"]) == ("escalated", "workflow failed")
     assert alert["status"] == "firing"
     assert "alert.remediation_failed" in published(api, tenant)
+
+
+def incidents_after_delivering_alert_events(api: Api, tenant: str) -> list[dict[str, Any]]:
+    """Hand the tenant's alert events to the incident_events function, as the
+    `alerts-to-incidents` rule does, and list the tenant's incidents then."""
+    with api.lock:
+        sent = [e for e in api.events if e["detail"].get("tenant_id") == tenant]
+    host = FunctionHost()
+    for event in sent:
+        if event["detail-type"] in INCIDENT_EVENTS:
+            detail = json.loads(json.dumps(event["detail"], default=str))
+            host.invoke(
+                "incident_events",
+                {"source": "orchestrix", "detail-type": event["detail-type"], "detail": detail},
+            )
+    return list(api.call("GET", "/api/v1/incidents", tenant, "viewer").json["items"])
+
+
+def test_nobody_is_paged_for_an_alert_its_remediation_fixes(
+    remediation_api: Api, local_http: LocalHttp, tenant: str
+) -> None:
+    api = remediation_api
+    # given a critical rule (one that opens incidents) whose remediation drains the queue
+    workflow_id = api.create(tenant, drain_workflow(local_http.url))
+    create_rule(api, tenant, workflow_id, severity="critical")
+    write_metric(tenant, 'queue_depth{queue="mail"} 150\n')
+
+    # when it fires, and the fix works before the re-check
+    evaluate(tenant)
+    write_metric(tenant, 'queue_depth{queue="mail"} 3\n')
+    alert = wait_for_remediation(api, tenant)
+    assert alert["remediations"][0]["status"] == "resolved"
+
+    # then no incident was opened for it: the fix came first
+    assert [e for e in published(api, tenant) if e in INCIDENT_EVENTS] == [
+        "alert.fired",
+        "alert.resolved",
+    ]
+    assert incidents_after_delivering_alert_events(api, tenant) == []
+
+
+def test_an_alert_its_remediation_cannot_fix_opens_its_incident_saying_so(
+    remediation_api: Api, local_http: LocalHttp, tenant: str
+) -> None:
+    api = remediation_api
+    # given a critical rule whose remediation endpoint is down
+    local_http.answer("/drain/mail", 500)
+    workflow_id = api.create(tenant, drain_workflow(local_http.url))
+    create_rule(api, tenant, workflow_id, severity="critical")
+    write_metric(tenant, 'queue_depth{queue="mail"} 150\n')
+
+    # when it fires and the fix fails
+    evaluate(tenant, wait_seconds=3600)
+    alert = wait_for_remediation(api, tenant)
+
+    # then the failure, not the firing, opens the incident, and its timeline says why
+    assert [e for e in published(api, tenant) if e in INCIDENT_EVENTS] == [
+        "alert.fired",
+        "alert.remediation_failed",
+    ]
+    (incident,) = incidents_after_delivering_alert_events(api, tenant)
+    assert (incident["status"], incident["severity"]) == ("triggered", "SEV1")
+    timeline = api.call("GET", f"/api/v1/incidents/{incident['id']}/timeline", tenant, "viewer")
+    (opened,) = [e for e in timeline.json["items"] if e["kind"] == "triggered"]
+    assert opened["message"] == (
+        "opened by alert QueueBacklog: its automatic remediation did not fix it (workflow failed)"
+    )
+    assert opened["data"]["severity"] == "SEV1" and incident["alert_count"] == 1
+    assert incident["title"] == alert["labels"]["alertname"]
 
 
 def test_suppressed_alert_starts_no_remediation(

@@ -154,6 +154,9 @@ class AlertSnapshot:
     escalation_policy_id: str | None
     rule_id: str | None
     at: datetime | None
+    # The rule's remediation workflow: the fix is tried before anyone is paged (an
+    # `alert.remediation_failed` brings the alert back to the incident side if it fails).
+    remediation_workflow_id: str | None = None
 
     @property
     def title(self) -> str:
@@ -182,6 +185,9 @@ class AlertSnapshot:
             ),
             rule_id=_opt(raw.get("rule_id") or data.get("rule_id")),
             at=at,
+            remediation_workflow_id=_opt(
+                raw.get("remediation_workflow_id") or data.get("remediation_workflow_id")
+            ),
         )
 
 

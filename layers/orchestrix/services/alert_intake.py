@@ -21,6 +21,7 @@ from orchestrix.services.alert_ports import AlertingRepos
 
 FIRED = "alert.fired"
 RESOLVED = "alert.resolved"
+REMEDIATION_FAILED = "alert.remediation_failed"  # the automatic fix did not work: page now
 ACKNOWLEDGED = "alert.acknowledged"
 
 

@@ -3,6 +3,10 @@
 A firing alert of an incident-worthy severity joins the open incident of its group (same
 `group_by` label values, last alert within the window) or opens one. An advisory lock per
 group key makes 200 simultaneous alerts of one outage one incident.
+
+An alert whose rule has a remediation workflow waits: the fix runs first, and nobody is paged
+for what it repairs. If the fix fails (`alert.remediation_failed`), the alert opens or joins
+its incident then, the reason on the timeline.
 """
 
 from __future__ import annotations
@@ -27,9 +31,14 @@ ALERTS_ACTOR: Final = "system:alerts"
 
 
 class AlertIntake(IncidentServiceBase):
-    def on_alert_fired(self, tenant_id: str, alert: AlertSnapshot) -> Incident | None:
+    def on_alert_fired(
+        self, tenant_id: str, alert: AlertSnapshot, fix_failed: str | None = None
+    ) -> Incident | None:
         """An alert fired: join its group's open incident, or open one. None: not incident-
-        worthy (severity, suppression)."""
+        worthy (severity, suppression), or its automatic fix is still being tried.
+        `fix_failed`: why the remediation did not repair it (the alert comes back then)."""
+        if alert.remediation_workflow_id and fix_failed is None:
+            return None
         with self._uow(tenant_id, ALERTS_ACTOR) as uow:
             settings = self._stores.settings(uow).get()
             if not settings.opens_incident(alert):
@@ -50,7 +59,10 @@ class AlertIntake(IncidentServiceBase):
                 if where.inhibited:  # its inhibitor's incident is over: stay muted
                     return None
             else:
-                joined = self._join(uow, existing, alert, where.reason)
+                reason = (
+                    f"{where.reason}; {_fix_failed(fix_failed)}" if fix_failed else where.reason
+                )
+                joined = self._join(uow, existing, alert, reason)
                 uow.commit()
                 self._after_join(joined, existing.alert_count)
                 return joined
@@ -79,7 +91,10 @@ class AlertIntake(IncidentServiceBase):
                 last_alert_at=now,
                 updated_at=now,
             )
-            self._open(uow, incident, f"opened by alert {alert.title}")
+            opened = f"opened by alert {alert.title}"
+            self._open(
+                uow, incident, f"{opened}: {_fix_failed(fix_failed)}" if fix_failed else opened
+            )
             repo.link_alert(incident.id, alert, now)
             for peer in where.related:  # the rule's earlier alerts that make up its count
                 incident = self._join(uow, incident, peer, where.reason)
@@ -136,3 +151,7 @@ class AlertIntake(IncidentServiceBase):
             )
             uow.record("incident.alert_linked", "incident", incident.id, None, {"alert": alert.id})
         return joined
+
+
+def _fix_failed(reason: str) -> str:
+    return f"its automatic remediation did not fix it ({reason})"

@@ -29,7 +29,7 @@ from orchestrix.ports.events import EventPublisher
 from orchestrix.ports.unit_of_work import UnitOfWorkFactory
 from orchestrix.promql import Engine, Queryable
 from orchestrix.promql.parse import parse
-from orchestrix.services.alert_intake import RESOLVED
+from orchestrix.services.alert_intake import REMEDIATION_FAILED, RESOLVED
 from orchestrix.services.remediation_ports import (
     Remediation,
     RemediationMachine,
@@ -42,7 +42,6 @@ from orchestrix.services.rule_results import SharedResults
 
 log = logging.getLogger(__name__)
 JOB = "remediation"
-REMEDIATION_FAILED = "alert.remediation_failed"
 DEFAULT_WAIT_SECONDS = 300
 # The workflow still runs in these; anything else but `succeeded` is a failed remediation.
 _RUNNING = ("running", "waiting_approval")
