@@ -13,6 +13,7 @@ from orchestrix.domain.notifications import Channel, Notice
 from orchestrix.ports.unit_of_work import UnitOfWork
 from orchestrix.services.status_automation import StatusAutomation
 from orchestrix.services.status_events import StatusEventService
+from orchestrix.services.status_fanout import StatusFanout
 from orchestrix.services.status_page_ports import StatusPagePorts
 from orchestrix.services.status_pages import StatusPageService
 from orchestrix.services.status_public import PublicStatusService
@@ -29,6 +30,12 @@ def _events(uow: UnitOfWork) -> Any:
     from orchestrix.adapters.postgres.status_events import PostgresStatusEventRepository
 
     return PostgresStatusEventRepository(uow.conn, uow.tenant_id)  # type: ignore[attr-defined]
+
+
+def _deliveries(uow: UnitOfWork) -> Any:
+    from orchestrix.adapters.postgres.status_deliveries import PostgresStatusDeliveryRepository
+
+    return PostgresStatusDeliveryRepository(uow.conn, uow.tenant_id)  # type: ignore[attr-defined]
 
 
 class _LazyNotifier:
@@ -67,6 +74,7 @@ def ports() -> StatusPagePorts:
         uow=bootstrap.unit_of_work,
         pages=_pages,
         events=_events,
+        deliveries=_deliveries,
         notifier=_LazyNotifier(),
         secrets=_LazySecretBox(),
         scheduler=bootstrap.one_time_scheduler(),
@@ -89,6 +97,10 @@ def status_subscriber_service() -> StatusSubscriberService:
 
 def status_automation() -> StatusAutomation:
     return StatusAutomation(ports())
+
+
+def status_fanout() -> StatusFanout:
+    return StatusFanout(ports())
 
 
 def public_status_service() -> PublicStatusService:
