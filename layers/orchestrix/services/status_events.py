@@ -73,9 +73,10 @@ class StatusEventService:
                 resolved_at=now if spec.status is UpdateStatus.RESOLVED else None,
             )
             update = new_update(incident.id, spec.status, spec.body, principal.actor, now)
-            stored = self._record(uow, incident, update, None)
+            stored, told = self._record(uow, incident, update, None)
             uow.commit()
-        self._fanout.request(principal.tenant_id, update.id)
+        if told:
+            self._fanout.request(principal.tenant_id, update.id)
         return stored
 
     def post_update(
@@ -108,9 +109,10 @@ class StatusEventService:
                 resolved_at=now if spec.status is UpdateStatus.RESOLVED else None,
             )
             update = new_update(incident_id, spec.status, spec.body, principal.actor, now)
-            stored = self._record(uow, after, update, before)
+            stored, told = self._record(uow, after, update, before)
             uow.commit()
-        self._fanout.request(principal.tenant_id, update.id)
+        if told:
+            self._fanout.request(principal.tenant_id, update.id)
         return stored
 
     def _record(
@@ -119,8 +121,9 @@ class StatusEventService:
         incident: PageIncident,
         update: PageUpdate,
         before: PageIncident | None,
-    ) -> PageIncident:
-        """Save the event and its update, settle its components (old and new), audit."""
+    ) -> tuple[PageIncident, int]:
+        """Save the event and its update, settle its components (old and new), audit, and
+        record who must be told; returns the event and how many will be told."""
         events = self._p.events(uow)
         events.save_incident(incident)
         events.add_update(update)
@@ -130,8 +133,8 @@ class StatusEventService:
         action = f"{kind}.{'update' if before else 'create'}"
         after = {**incident.audit(), "update": {"status": update.status.value, "body": update.body}}
         uow.record(action, kind, incident.id, before.audit() if before else None, after)
-        self._fanout.enqueue(uow, incident, update)
-        return replace(incident, updates=(update, *incident.updates))
+        told = self._fanout.enqueue(uow, incident, update)
+        return replace(incident, updates=(update, *incident.updates)), told
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -179,12 +182,13 @@ class StatusEventService:
             update = new_update(
                 maintenance.id, UpdateStatus.SCHEDULED, spec.body, principal.actor, now
             )
-            stored = self._record(uow, maintenance, update, None)
+            stored, told = self._record(uow, maintenance, update, None)
             for edge, at in (("start", spec.scheduled_for), ("end", spec.scheduled_until)):
                 if at > now:  # an edge already passed is taken by `advance` below
                     self._schedule(principal.tenant_id, maintenance.id, edge, at)
             uow.commit()
-        self._fanout.request(principal.tenant_id, update.id)
+        if told:
+            self._fanout.request(principal.tenant_id, update.id)
         # A window that has already begun moves at once rather than at the next schedule.
         return self.advance(principal.tenant_id, maintenance.id) or stored
 
@@ -215,9 +219,10 @@ class StatusEventService:
             update = new_update(
                 maintenance_id, wanted, MAINTENANCE_BODY[wanted], MAINTENANCE_ACTOR, now
             )
-            stored = self._record(uow, after, update, before)
+            stored, told = self._record(uow, after, update, before)
             uow.commit()
-        self._fanout.request(tenant_id, update.id)
+        if told:
+            self._fanout.request(tenant_id, update.id)
         return stored
 
     def cancel_maintenance(

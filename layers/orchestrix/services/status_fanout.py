@@ -52,7 +52,7 @@ MAX_RUNS: Final = 3
 
 def fanout_schedule(update_id: str, run: int) -> str:
     # One name per run: a run must not replace the schedule that is invoking it.
-    return f"status-fanout-{update_id}-{run}"
+    return f"fanout-{update_id}-{run}"
 
 
 @dataclass
