@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -62,7 +62,6 @@ class FanoutResult:
     failed: int = 0
     retrying: int = 0
     next_run_at: datetime | None = None
-    notifications: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -178,7 +177,6 @@ class StatusFanout:
             uow.commit()
         if outcome.status == "done":
             result.done += 1
-            result.notifications.append(str(outcome.notification_id))
         elif outcome.status == "pending":
             result.retrying += 1
         elif outcome.status == "failed":
