@@ -168,8 +168,8 @@ FUNCTIONS: tuple[Function, ...] = (
     ),
     Function(
         "housekeeping",
-        "Daily clean-up: purges dead API keys, drops metric and span days past retention, "
-        "publishes overdue post-mortem action items",
+        "Daily clean-up: purges dead API keys and settled status page deliveries, drops metric "
+        "and span days past retention, publishes overdue post-mortem action items",
         timeout_s=120,
         capabilities=("database", "scheduler:toggle", "events:put"),
     ),

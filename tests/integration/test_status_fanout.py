@@ -204,3 +204,21 @@ def test_an_update_to_an_open_incident_is_told_too(world: World) -> None:
     assert len(told(world)) == 1  # nothing yet
     world.fan_out()
     assert [n.title for n in world.outbox.sent.values()][-1] == "[Acme] API down: resolved"
+
+
+def test_settled_deliveries_are_purged_after_thirty_days_and_pending_ones_never(
+    world: World, clock: AdjustableClock
+) -> None:
+    api = world.component("API")
+    subscribe(world, "ok@example.com")
+    settled = post(world, api)
+    world.fan_out()
+    clock.advance(timedelta(days=29))
+    waiting = post(world, api, "Still waiting")  # its run never fires
+
+    assert world.fanout.purge(world.tenant, "housekeeping") == 0
+    clock.advance(timedelta(days=2))
+    assert world.fanout.purge(world.tenant, "housekeeping") == 1
+
+    assert counts(world, settled) == {}
+    assert counts(world, waiting) == {"pending": 1}

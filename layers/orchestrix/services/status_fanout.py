@@ -48,6 +48,8 @@ MARGIN_SECONDS: Final = 15.0
 # Runs that may fail on one row before it is given up (errors outside the notification
 # service, which keeps its own attempts): a sealed secret that will not open, a lost database.
 MAX_RUNS: Final = 3
+# Rows of settled deliveries are kept this long (the notifications keep what was sent).
+KEEP_SETTLED: Final = timedelta(days=30)
 
 
 def fanout_schedule(update_id: str, run: int) -> str:
@@ -97,6 +99,13 @@ class StatusFanout:
         payload = {"tenant_id": tenant_id, "update_id": update_id, "run": run}
         self._p.scheduler.schedule(fanout_schedule(update_id, run), at, STATUS_FUNCTION, payload)
         return at
+
+    def purge(self, tenant_id: str, actor: str) -> int:
+        """Drop the rows of deliveries settled more than KEEP_SETTLED ago (daily clean-up)."""
+        with self._p.uow(tenant_id, actor) as uow:
+            dropped = self._p.deliveries(uow).purge(self._p.clock.now() - KEEP_SETTLED)
+            uow.commit()
+        return dropped
 
     # -- the run ------------------------------------------------------------------------------
 

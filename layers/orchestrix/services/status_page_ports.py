@@ -143,6 +143,8 @@ class StatusDeliveryRepository(Protocol):
 
     def counts(self, update_id: str) -> dict[str, int]: ...
 
+    def purge(self, before: datetime) -> int: ...
+
 
 class ChannelNotifier(Protocol):
     """The part of NotificationService subscribers are told through (SES email, signed

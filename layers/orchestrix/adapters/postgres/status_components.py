@@ -6,6 +6,7 @@ only built when a subscriber is actually told something.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from orchestrix import bootstrap
@@ -47,6 +48,16 @@ class _LazyNotifier:
         return notification_service().notify_channel(tenant_id, channel, notice, actor)
 
 
+class _LazyScheduler:
+    """The stage's one-time scheduler, built on first use (the daily clean-up never does)."""
+
+    def schedule(self, name: str, at: datetime, function: str, payload: dict[str, Any]) -> None:
+        bootstrap.one_time_scheduler().schedule(name, at, function, payload)
+
+    def cancel(self, name: str) -> bool:
+        return bootstrap.one_time_scheduler().cancel(name)
+
+
 class _LazySecretBox:
     def seal(self, tenant_id: str, plaintext: bytes) -> bytes:
         from orchestrix.adapters.notify.components import secret_box
@@ -77,7 +88,7 @@ def ports() -> StatusPagePorts:
         deliveries=_deliveries,
         notifier=_LazyNotifier(),
         secrets=_LazySecretBox(),
-        scheduler=bootstrap.one_time_scheduler(),
+        scheduler=_LazyScheduler(),
         slugs=PostgresSlugDirectory(),
         clock=bootstrap.clock(),
     )

@@ -57,6 +57,9 @@ WHERE update_id = %(update_id)s AND subscriber_id = %(subscriber_id)s AND status
 NEXT_DUE = """
 SELECT min(coalesce(claimed_until, created_at)) FROM status_deliveries WHERE status = 'pending'
 """
+PURGE = """
+DELETE FROM status_deliveries WHERE status <> 'pending' AND done_at < %(before)s
+"""
 COUNTS = "SELECT status, count(*) FROM status_deliveries WHERE update_id = %(u)s GROUP BY status"
 
 
@@ -110,3 +113,6 @@ class PostgresStatusDeliveryRepository:
 
     def counts(self, update_id: str) -> dict[str, int]:
         return {str(s): int(n) for s, n in self._conn.execute(COUNTS, {"u": update_id})}
+
+    def purge(self, before: datetime) -> int:
+        return self._conn.execute(PURGE, {"before": before}).rowcount
