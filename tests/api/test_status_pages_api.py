@@ -603,6 +603,13 @@ def test_an_update_is_accepted_at_once_and_sent_to_each_confirmed_subscriber_onc
     # and a run started again (a retried schedule) sends nothing more
     payload = {"tenant_id": tenant, "update_id": posted["updates"][0]["id"], "run": 0}
     assert FunctionHost().invoke("status_pages", payload)["done"] == 0
+    # and so does a run after one that sent everything but died before marking it
+    with bootstrap.unit_of_work(tenant, "test") as uow:
+        uow.conn.execute(  # type: ignore[attr-defined]
+            "UPDATE status_deliveries SET status = 'pending', claimed_until = NULL"
+        )
+        uow.commit()
+    assert FunctionHost().invoke("status_pages", payload)["done"] == 3
     scheduler.advance(timedelta(hours=1))
     assert len(receiver.received) == confirmations + 3
 
