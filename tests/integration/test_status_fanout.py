@@ -222,3 +222,17 @@ def test_settled_deliveries_are_purged_after_thirty_days_and_pending_ones_never(
 
     assert counts(world, settled) == {}
     assert counts(world, waiting) == {"pending": 1}
+
+
+def test_an_event_naming_no_component_is_told_to_every_confirmed_subscriber(
+    world: World,
+) -> None:
+    billing = world.component("Billing")
+    subscribe(world, "billing@example.com", billing)
+    subscribe(world, "all@example.com")
+    spec = IncidentSpec(name="Degraded", status=UpdateStatus.INVESTIGATING, body="Checking")
+    world.events.post_incident(world.editor, world.page.id, spec, None)
+
+    world.fan_out()
+
+    assert sorted(told(world)) == ["all@example.com", "billing@example.com"]

@@ -12,7 +12,8 @@ from orchestrix.adapters.postgres.status_events import _subscriber
 from orchestrix.services.status_page_ports import Delivery, DeliveryOutcome
 
 # The audience is fixed when the update is stored: the confirmed subscribers who follow one
-# of its components (Subscriber.wants: no components on either side means every one).
+# of its components. A subscriber naming no component follows them all, and an event naming
+# none concerns every subscriber.
 ENQUEUE = """
 INSERT INTO status_deliveries (tenant_id, update_id, subscriber_id, created_at)
 SELECT tenant_id, %(update_id)s, id, %(now)s FROM status_subscribers
