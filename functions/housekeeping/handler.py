@@ -1,6 +1,6 @@
-"""Daily clean-up: purge API keys dead for 30 days, compact metric heads, drop metric, span
-and log days past retention, publish post-mortem action items that went past their due
-date."""
+"""Daily clean-up: purge API keys dead for 30 days and status page deliveries settled 30
+days ago, compact metric heads, drop metric, span and log days past retention, publish
+post-mortem action items that went past their due date."""
 
 from typing import Any
 
@@ -8,6 +8,7 @@ from orchestrix import bootstrap
 from orchestrix.adapters.postgres.alerting_components import rule_schedule_service
 from orchestrix.adapters.postgres.job_lock import job_lock
 from orchestrix.adapters.postgres.postmortem_components import overdue_action_items
+from orchestrix.adapters.postgres.status_components import status_fanout
 from orchestrix.domain.identity import system_principal
 from orchestrix.observability import logger
 
@@ -24,14 +25,16 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def _housekeep() -> dict[str, Any]:
-    purged = overdue = 0
+    purged = overdue = settled = 0
     overdue_items = overdue_action_items()
+    fanout = status_fanout()
     for tenant_id in bootstrap.tenant_ids():
         actor = system_principal(tenant_id, "housekeeping").actor
         purged += bootstrap.api_key_service().purge_dead(tenant_id, actor)
         # Due dates are days: once a day finds every miss within a day of it, and wakes
         # no paused database more often than the clean-up already does.
         overdue += overdue_items.flag(tenant_id, actor)
+        settled += fanout.purge(tenant_id, actor)
     settings = bootstrap.settings()
     # Samples are partitioned by day across tenants: retention is one DROP per old day. Also
     # with the amp backend, so that samples stored before a stage switched to it age out.
@@ -57,6 +60,7 @@ def _housekeep() -> dict[str, Any]:
     return {
         "purged_api_keys": purged,
         "overdue_action_items": overdue,
+        "purged_status_deliveries": settled,
         "compacted_metric_heads": compacted,
         "dropped_metric_partitions": dropped,
         "dropped_span_partitions": dropped_spans,

@@ -168,8 +168,8 @@ FUNCTIONS: tuple[Function, ...] = (
     ),
     Function(
         "housekeeping",
-        "Daily clean-up: purges dead API keys, drops metric and span days past retention, "
-        "publishes overdue post-mortem action items",
+        "Daily clean-up: purges dead API keys and settled status page deliveries, drops metric "
+        "and span days past retention, publishes overdue post-mortem action items",
         timeout_s=120,
         capabilities=("database", "scheduler:toggle", "events:put"),
     ),
@@ -283,7 +283,10 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         "status_pages",
         "Status pages: REST API, public pages and feeds, incidents moving components, "
-        "maintenances moving by time, subscriber updates",
+        "maintenances moving by time, subscriber updates sent behind the request",
+        # API Gateway still ends a request at 29 s; the longer time is for fan-out runs,
+        # which stop early and schedule the next run for the rest (status_fanout.py).
+        timeout_s=300,
         # subscribers are told by SES email and signed webhooks, as members are paged
         capabilities=("database", "scheduler:manage", "ses:send", "kms:secrets"),
         internet=True,

@@ -3,19 +3,28 @@ what they must never show, and subscribers' double opt-in."""
 
 from __future__ import annotations
 
+import json
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
+from orchestrix import bootstrap
 from orchestrix.adapters.http.status_forms import FORM
 from orchestrix.adapters.notify.webhook import SIGNATURE_HEADER, verify
+from orchestrix.domain.notifications import MAX_ATTEMPTS
+from orchestrix.local.functions import FunctionHost
+from orchestrix.local.one_time import MotoOneTimeSchedules
+from orchestrix.local.scheduler import LocalScheduler
 from tests.e2e.receivers import Receiver
 
 from .conftest import Client, in_process_aws, token
+from .test_notifications_api import Receiver as ScriptedReceiver
+from .test_notifications_api import log
 
 BASE = "/api/v1/status-pages"
 
@@ -29,6 +38,16 @@ def aws(client: Client) -> Iterator[None]:
         name = bootstrap.settings().schedule_group_name  # maintenances start and end by schedule
         bootstrap.boto3_client("scheduler").create_schedule_group(Name=name)
         yield
+
+
+@pytest.fixture
+def scheduler(aws: None) -> LocalScheduler:
+    """Fires one-time schedules (fan-out runs, notification retries) on the adjustable
+    clock, as `orchestrix dev` does."""
+    one_time = MotoOneTimeSchedules(
+        bootstrap.boto3_client("scheduler"), bootstrap.settings().schedule_group_name
+    )
+    return LocalScheduler(bootstrap.clock(), FunctionHost().invoke, (), one_time)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -350,7 +369,7 @@ def test_scheduled_maintenance_is_listed_publicly_until_it_begins(
 
 
 def test_subscriber_gets_updates_only_after_confirming_and_never_after_unsubscribing(
-    client: Client, aws: None, receiver: Receiver
+    client: Client, aws: None, receiver: Receiver, scheduler: LocalScheduler
 ) -> None:
     tenant = f"sp-{uuid.uuid4().hex[:8]}"
     editor = token(tenant, "editor")
@@ -384,8 +403,9 @@ def test_subscriber_gets_updates_only_after_confirming_and_never_after_unsubscri
         }
         return ok(client.post(f"{BASE}/{page['id']}/incidents", editor, body), 201)  # type: ignore[no-any-return]
 
-    # when an incident is posted before confirming, then nothing is sent
+    # when an incident is posted before confirming, then nothing is sent, even by the fan-out
     post_incident(comp["id"], "Before confirming")
+    scheduler.advance(timedelta(seconds=5))
     assert len(receiver.received) == 1
     link = urlsplit(confirm_link).path + "?" + urlsplit(confirm_link).query
     # when the link is only opened (a mail scanner fetching it), then nothing is confirmed:
@@ -408,6 +428,8 @@ def test_subscriber_gets_updates_only_after_confirming_and_never_after_unsubscri
     # when incidents touch the API and Billing, then only the API's reaches it, once
     post_incident(other["id"], "Billing down")
     incident = post_incident(comp["id"], "API down")
+    assert len(receiver.received) == 1  # answered before anything was sent
+    scheduler.advance(timedelta(seconds=5))  # the fan-out run the post scheduled
     assert [r.json["title"] for r in receiver.received[1:]] == [
         "[Acme Cloud] API down: investigating"
     ]
@@ -432,6 +454,7 @@ def test_subscriber_gets_updates_only_after_confirming_and_never_after_unsubscri
         ),
         201,
     )
+    scheduler.advance(timedelta(seconds=5))
     assert len(receiver.received) == 2
     audit = ok(client.get("/api/v1/audit-logs?resource_type=status_subscriber", token(tenant)))[
         "items"
@@ -532,3 +555,88 @@ def test_the_page_form_subscribes_without_javascript(
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert ["body", "address"] in errors_at(bad)
+
+
+def confirmed_webhooks(
+    client: Client, slug: str, urls: list[str], deliveries: Callable[[], list[Any]]
+) -> None:
+    """Subscribe each URL and confirm it by the link its confirmation request carried."""
+    for url in urls:
+        ok(
+            client.post(
+                f"/status/{slug}/subscribers", None, {"channel": "webhook", "address": url}
+            ),
+            201,
+        )
+        link = urlsplit(json.loads(deliveries()[-1])["links"]["confirm"])
+        confirmed = client.post(f"{link.path}?{link.query}", None, headers={"Content-Type": FORM})
+        assert confirmed.status == 200, confirmed.body
+
+
+def test_an_update_is_accepted_at_once_and_sent_to_each_confirmed_subscriber_once_behind_it(
+    client: Client, aws: None, receiver: Receiver, scheduler: LocalScheduler
+) -> None:
+    # given three confirmed webhook subscribers and one who never confirmed
+    tenant = f"sp-{uuid.uuid4().hex[:8]}"
+    editor = token(tenant, "editor")
+    page = new_page(client, editor)
+    comp = component(client, editor, page["id"])
+    hooks = [f"{receiver.url}/hooks/{name}" for name in ("a", "b", "c")]
+    confirmed_webhooks(client, page["slug"], hooks, lambda: [r.raw for r in receiver.received])
+    pending = {"channel": "webhook", "address": f"{receiver.url}/hooks/pending"}
+    ok(client.post(f"/status/{page['slug']}/subscribers", None, pending), 201)
+    confirmations = len(receiver.received)
+
+    # when an incident is posted
+    body = {"name": "API down", "body": "Errors", "components": {comp["id"]: "major_outage"}}
+    posted = ok(client.post(f"{BASE}/{page['id']}/incidents", editor, body), 201)
+
+    # then it is accepted having sent nothing yet
+    assert len(receiver.received) == confirmations
+    # and when its fan-out runs, each confirmed subscriber gets it once, the pending one not
+    scheduler.advance(timedelta(seconds=5))
+    told = sorted(r.path for r in receiver.received[confirmations:])
+    assert told == ["/hooks/a", "/hooks/b", "/hooks/c"]
+    assert {r.json["title"] for r in receiver.received[confirmations:]} == {
+        "[Acme Cloud] API down: investigating"
+    }
+    # and a run started again (a retried schedule) sends nothing more
+    payload = {"tenant_id": tenant, "update_id": posted["updates"][0]["id"], "run": 0}
+    assert FunctionHost().invoke("status_pages", payload)["done"] == 0
+    # and so does a run after one that sent everything but died before marking it
+    with bootstrap.unit_of_work(tenant, "test") as uow:
+        uow.conn.execute(  # type: ignore[attr-defined]
+            "UPDATE status_deliveries SET status = 'pending', claimed_until = NULL"
+        )
+        uow.commit()
+    assert FunctionHost().invoke("status_pages", payload)["done"] == 3
+    scheduler.advance(timedelta(hours=1))
+    assert len(receiver.received) == confirmations + 3
+
+
+def test_a_failing_webhook_subscriber_is_retried_and_its_failure_is_in_the_notification_log(
+    client: Client, aws: None, scheduler: LocalScheduler
+) -> None:
+    tenant = f"sp-{uuid.uuid4().hex[:8]}"
+    editor = token(tenant, "editor")
+    page = new_page(client, editor)
+    comp = component(client, editor, page["id"])
+    # given a confirmed webhook subscriber whose receiver then answers 503 to everything
+    with ScriptedReceiver(statuses=[200, *[503] * MAX_ATTEMPTS]) as hook:
+        confirmed_webhooks(
+            client, page["slug"], [hook.url], lambda: [b for _, b, _ in hook.requests]
+        )
+        body = {"name": "API down", "body": "Errors", "components": {comp["id"]: "major_outage"}}
+        ok(client.post(f"{BASE}/{page['id']}/incidents", editor, body), 201)
+
+        # when the fan-out runs, then the first attempt fails and is shown, waiting to retry
+        scheduler.advance(timedelta(seconds=5))
+        [entry] = log(client, tenant, "?status=pending")
+        assert (entry["attempts"], entry["error"]) == (1, "receiver answered 503: ok")
+        assert entry["context"]["status_page"] == page["slug"]
+
+        # when the retries run out, then the notification log shows it failed
+        scheduler.advance(timedelta(hours=2))
+        assert [status for _, _, status in hook.requests] == [200, *[503] * MAX_ATTEMPTS]
+    [failed] = log(client, tenant, "?status=failed")
+    assert (failed["id"], failed["attempts"]) == (entry["id"], MAX_ATTEMPTS)

@@ -1,5 +1,6 @@
 """What the functions wiring names may do at run time: seal channel secrets with the stage's
-KMS key, and compile workflows into state machines that invoke the step function."""
+KMS key, compile workflows into state machines that invoke the step function, and schedule
+status page fan-out runs."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from conftest import Built, actions_of, policy_statements, role_statements
 
 from orchestrix.adapters.aws.stepfunctions import StepFunctionsEngine
+from orchestrix.services.status_fanout import MARGIN_SECONDS, fanout_schedule
 
 pytestmark = pytest.mark.xdist_group("cdk")
 
@@ -194,3 +196,30 @@ def test_default_bus_rules_take_only_this_stages_alarms_and_executions(dev: Buil
         for m in dev.of_type("AWS::StepFunctions::StateMachine").values()
     ]
     assert names and all(name.startswith("orchestrix-dev-") for name in names)
+
+
+def test_status_pages_schedules_its_own_fan_out_runs_and_nothing_more(dev: Built) -> None:
+    """Subscribers are told behind the request: the status pages function creates one-time
+    schedules in the stage's group that the scheduler role may invoke it with, and has the
+    time for a run (API Gateway still ends its requests at 29 s)."""
+    env = function_env(dev, "status_pages")
+    group = env["SCHEDULE_GROUP_NAME"]
+    target = render(env["SCHEDULER_TARGET_PREFIX"]) + "status_pages"
+    schedules = target.split(":function:")[0].replace(":lambda:", ":scheduler:") + ":schedule"
+    statements = policy_statements(dev, "status_pages")
+    name = fanout_schedule("spu_01abc", 1)
+
+    for action in ("scheduler:CreateSchedule", "scheduler:UpdateSchedule"):
+        assert allows(statements, action, f"{schedules}/{group}/{name}"), action
+        assert not allows(statements, action, f"{schedules}/other-stage/{name}"), action
+    assert not any(a.startswith(("events:", "lambda:")) for a in actions_of(statements))
+    # the schedules' role, passed to the scheduler, may invoke the function
+    role = env["SCHEDULER_ROLE_ARN"]["Fn::GetAtt"][0]
+    assert allows(role_statements(dev, role), "lambda:InvokeFunction", target)
+    passes = [s for s in statements if s["Action"] == "iam:PassRole"]
+    assert any(json.dumps(s["Resource"]) == json.dumps(env["SCHEDULER_ROLE_ARN"]) for s in passes)
+    (fn,) = [
+        f["Properties"] for f in dev.of_type("AWS::Lambda::Function").values()
+        if f["Properties"].get("FunctionName") == f"{dev.config.prefix}-status_pages"
+    ]  # fmt: skip
+    assert fn["Timeout"] >= 10 * MARGIN_SECONDS

@@ -4,6 +4,7 @@ delivered as the bus would deliver them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 
 from orchestrix.adapters.clock import AdjustableClock
 from orchestrix.adapters.postgres.incident_components import STORES
-from orchestrix.adapters.postgres.status_components import _events, _pages
+from orchestrix.adapters.postgres.status_components import _deliveries, _events, _pages
 from orchestrix.domain.identity import Principal, Role
 from orchestrix.domain.incidents import IncidentStatus, Severity
 from orchestrix.domain.notifications import Channel, Notice
@@ -22,6 +23,7 @@ from orchestrix.services.incidents import IncidentChanges, IncidentService, NewI
 from orchestrix.services.sla import SlaService
 from orchestrix.services.status_automation import StatusAutomation
 from orchestrix.services.status_events import StatusEventService
+from orchestrix.services.status_fanout import LEAD, FanoutResult, StatusFanout
 from orchestrix.services.status_page_ports import StatusPagePorts
 from orchestrix.services.status_pages import StatusPageService
 from orchestrix.services.status_subscribers import StatusSubscriberService
@@ -34,8 +36,13 @@ class Outbox:
 
     def __init__(self) -> None:
         self.sent: dict[str, Notice] = {}
+        self.calls: list[tuple[str, str]] = []  # (channel address, idempotency key), each call
+        self.failing: set[str] = set()  # addresses whose sends raise
 
     def notify_channel(self, tenant_id: str, channel: Channel, notice: Notice, actor: str) -> str:
+        self.calls.append((channel.address, notice.idempotency_key))
+        if channel.address in self.failing:
+            raise ConnectionError(f"{channel.address} unreachable")
         self.sent.setdefault(notice.idempotency_key, notice)
         return notice.idempotency_key
 
@@ -75,6 +82,7 @@ class World:
             uow=uow,
             pages=_pages,
             events=_events,
+            deliveries=_deliveries,
             notifier=self.outbox,
             secrets=PlainBox(),
             scheduler=self.scheduler,
@@ -88,9 +96,28 @@ class World:
         self.pages = StatusPageService(self.ports)
         self.events = StatusEventService(self.ports)
         self.subscribers = StatusSubscriberService(self.ports)
+        self.fanout = StatusFanout(self.ports)
         self.editor = Principal(tenant, "ed", frozenset({Role.ADMIN}))
         page_spec = PageSpec(slug=f"p-{tenant}", title="Acme")
         self.page = self.pages.create(self.editor, page_spec, None)
+
+    def fan_out(self, remaining: Callable[[], float] = lambda: 300.0) -> list[FanoutResult]:
+        """Fire the fan-out runs that are due, as EventBridge Scheduler would, and the runs
+        they schedule in turn while due."""
+        results = []
+        while due := [
+            (name, payload)
+            for name, (at, function, payload) in sorted(self.scheduler.pending.items())
+            if function == "status_pages" and "update_id" in payload and at <= self._soon()
+        ]:
+            name, payload = due[0]
+            del self.scheduler.pending[name]
+            update_id, run = str(payload["update_id"]), int(payload["run"])
+            results.append(self.fanout.run(str(payload["tenant_id"]), update_id, run, remaining))
+        return results
+
+    def _soon(self) -> Any:
+        return self.clock.now() + LEAD  # a run asked for "now" is scheduled a second ahead
 
     def component(self, name: str, **spec: Any) -> str:
         body = ComponentSpec(name=name, **spec)
@@ -124,6 +151,7 @@ def test_incident_of_a_linked_service_moves_its_component_through_public_updates
     world.subscribers.confirm(world.tenant, world.page.spec.slug, token)
 
     incident_id = world.declare("checkout")
+    world.fan_out()
     assert world.statuses() == {"Checkout": "partial_outage", "Search": "operational"}
     [page_incident] = world.events.list(world.editor, world.page.id, "incident", _first()).items
     assert (page_incident.status.value, page_incident.impact) == ("investigating", "major")
@@ -131,10 +159,13 @@ def test_incident_of_a_linked_service_moves_its_component_through_public_updates
     assert page_incident.source_incident_id == incident_id
 
     world.incidents.acknowledge(world.editor, incident_id)
+    world.fan_out()
     world.incidents.update(
         world.editor, incident_id, IncidentChanges(status=IncidentStatus.MITIGATED)
     )
+    world.fan_out()
     world.incidents.resolve(world.editor, incident_id)
+    world.fan_out()
     assert world.statuses() == {"Checkout": "operational", "Search": "operational"}
     shown = world.events.get(world.editor, world.page.id, "incident", page_incident.id)
     assert [u.status.value for u in reversed(shown.updates)] == [
@@ -171,15 +202,18 @@ def test_a_redelivered_incident_event_posts_and_sends_nothing_new(world: World) 
     )
     world.subscribers.confirm(world.tenant, world.page.spec.slug, token)
     world.declare("checkout")
+    world.fan_out()
     tenant_id, detail_type, detail = next(
         d for d in world.bus.delivered if d[1] == "incident.triggered"
     )
 
     world.bus.automation.on_incident(tenant_id, detail_type, detail["incident"])  # type: ignore[union-attr]
+    world.fan_out()
 
     [page_incident] = world.events.list(world.editor, world.page.id, "incident", _first()).items
     assert len(page_incident.updates) == 1
     assert len(world.outbox.titles()) == 1
+    assert len([key for _, key in world.outbox.calls if key.startswith("status-update/")]) == 1
 
 
 def test_an_unlinked_incident_leaves_the_page_alone(world: World) -> None:

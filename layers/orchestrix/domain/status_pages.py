@@ -273,12 +273,6 @@ class Subscriber:
     confirmed_at: datetime | None = None
     unsubscribed_at: datetime | None = None
 
-    def wants(self, component_ids: list[str]) -> bool:
-        """Told about an event of these components (an event naming none concerns all)."""
-        if not self.component_ids or not component_ids:
-            return True
-        return bool(set(self.component_ids) & set(component_ids))
-
     def audit(self) -> dict[str, Any]:
         # Webhook URLs may carry credentials: the audit shows only their host part.
         return {

@@ -42,7 +42,10 @@ def _dev(args: argparse.Namespace) -> int:
         "Ctrl-C stops everything; data stays in .orchestrix/.",
         flush=True,
     )
-    stop.wait()
+    # With a timeout: a SIGTERM the kernel hands to another thread only flags the main one,
+    # which an untimed wait would never notice (seen as `orchestrix dev` ignoring a SIGTERM).
+    while not stop.wait(0.5):
+        pass
     print("stopping ...", flush=True)
     runtime.stop()
     print("stopped", flush=True)

@@ -129,12 +129,15 @@ class NotificationService:
             uow.commit()
         return self._dispatch(tenant_id, [pair])[0]
 
-    def deliver(self, tenant_id: str, notification_id: str) -> None:
-        """One attempt. A no-op unless the notification is still pending."""
+    def deliver(self, tenant_id: str, notification_id: str, first_only: bool = False) -> None:
+        """One attempt. A no-op unless the notification is still pending (and, `first_only`,
+        was never attempted)."""
         with self._uow(tenant_id, "system:notify") as uow:
             repo = self._stores.notifications(uow)
             found = repo.lock(notification_id)
             if found is None or found[0].status != "pending":
+                return
+            if first_only and found[0].attempts > 0:
                 return
             notification, sealed = found
             channel = _unseal(self._secrets.open(tenant_id, sealed))
@@ -241,7 +244,12 @@ class NotificationService:
         now = self._clock.now()
         for notification, is_new in created:
             if not is_new:
-                continue  # same idempotency key: already sent, scheduled or settled
+                # Same idempotency key: already sent, scheduled or settled, unless its maker
+                # stopped between storing it and the first attempt (a crashed run, a timeout).
+                unattempted = notification.status == "pending" and notification.attempts == 0
+                if unattempted and notification.not_before <= now:
+                    self.deliver(tenant_id, notification.id, first_only=True)
+                continue
             if notification.not_before <= now:
                 self.deliver(tenant_id, notification.id)
             else:

@@ -29,7 +29,8 @@ from orchestrix.domain.status_pages import (
     worst,
 )
 from orchestrix.ports.unit_of_work import UnitOfWork
-from orchestrix.services.status_broadcast import Broadcaster, new_update, settle_components
+from orchestrix.services.status_broadcast import new_update, settle_components
+from orchestrix.services.status_fanout import StatusFanout
 from orchestrix.services.status_page_ports import StatusPagePorts
 
 AUTOMATION_ACTOR: Final = "system:status-automation"
@@ -48,12 +49,12 @@ Sent = tuple[StatusPage, PageIncident, PageUpdate]
 class StatusAutomation:
     def __init__(self, ports: StatusPagePorts) -> None:
         self._p = ports
-        self._broadcast = Broadcaster(ports)
+        self._fanout = StatusFanout(ports)
 
     def on_incident(self, tenant_id: str, detail_type: str, incident: dict[str, Any]) -> list[str]:
         """Apply one incident event; returns the page incidents it touched. Idempotent: an
-        event delivered twice posts nothing new, but resends what the first delivery may
-        not have sent (the notifications' idempotency keys stop duplicates)."""
+        event delivered twice posts nothing new, but asks again for the fan-out of what the
+        first delivery posted (its outbox rows were stored with it; sending is idempotent)."""
         wanted = EVENT_STATUS.get(detail_type)
         incident_id = str(incident.get("id") or "")
         if wanted is None or not incident_id:
@@ -64,8 +65,8 @@ class StatusAutomation:
             else:
                 outgoing = self._move(uow, incident_id, wanted)
             uow.commit()
-        for page, page_incident, update in outgoing:
-            self._broadcast.send(tenant_id, page, page_incident, update)
+        for _, _, update in outgoing:
+            self._fanout.request(tenant_id, update.id)
         return [page_incident.id for _, page_incident, _ in outgoing]
 
     def _open(self, uow: UnitOfWork, incident_id: str, service: Any) -> list[Sent]:
@@ -147,6 +148,7 @@ class StatusAutomation:
         events.save_incident(incident)
         events.add_update(update)
         settle_components(self._p, uow, page.id, incident.components)
+        self._fanout.enqueue(uow, incident, update)
         action = "status_incident.update" if before else "status_incident.create"
         after = {**incident.audit(), "update": {"status": update.status.value}}
         uow.record(

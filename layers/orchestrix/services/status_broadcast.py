@@ -1,4 +1,5 @@
-"""What every status event does: settle the components it touches, and tell subscribers.
+"""What every status event does: settle the components it touches, and say what subscribers
+are told (sent behind the request by `status_fanout`).
 
 Components take the worst status any open incident or running maintenance gives them, and
 operational once none does. Each update reaches each confirmed subscriber who follows one
@@ -93,30 +94,7 @@ def page_path(page: StatusPage) -> str:
     return f"/status/{page.spec.slug}"
 
 
-class Broadcaster:
-    def __init__(self, ports: StatusPagePorts) -> None:
-        self._p = ports
-
-    def send(
-        self, tenant_id: str, page: StatusPage, incident: PageIncident, update: PageUpdate
-    ) -> list[str]:
-        """Tell each confirmed subscriber following the event's components; after commit."""
-        with self._p.uow(tenant_id, NOTIFY_ACTOR) as uow:
-            audience = self._p.events(uow).confirmed(page.id)
-            names = {c.id: c.spec.name for c in self._p.pages(uow).components(page.id)}
-        affected = sorted(incident.components)
-        sent = []
-        for subscriber, sealed in audience:
-            if not subscriber.wants(affected):
-                continue
-            secrets = open_secrets(self._p, tenant_id, sealed)
-            notice = _notice(page, incident, update, subscriber, secrets, names)
-            channel = channel_of(subscriber, secrets)
-            sent.append(self._p.notifier.notify_channel(tenant_id, channel, notice, NOTIFY_ACTOR))
-        return sent
-
-
-def _notice(
+def update_notice(
     page: StatusPage,
     incident: PageIncident,
     update: PageUpdate,

@@ -1,7 +1,8 @@
 """Status page incidents posted by hand, their updates, and scheduled maintenances.
 
-Every change that the public sees is one update; it settles the components it touches in
-the same transaction and is sent to subscribers once that transaction has committed.
+Every change that the public sees is one update; it settles the components it touches and
+records who must be told in the same transaction, and is sent to subscribers behind the
+request once that transaction has committed (`status_fanout`).
 Maintenances move by time: one-time schedules at their start and end call `advance`.
 """
 
@@ -25,7 +26,8 @@ from orchestrix.domain.status_pages import (
     maintenance_status_at,
 )
 from orchestrix.ports.unit_of_work import UnitOfWork
-from orchestrix.services.status_broadcast import Broadcaster, new_update, settle_components
+from orchestrix.services.status_broadcast import new_update, settle_components
+from orchestrix.services.status_fanout import StatusFanout
 from orchestrix.services.status_page_ports import STATUS_FUNCTION, StatusPagePorts
 from orchestrix.services.status_pages import require_page
 
@@ -43,7 +45,7 @@ def maintenance_schedule(maintenance_id: str, edge: str) -> str:
 class StatusEventService:
     def __init__(self, ports: StatusPagePorts) -> None:
         self._p = ports
-        self._broadcast = Broadcaster(ports)
+        self._fanout = StatusFanout(ports)
 
     # -- incidents posted by hand ---------------------------------------------------------------
 
@@ -53,7 +55,7 @@ class StatusEventService:
         principal.require_role(Role.RESPONDER)
         now = self._p.clock.now()
         with self._p.uow(principal.tenant_id, principal.actor, request_id) as uow:
-            page = require_page(self._p, uow, page_id)
+            require_page(self._p, uow, page_id)
             _require_components(self._p, uow, page_id, list(spec.components), "components")
             incident = PageIncident(
                 id=new_id("spi", int(now.timestamp() * 1000)),
@@ -71,9 +73,10 @@ class StatusEventService:
                 resolved_at=now if spec.status is UpdateStatus.RESOLVED else None,
             )
             update = new_update(incident.id, spec.status, spec.body, principal.actor, now)
-            stored = self._record(uow, incident, update, None)
+            stored, told = self._record(uow, incident, update, None)
             uow.commit()
-        self._broadcast.send(principal.tenant_id, page, stored, update)
+        if told:
+            self._fanout.request(principal.tenant_id, update.id)
         return stored
 
     def post_update(
@@ -87,7 +90,7 @@ class StatusEventService:
         principal.require_role(Role.RESPONDER)
         now = self._p.clock.now()
         with self._p.uow(principal.tenant_id, principal.actor, request_id) as uow:
-            page = require_page(self._p, uow, page_id)
+            require_page(self._p, uow, page_id)
             before = self._p.events(uow).get_incident(incident_id, lock=True)
             if before is None or before.page_id != page_id or before.kind != "incident":
                 raise NotFound("status page incident", incident_id)
@@ -106,9 +109,10 @@ class StatusEventService:
                 resolved_at=now if spec.status is UpdateStatus.RESOLVED else None,
             )
             update = new_update(incident_id, spec.status, spec.body, principal.actor, now)
-            stored = self._record(uow, after, update, before)
+            stored, told = self._record(uow, after, update, before)
             uow.commit()
-        self._broadcast.send(principal.tenant_id, page, stored, update)
+        if told:
+            self._fanout.request(principal.tenant_id, update.id)
         return stored
 
     def _record(
@@ -117,8 +121,9 @@ class StatusEventService:
         incident: PageIncident,
         update: PageUpdate,
         before: PageIncident | None,
-    ) -> PageIncident:
-        """Save the event and its update, settle its components (old and new), audit."""
+    ) -> tuple[PageIncident, int]:
+        """Save the event and its update, settle its components (old and new), audit, and
+        record who must be told; returns the event and how many will be told."""
         events = self._p.events(uow)
         events.save_incident(incident)
         events.add_update(update)
@@ -128,7 +133,8 @@ class StatusEventService:
         action = f"{kind}.{'update' if before else 'create'}"
         after = {**incident.audit(), "update": {"status": update.status.value, "body": update.body}}
         uow.record(action, kind, incident.id, before.audit() if before else None, after)
-        return replace(incident, updates=(update, *incident.updates))
+        told = self._fanout.enqueue(uow, incident, update)
+        return replace(incident, updates=(update, *incident.updates)), told
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -157,7 +163,7 @@ class StatusEventService:
         principal.require_role(Role.EDITOR)
         now = self._p.clock.now()
         with self._p.uow(principal.tenant_id, principal.actor, request_id) as uow:
-            page = require_page(self._p, uow, page_id)
+            require_page(self._p, uow, page_id)
             _require_components(self._p, uow, page_id, spec.component_ids, "component_ids")
             maintenance = PageIncident(
                 id=new_id("spm", int(now.timestamp() * 1000)),
@@ -176,12 +182,13 @@ class StatusEventService:
             update = new_update(
                 maintenance.id, UpdateStatus.SCHEDULED, spec.body, principal.actor, now
             )
-            stored = self._record(uow, maintenance, update, None)
+            stored, told = self._record(uow, maintenance, update, None)
             for edge, at in (("start", spec.scheduled_for), ("end", spec.scheduled_until)):
                 if at > now:  # an edge already passed is taken by `advance` below
                     self._schedule(principal.tenant_id, maintenance.id, edge, at)
             uow.commit()
-        self._broadcast.send(principal.tenant_id, page, stored, update)
+        if told:
+            self._fanout.request(principal.tenant_id, update.id)
         # A window that has already begun moves at once rather than at the next schedule.
         return self.advance(principal.tenant_id, maintenance.id) or stored
 
@@ -202,7 +209,7 @@ class StatusEventService:
             wanted = maintenance_status_at(before, now)
             if wanted is before.status:
                 return None
-            page = require_page(self._p, uow, before.page_id)
+            require_page(self._p, uow, before.page_id)
             after = replace(
                 before,
                 status=wanted,
@@ -212,9 +219,10 @@ class StatusEventService:
             update = new_update(
                 maintenance_id, wanted, MAINTENANCE_BODY[wanted], MAINTENANCE_ACTOR, now
             )
-            stored = self._record(uow, after, update, before)
+            stored, told = self._record(uow, after, update, before)
             uow.commit()
-        self._broadcast.send(tenant_id, page, stored, update)
+        if told:
+            self._fanout.request(tenant_id, update.id)
         return stored
 
     def cancel_maintenance(

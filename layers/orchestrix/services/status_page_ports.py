@@ -100,11 +100,48 @@ class StatusEventRepository(Protocol):
 
     def subscribers(self, page_id: str, page: PageRequest) -> Page[Subscriber]: ...
 
-    def confirmed(self, page_id: str) -> list[tuple[Subscriber, bytes]]: ...
-
     def sealed(self, subscriber_id: str) -> bytes | None: ...
 
     def delete_subscriber(self, subscriber_id: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One update still to be told to one subscriber, claimed by a fan-out run."""
+
+    update_id: str
+    incident_id: str
+    subscriber: Subscriber
+    sealed: bytes
+    attempts: int  # runs that took it, this one included
+
+
+@dataclass(frozen=True)
+class DeliveryOutcome:
+    status: str  # done | skipped | failed | pending (tried again at retry_at)
+    notification_id: str | None = None
+    error: str | None = None
+    retry_at: datetime | None = None
+
+
+class StatusDeliveryRepository(Protocol):
+    """The outbox the posting transaction fills and the fan-out empties."""
+
+    def enqueue(
+        self, update_id: str, page_id: str, components: list[str], now: datetime
+    ) -> int: ...
+
+    def claim(self, limit: int, now: datetime, until: datetime) -> list[Delivery]: ...
+
+    def finish(self, delivery: Delivery, outcome: DeliveryOutcome, now: datetime) -> None: ...
+
+    def release(self, delivery: Delivery) -> None: ...
+
+    def next_due(self) -> datetime | None: ...
+
+    def counts(self, update_id: str) -> dict[str, int]: ...
+
+    def purge(self, before: datetime) -> int: ...
 
 
 class ChannelNotifier(Protocol):
@@ -127,6 +164,7 @@ class StatusPagePorts:
     uow: UnitOfWorkFactory
     pages: Callable[[UnitOfWork], StatusPageRepository]
     events: Callable[[UnitOfWork], StatusEventRepository]
+    deliveries: Callable[[UnitOfWork], StatusDeliveryRepository]
     notifier: ChannelNotifier
     secrets: SecretBox
     scheduler: OneTimeScheduler

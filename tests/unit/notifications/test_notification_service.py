@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from orchestrix.domain.notifications import Channel, DeliveryError, Notice
+import pytest
+
+from orchestrix.domain.notifications import Channel, DeliveryError, Notice, NotificationFilter
+from orchestrix.domain.pagination import PageRequest
 
 from .fakes import ScriptedSender, add_member, harness
 
@@ -78,6 +81,21 @@ def test_same_idempotency_key_is_never_sent_twice() -> None:
     again = h.service.notify_channel(TENANT, HOOK, notice("k-1"), "system:test")
     assert first == again
     assert h.sender.calls == 1
+
+
+def test_a_notification_stored_but_never_attempted_is_sent_when_asked_again() -> None:
+    # given a sender that stopped mid-attempt (the process died: nothing was recorded)
+    h = harness(ScriptedSender(RuntimeError("Lambda timed out")))  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError):
+        h.service.notify_channel(TENANT, HOOK, notice("k-1"), "system:test")
+    [stored] = h.service.list(TENANT, "x", NotificationFilter(), PageRequest()).items
+    assert (stored.status, stored.attempts, h.sender.delivered) == ("pending", 0, [])
+    # when its maker asks again with the same key (a fan-out run started again)
+    h.service.notify_channel(TENANT, HOOK, notice("k-1"), "system:test")
+    h.service.notify_channel(TENANT, HOOK, notice("k-1"), "system:test")
+    # then it is sent, once
+    assert len(h.sender.delivered) == 1
+    assert h.service.get(TENANT, "x", stored.id).status == "sent"
 
 
 def test_the_same_key_in_another_tenant_is_another_notification() -> None:

@@ -6,6 +6,7 @@ only built when a subscriber is actually told something.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from orchestrix import bootstrap
@@ -13,6 +14,7 @@ from orchestrix.domain.notifications import Channel, Notice
 from orchestrix.ports.unit_of_work import UnitOfWork
 from orchestrix.services.status_automation import StatusAutomation
 from orchestrix.services.status_events import StatusEventService
+from orchestrix.services.status_fanout import StatusFanout
 from orchestrix.services.status_page_ports import StatusPagePorts
 from orchestrix.services.status_pages import StatusPageService
 from orchestrix.services.status_public import PublicStatusService
@@ -31,6 +33,12 @@ def _events(uow: UnitOfWork) -> Any:
     return PostgresStatusEventRepository(uow.conn, uow.tenant_id)  # type: ignore[attr-defined]
 
 
+def _deliveries(uow: UnitOfWork) -> Any:
+    from orchestrix.adapters.postgres.status_deliveries import PostgresStatusDeliveryRepository
+
+    return PostgresStatusDeliveryRepository(uow.conn, uow.tenant_id)  # type: ignore[attr-defined]
+
+
 class _LazyNotifier:
     """The notification service (SES, signed webhooks, the delivery log), built on use."""
 
@@ -38,6 +46,16 @@ class _LazyNotifier:
         from orchestrix.adapters.notify.components import notification_service
 
         return notification_service().notify_channel(tenant_id, channel, notice, actor)
+
+
+class _LazyScheduler:
+    """The stage's one-time scheduler, built on first use (the daily clean-up never does)."""
+
+    def schedule(self, name: str, at: datetime, function: str, payload: dict[str, Any]) -> None:
+        bootstrap.one_time_scheduler().schedule(name, at, function, payload)
+
+    def cancel(self, name: str) -> bool:
+        return bootstrap.one_time_scheduler().cancel(name)
 
 
 class _LazySecretBox:
@@ -67,9 +85,10 @@ def ports() -> StatusPagePorts:
         uow=bootstrap.unit_of_work,
         pages=_pages,
         events=_events,
+        deliveries=_deliveries,
         notifier=_LazyNotifier(),
         secrets=_LazySecretBox(),
-        scheduler=bootstrap.one_time_scheduler(),
+        scheduler=_LazyScheduler(),
         slugs=PostgresSlugDirectory(),
         clock=bootstrap.clock(),
     )
@@ -89,6 +108,10 @@ def status_subscriber_service() -> StatusSubscriberService:
 
 def status_automation() -> StatusAutomation:
     return StatusAutomation(ports())
+
+
+def status_fanout() -> StatusFanout:
+    return StatusFanout(ports())
 
 
 def public_status_service() -> PublicStatusService:

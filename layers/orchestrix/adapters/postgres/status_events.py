@@ -205,13 +205,6 @@ class PostgresStatusEventRepository:
         rows = self._rows(LIST_SUBSCRIBERS, {**keyset_params(page), "page_id": page_id})
         return keyset_page(rows, page, _subscriber, lambda s: (s.created_at, s.id))
 
-    def confirmed(self, page_id: str) -> list[tuple[Subscriber, bytes]]:
-        sql = (
-            "SELECT * FROM status_subscribers WHERE page_id = %(p)s AND status = 'confirmed'"
-            " ORDER BY created_at, id"
-        )
-        return [(_subscriber(r), bytes(r["sealed"])) for r in self._rows(sql, {"p": page_id})]
-
     def sealed(self, subscriber_id: str) -> bytes | None:
         sql = "SELECT sealed FROM status_subscribers WHERE id = %(id)s"
         rows = self._rows(sql, {"id": subscriber_id})
