@@ -277,6 +277,37 @@ def test_an_alert_its_remediation_cannot_fix_opens_its_incident_saying_so(
     assert incident["title"] == alert["labels"]["alertname"]
 
 
+def test_a_remediation_that_cannot_start_pages_at_once(
+    remediation_api: Api, local_http: LocalHttp, tenant: str
+) -> None:
+    api = remediation_api
+    # given a critical rule with a remediation, and the remediation state machine gone
+    workflow_id = api.create(tenant, drain_workflow(local_http.url))
+    create_rule(api, tenant, workflow_id, severity="critical")
+    write_metric(tenant, 'queue_depth{queue="mail"} 150\n')
+    sfn = bootstrap.boto3_client("stepfunctions")
+    machines = sfn.list_state_machines()["stateMachines"]
+    (machine,) = [m for m in machines if m["name"].endswith("remediation")]
+    sfn.delete_state_machine(stateMachineArn=machine["stateMachineArn"])
+    try:
+        # when the rule fires
+        evaluate(tenant)
+
+        # then its alert.fired does not wait for a fix that never started: it opens the incident
+        with api.lock:
+            fired = [
+                e["detail"]
+                for e in api.events
+                if e["detail-type"] == "alert.fired" and e["detail"].get("tenant_id") == tenant
+            ]
+        assert [d["remediation_workflow_id"] for d in fired] == [None]
+        (incident,) = incidents_after_delivering_alert_events(api, tenant)
+        assert incident["status"] == "triggered"
+        assert only_alert(api, tenant)["remediations"][0]["reason"].startswith("StartFailed: ")
+    finally:
+        workflow_functions.create_state_machines(bootstrap.settings().state_machine_prefix)
+
+
 def test_suppressed_alert_starts_no_remediation(
     remediation_api: Api, local_http: LocalHttp, tenant: str
 ) -> None:

@@ -77,13 +77,15 @@ ReposFactory = Callable[[UnitOfWork], AlertingRepos]
 
 class RemediationTrigger(Protocol):
     """The `AlertFired` hook: called after commit for each alert that started firing
-    (never for a suppressed one) whose rule names a remediation workflow."""
+    (never for a suppressed one) whose rule names a remediation workflow. True when a
+    remediation is trying to fix it: its incident waits for the outcome."""
 
-    def alert_fired(self, tenant_id: str, alert: Alert, workflow_id: str) -> None: ...
+    def alert_fired(self, tenant_id: str, alert: Alert, workflow_id: str) -> bool: ...
 
 
 class NoRemediation:
-    """Until the remediation state machine is wired: remember nothing, start nothing."""
+    """Until the remediation state machine is wired: remember nothing, start nothing (so
+    every alert pages at once)."""
 
-    def alert_fired(self, tenant_id: str, alert: Alert, workflow_id: str) -> None:
-        return None
+    def alert_fired(self, tenant_id: str, alert: Alert, workflow_id: str) -> bool:
+        return False

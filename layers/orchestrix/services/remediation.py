@@ -90,20 +90,24 @@ class RemediationService:
 
     # -- the trigger ---------------------------------------------------------------------
 
-    def alert_fired(self, tenant_id: str, alert: Alert, workflow_id: str) -> None:
-        """Start a remediation unless one is already running for this alert."""
+    def alert_fired(self, tenant_id: str, alert: Alert, workflow_id: str) -> bool:
+        """Start a remediation unless one is already running for this alert. True when one
+        is trying to fix it (it hands the alert on if it fails); False when none could be
+        started, so that the alert pages at once."""
         try:
             started = self._record_start(tenant_id, alert, workflow_id)
         except Exception:  # the evaluator's tick must go on for the other alerts
             log.exception("could not record a remediation of %s", alert.id)
-            return
+            return False
         if started is None:
-            return
+            return True  # the one already running decides
         try:
             self._machine.start(started.execution_name, self._execution_input(started, alert))
         except Exception as exc:
             log.exception("could not start the remediation of %s", alert.id)
             self.fail(tenant_id, started.id, "StartFailed", str(exc)[:1000])
+            return False
+        return True
 
     def _execution_input(self, remediation: Remediation, alert: Alert) -> dict[str, Any]:
         return {

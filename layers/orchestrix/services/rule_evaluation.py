@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from orchestrix.domain.alerting.alerts import AlertSignal
@@ -140,11 +140,13 @@ class EvaluationService:
             changes = apply_signals(uow, repos, signals, at)
             _annotate(changes, {r.id: r for r in due})
             uow.commit()
-        publish(self._events, tenant_id, changes)
+        # Remediations first: an alert one is fixing says so in its `alert.fired`, and opens
+        # its incident only if the fix fails; one whose fix could not start pages at once.
+        fixing = self._start_remediations(tenant_id, changes, {r.id: r for r in due})
+        publish(self._events, tenant_id, _marked_fixing(changes, fixing))
         if self._anomaly is not None and detection is not None:
             self._anomaly.publish(detection)
         self._publish_health(tenant_id, due, report)
-        self._start_remediations(tenant_id, changes, {r.id: r for r in due})
         report.fired = sum(1 for c in changes if c.event == FIRED)
         report.resolved = sum(1 for c in changes if c.action == "alert.resolve")
         return report
@@ -246,11 +248,16 @@ class EvaluationService:
 
     def _start_remediations(
         self, tenant_id: str, changes: list[AlertChange], rules: dict[str, AlertRule]
-    ) -> None:
+    ) -> set[str]:
+        """The ids of the firing alerts a remediation is now trying to fix."""
+        fixing = set()
         for change in changes:
             rule = rules.get(change.rule_id or "")
             if change.event == FIRED and rule is not None and rule.remediation_workflow_id:
-                self._remediation.alert_fired(tenant_id, change.alert, rule.remediation_workflow_id)
+                workflow = rule.remediation_workflow_id
+                if self._remediation.alert_fired(tenant_id, change.alert, workflow):
+                    fixing.add(change.alert.id)
+        return fixing
 
 
 def _error_text(exc: Exception) -> str:
@@ -316,3 +323,14 @@ def _annotate(changes: list[AlertChange], rules: dict[str, AlertRule]) -> None:
             changes[i] = AlertChange(
                 change.alert, change.action, change.event, change.rule_id, change.before, extra
             )
+
+
+def _marked_fixing(changes: list[AlertChange], fixing: set[str]) -> list[AlertChange]:
+    """`alert.fired` names the rule's remediation workflow only where a remediation is
+    trying the fix: the incident side holds those alerts back until it has failed."""
+    marked = []
+    for change in changes:
+        if change.event == FIRED and change.alert.id not in fixing and change.extra:
+            change = replace(change, extra={**change.extra, "remediation_workflow_id": None})
+        marked.append(change)
+    return marked
