@@ -4,6 +4,7 @@ which fails to deploy on accounts with a low concurrency quota)."""
 from __future__ import annotations
 
 import threading
+import time
 
 import psycopg
 
@@ -41,8 +42,18 @@ def test_the_lock_dies_with_its_connection(db: Database, database_url: str) -> N
     holder.execute("SELECT pg_advisory_lock(%s)", (lock_key("it-crash"),))
     with PostgresJobLock(db).hold("it-crash") as while_held:
         pass
+    pid = holder.info.backend_pid
     holder.close()
+    gone(database_url, pid)  # the server ends the session a moment after the socket closes
     with PostgresJobLock(db).hold("it-crash") as after_crash:
         pass
 
     assert (while_held, after_crash) == (False, True)
+
+
+def gone(database_url: str, pid: int) -> None:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        deadline = time.monotonic() + 10
+        while conn.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone():
+            assert time.monotonic() < deadline, f"session {pid} still open 10 s after closing"
+            time.sleep(0.01)
