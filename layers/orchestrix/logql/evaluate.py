@@ -8,27 +8,29 @@ zeros, and a comparison keeps only the samples it holds for.
 from __future__ import annotations
 
 import math
-import operator
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from orchestrix.domain.logs import NS_PER_S, Labels
+from orchestrix.logql.binary import binary
 from orchestrix.logql.model import LogSelector, StreamTimes
-from orchestrix.logql.parse import Comparison, MetricExpr, RangeAggregation, VectorAggregation
+from orchestrix.logql.parse import (
+    BinaryOp,
+    MetricExpr,
+    NumberLiteral,
+    RangeAggregation,
+    VectorAggregation,
+    VectorLiteral,
+)
 
 # Reads the timestamps of the lines a selector matches in [start_ns, end_ns].
 Fetch = Callable[[LogSelector, int, int], list[StreamTimes]]
 MAX_POINTS = 11_000  # per series, as Prometheus and Loki refuse finer range queries
 
-_COMPARE: dict[str, Callable[[float, float], bool]] = {
-    ">": operator.gt,
-    ">=": operator.ge,
-    "<": operator.lt,
-    "<=": operator.le,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
+
+class LogQLEvaluationError(ValueError):
+    """The query parsed but cannot be answered (e.g. a many-to-many match)."""
 
 
 @dataclass(frozen=True)
@@ -49,15 +51,11 @@ def steps(start_ns: int, end_ns: int, step_ns: int) -> list[int]:
     return [start_ns + i * step_ns for i in range(max(count, 0))]
 
 
-def widest_range(expr: MetricExpr) -> int:
-    if isinstance(expr, RangeAggregation):
-        return expr.range_ns
-    return widest_range(expr.inner)
-
-
 def evaluate(expr: MetricExpr, at: list[int], fetch: Fetch) -> list[SeriesResult]:
-    """The expression's series at each instant of `at` (sorted), by label set."""
-    table = _eval(expr, at, fetch)
+    """The expression's series at each instant of `at` (sorted), by label set; a scalar
+    expression answers as one series without labels."""
+    value = _eval(expr, at, fetch)
+    table: Table = value if isinstance(value, dict) else {(): dict(zip(at, value, strict=True))}
     out = []
     for labels in sorted(table):
         points = sorted(table[labels].items())
@@ -67,20 +65,21 @@ def evaluate(expr: MetricExpr, at: list[int], fetch: Fetch) -> list[SeriesResult
 
 
 Table = dict[Labels, dict[int, float]]
+Value = Table | list[float]  # a vector by label set, or a scalar's value at each step
 
 
-def _eval(expr: MetricExpr, at: list[int], fetch: Fetch) -> Table:
+def _eval(expr: MetricExpr, at: list[int], fetch: Fetch) -> Value:
     if isinstance(expr, RangeAggregation):
         return _range(expr, at, fetch)
-    if isinstance(expr, Comparison):
-        test = _COMPARE[expr.op]
-        table = _eval(expr.inner, at, fetch)
-        kept = {
-            labels: {t: v for t, v in points.items() if test(v, expr.threshold)}
-            for labels, points in table.items()
-        }
-        return {labels: points for labels, points in kept.items() if points}
-    return _aggregate(expr, _eval(expr.inner, at, fetch))
+    if isinstance(expr, NumberLiteral):
+        return [expr.value] * len(at)
+    if isinstance(expr, VectorLiteral):
+        return {(): dict.fromkeys(at, expr.value)} if at else {}
+    if isinstance(expr, BinaryOp):
+        return binary(expr, _eval(expr.lhs, at, fetch), _eval(expr.rhs, at, fetch), at)
+    inner = _eval(expr.inner, at, fetch)
+    assert isinstance(inner, dict)  # the parser refuses aggregating a scalar
+    return _aggregate(expr, inner)
 
 
 def _range(expr: RangeAggregation, at: list[int], fetch: Fetch) -> Table:

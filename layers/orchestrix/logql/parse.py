@@ -23,7 +23,15 @@ from orchestrix.promql.storage import LabelMatcher
 
 RangeFunction = Literal["count_over_time", "rate"]
 AggregationOp = Literal["sum", "count", "min", "max", "avg"]
-CompareOp = Literal[">", ">=", "<", "<=", "==", "!="]
+BinaryOperator = Literal[
+    "+", "-", "*", "/", "%", "^", "==", "!=", ">", ">=", "<", "<=", "and", "or", "unless"
+]
+Cardinality = Literal["one-to-one", "many-to-one", "one-to-many", "many-to-many"]
+COMPARISONS = ("==", "!=", ">", ">=", "<", "<=")
+SET_OPERATORS = ("and", "or", "unless")
+# Prometheus' binding strength; `^` alone is right-associative.
+_PRECEDENCE = {"or": 1, "and": 2, "unless": 2, "+": 4, "-": 4, "*": 5, "/": 5, "%": 5, "^": 6}
+_PRECEDENCE.update(dict.fromkeys(COMPARISONS, 3))
 RANGE_FUNCTIONS = ("count_over_time", "rate")
 AGGREGATIONS = ("sum", "count", "min", "max", "avg")
 MAX_QUERY_LENGTH = 16 * 1024
@@ -33,8 +41,9 @@ _TOKEN = re.compile(
     r"""\s*(?:
       (?P<string>"(?:[^"\\]|\\.)*"|`[^`]*`)
     | (?P<duration>\[\s*[0-9][0-9a-z.]*\s*\])
-    | (?P<number>[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)
-    | (?P<op>\|=|\|~|!=|!~|=~|==|>=|<=|[{}(),=<>|])
+    | (?P<number>[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?(?![0-9a-zA-Z]))
+    | (?P<unit>[0-9]+(?:\.[0-9]+)?[a-zA-Z]+(?:[0-9]+(?:\.[0-9]+)?[a-zA-Z]+)*)
+    | (?P<op>\|=|\|~|!=|!~|=~|==|>=|<=|[{}(),=<>|+\-*/%^])
     | (?P<ident>[a-zA-Z_][a-zA-Z0-9_]*)
     )""",
     re.VERBOSE,
@@ -64,13 +73,36 @@ class VectorAggregation:
 
 
 @dataclass(frozen=True)
-class Comparison:
-    inner: MetricExpr
-    op: CompareOp
-    threshold: float
+class NumberLiteral:
+    """A scalar such as `10` or `-1.5`."""
+
+    value: float
 
 
-MetricExpr = RangeAggregation | VectorAggregation | Comparison
+@dataclass(frozen=True)
+class VectorLiteral:
+    """`vector(1)`: one series without labels, with that value at every step."""
+
+    value: float
+
+
+@dataclass(frozen=True)
+class BinaryOp:
+    """`lhs op rhs` with PromQL's semantics: `bool` turns a comparison's filter into 0/1,
+    `on(...)`/`ignoring(...)` say which labels match, `group_left/right(...)` allow
+    many-to-one matches and copy the listed labels over."""
+
+    op: BinaryOperator
+    lhs: MetricExpr
+    rhs: MetricExpr
+    return_bool: bool = False
+    on: bool = False
+    matching: tuple[str, ...] = ()
+    card: Cardinality = "one-to-one"
+    include: tuple[str, ...] = ()
+
+
+MetricExpr = RangeAggregation | VectorAggregation | BinaryOp | NumberLiteral | VectorLiteral
 Query = LogSelector | MetricExpr
 
 
@@ -116,6 +148,7 @@ class _Parser:
                 break
             match = _TOKEN.match(text, pos)
             if match is None or match.lastgroup is None:
+                pos += len(text[pos:]) - len(text[pos:].lstrip())
                 raise LogQLError(f"parse error at position {pos + 1}: unexpected {text[pos]!r}")
             start = match.start(match.lastgroup)
             self.tokens.append((match.lastgroup, match.group(match.lastgroup), start + 1))
@@ -153,36 +186,98 @@ class _Parser:
             raise LogQLError(f"parse error at position {rest[2]}: unexpected {rest[1]!r}")
         return result
 
-    def metric(self) -> MetricExpr:
-        expr = self.metric_operand()
-        token = self.peek()
-        if (
-            token is not None
-            and token[0] == "op"
-            and token[1] in (">", ">=", "<", "<=", "==", "!=")
-        ):
+    def metric(self, min_precedence: int = 1) -> MetricExpr:
+        lhs = self.unary()
+        while True:
+            token = self.peek()
+            if token is None or token[0] not in ("op", "ident") or token[1] not in _PRECEDENCE:
+                return lhs
+            precedence = _PRECEDENCE[token[1]]
+            if precedence < min_precedence:
+                return lhs
             self.i += 1
-            threshold = float(self.take(kind="number"))
-            return Comparison(expr, cast(CompareOp, token[1]), threshold)
-        return expr
+            op = cast(BinaryOperator, token[1])
+            return_bool = op in COMPARISONS and self._keyword("bool")
+            on, matching, card, include = self.vector_matching(op)
+            rhs = self.metric(precedence if op == "^" else precedence + 1)
+            lhs = _binary(op, lhs, rhs, return_bool, on, matching, card, include, token[2])
+
+    def _keyword(self, word: str) -> bool:
+        token = self.peek()
+        if token is not None and token[0] == "ident" and token[1] == word:
+            self.i += 1
+            return True
+        return False
+
+    def label_list(self) -> tuple[str, ...]:
+        self.take("(")
+        names: list[str] = []
+        while not self.at(")"):
+            names.append(self.take(kind="ident"))
+            if not self.at(")"):
+                self.take(",")
+        self.take(")")
+        return tuple(names)
+
+    def vector_matching(
+        self, op: BinaryOperator
+    ) -> tuple[bool, tuple[str, ...], Cardinality, tuple[str, ...]]:
+        on = self._keyword("on")
+        matching: tuple[str, ...] = ()
+        if on or self._keyword("ignoring"):
+            matching = self.label_list()
+        card: Cardinality = "many-to-many" if op in SET_OPERATORS else "one-to-one"
+        include: tuple[str, ...] = ()
+        for word, kind in (("group_left", "many-to-one"), ("group_right", "one-to-many")):
+            if self._keyword(word):
+                if op in SET_OPERATORS:
+                    raise LogQLError(f"parse error: no grouping allowed for {op!r} operation")
+                card = cast(Cardinality, kind)
+                include = self.label_list() if self.at("(") else ()
+                break
+        return on, matching, card, include
+
+    def unary(self) -> MetricExpr:
+        token = self.peek()
+        if token is not None and token[0] == "op" and token[1] in ("-", "+"):
+            self.i += 1
+            # Unary minus binds tighter than everything but `^`, as in PromQL: -2^2 is -4.
+            operand = self.metric(_PRECEDENCE["^"])
+            if token[1] == "+":
+                return operand
+            if isinstance(operand, NumberLiteral):
+                return NumberLiteral(-operand.value)
+            return BinaryOp("*", operand, NumberLiteral(-1.0))
+        return self.metric_operand()
 
     def metric_operand(self) -> MetricExpr:
         token = self.peek()
         if token is None:
             raise LogQLError("parse error: unexpected end of query")
-        if token[1] == "(":
+        if token[1] == "(" and token[0] == "op":
             self.take("(")
             inner = self.metric()
             self.take(")")
             return inner
+        if token[0] == "number":
+            self.i += 1
+            return NumberLiteral(float(token[1]))
         name = token[1]
+        if token[0] == "ident" and name == "vector":
+            self.i += 1
+            self.take("(")
+            value = self.unary()
+            self.take(")")
+            if not isinstance(value, NumberLiteral):
+                raise LogQLError(f"parse error at position {token[2]}: vector() takes a number")
+            return VectorLiteral(value.value)
         if token[0] == "ident" and name in RANGE_FUNCTIONS:
             return self.range_aggregation()
         if token[0] == "ident" and name in AGGREGATIONS:
             return self.vector_aggregation()
         raise LogQLError(
-            f"parse error at position {token[2]}: unsupported {name!r}; expected a stream "
-            f"selector {{...}}, {', '.join(RANGE_FUNCTIONS)} or {', '.join(AGGREGATIONS)}"
+            f"parse error at position {token[2]}: unsupported {name!r}; expected a number, "
+            f"vector(), {', '.join(RANGE_FUNCTIONS)} or {', '.join(AGGREGATIONS)}"
         )
 
     def range_aggregation(self) -> RangeAggregation:
@@ -206,8 +301,13 @@ class _Parser:
         op = cast(AggregationOp, self.take(kind="ident"))
         grouping, without = self.grouping()
         self.take("(")
+        position = (self.peek() or ("", "", 0))[2]
         inner = self.metric()
         self.take(")")
+        if is_scalar(inner):
+            raise LogQLError(
+                f"parse error at position {position}: {op}() takes a vector, not a scalar"
+            )
         if not grouping and not without:
             grouping, without = self.grouping()
         return VectorAggregation(op, inner, grouping, without)
@@ -304,6 +404,35 @@ class _Parser:
             self.take(",")
 
 
+def is_scalar(expr: MetricExpr) -> bool:
+    if isinstance(expr, NumberLiteral):
+        return True
+    return isinstance(expr, BinaryOp) and is_scalar(expr.lhs) and is_scalar(expr.rhs)
+
+
+def _binary(
+    op: BinaryOperator,
+    lhs: MetricExpr,
+    rhs: MetricExpr,
+    return_bool: bool,
+    on: bool,
+    matching: tuple[str, ...],
+    card: Cardinality,
+    include: tuple[str, ...],
+    position: int,
+) -> BinaryOp:
+    """The operation, checked as Prometheus checks it (scalars, sets, `bool`)."""
+    scalars = is_scalar(lhs), is_scalar(rhs)
+    where = f"parse error at position {position}"
+    if op in COMPARISONS and all(scalars) and not return_bool:
+        raise LogQLError(f"{where}: comparisons between scalars must use BOOL modifier")
+    if op in SET_OPERATORS and any(scalars):
+        raise LogQLError(f"{where}: set operator {op!r} not allowed in binary scalar expression")
+    if any(scalars) and (matching or on or card not in ("one-to-one", "many-to-many")):
+        raise LogQLError(f"{where}: vector matching only allowed between vectors")
+    return BinaryOp(op, lhs, rhs, return_bool, on, matching, card, include)
+
+
 def parse(text: str) -> Query:
     """The query's tree; `LogQLError` names what is wrong and where."""
     return _Parser(text).query()
@@ -326,4 +455,8 @@ def selectors_of(query: Query) -> list[LogSelector]:
         return [query]
     if isinstance(query, RangeAggregation):
         return [query.selector]
+    if isinstance(query, BinaryOp):
+        return selectors_of(query.lhs) + selectors_of(query.rhs)
+    if isinstance(query, NumberLiteral | VectorLiteral):
+        return []
     return selectors_of(query.inner)

@@ -7,8 +7,9 @@ import pytest
 from orchestrix.logql.evaluate import evaluate, steps
 from orchestrix.logql.model import LogSelector, StreamTimes
 from orchestrix.logql.parse import (
-    Comparison,
+    BinaryOp,
     LogQLError,
+    NumberLiteral,
     RangeAggregation,
     VectorAggregation,
     parse,
@@ -38,9 +39,9 @@ def test_metric_query_forms() -> None:
     trailing = parse('sum(rate({app="api"}[1m])) without (pod)')
     range_after = parse('count_over_time({app="api"}[1m] |= "x")')
 
-    assert isinstance(query, Comparison) and query.op == ">" and query.threshold == 10
-    assert isinstance(query.inner, VectorAggregation) and query.inner.grouping == ("app",)
-    inner = query.inner.inner
+    assert isinstance(query, BinaryOp) and query.op == ">" and query.rhs == NumberLiteral(10)
+    assert isinstance(query.lhs, VectorAggregation) and query.lhs.grouping == ("app",)
+    inner = query.lhs.inner
     assert isinstance(inner, RangeAggregation) and inner.range_ns == 300 * S
     assert isinstance(trailing, VectorAggregation) and trailing.without
     assert isinstance(range_after, RangeAggregation)
