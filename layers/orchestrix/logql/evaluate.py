@@ -23,6 +23,7 @@ from orchestrix.logql.parse import (
     VectorAggregation,
     VectorLiteral,
 )
+from orchestrix.promql.rangefuncs import quantile
 
 # Reads the timestamps of the lines a selector matches in [start_ns, end_ns].
 Fetch = Callable[[LogSelector, int, int], list[StreamTimes]]
@@ -82,25 +83,86 @@ def _eval(expr: MetricExpr, at: list[int], fetch: Fetch) -> Value:
     return _aggregate(expr, inner)
 
 
+def _stdvar(values: list[float]) -> float:
+    mean = math.fsum(values) / len(values)
+    return math.fsum((v - mean) ** 2 for v in values) / len(values)
+
+
+# Each function over the values of the lines in a window (never empty).
+_OVER_TIME: dict[str, Callable[[list[float], float], float]] = {
+    "count_over_time": lambda values, seconds: float(len(values)),
+    "bytes_over_time": lambda values, seconds: math.fsum(values),
+    "bytes_rate": lambda values, seconds: math.fsum(values) / seconds,
+    "sum_over_time": lambda values, seconds: math.fsum(values),
+    "avg_over_time": lambda values, seconds: math.fsum(values) / len(values),
+    "min_over_time": lambda values, seconds: min(values),
+    "max_over_time": lambda values, seconds: max(values),
+    "first_over_time": lambda values, seconds: values[0],
+    "last_over_time": lambda values, seconds: values[-1],
+    "stdvar_over_time": lambda values, seconds: _stdvar(values),
+    "stddev_over_time": lambda values, seconds: math.sqrt(_stdvar(values)),
+}
+
+
+def _merged(expr: RangeAggregation, streams: list[StreamTimes]) -> dict[Labels, StreamTimes]:
+    """Streams by their labels after `| drop`: those left alike are one series."""
+    groups: dict[Labels, list[StreamTimes]] = {}
+    for stream in streams:
+        groups.setdefault(expr.selector.relabel(stream.labels), []).append(stream)
+    merged = {}
+    for labels, members in groups.items():
+        if len(members) == 1:
+            merged[labels] = members[0]
+            continue
+        pairs = sorted(
+            (t, v)
+            for m in members
+            for t, v in zip(m.timestamps, m.values or [1.0] * len(m.timestamps), strict=True)
+        )
+        values = [v for _, v in pairs] if members[0].values is not None else None
+        merged[labels] = StreamTimes(labels, [t for t, _ in pairs], values)
+    return merged
+
+
 def _range(expr: RangeAggregation, at: list[int], fetch: Fetch) -> Table:
     if not at:
         return {}
     window = expr.range_ns
-    streams = fetch(expr.selector, at[0] - window, at[-1])
+    streams = _merged(expr, fetch(expr.selector, at[0] - window, at[-1]))
+    if expr.function == "absent_over_time":
+        return _absent(expr, at, streams)
     seconds = window / NS_PER_S
+    function = expr.function
+    if function == "rate":
+        function = "bytes_rate"  # the per-second sum: of the values, or of 1 per line
+    over = _OVER_TIME.get(function)
     table: Table = {}
-    for stream in streams:
+    for labels, stream in streams.items():
         stamps = stream.timestamps
+        values = stream.values if stream.values is not None else [1.0] * len(stamps)
         points: dict[int, float] = {}
         for t in at:
-            count = bisect_right(stamps, t) - bisect_right(stamps, t - window)
-            if count:
-                points[t] = count / seconds if expr.function == "rate" else float(count)
+            lo, hi = bisect_right(stamps, t - window), bisect_right(stamps, t)
+            if hi > lo:
+                window_values = values[lo:hi]
+                if over is not None:
+                    points[t] = over(window_values, seconds)
+                else:  # quantile_over_time, the parser made sure of its parameter
+                    assert expr.parameter is not None
+                    points[t] = quantile(expr.parameter, window_values)
         if points:
-            merged = table.setdefault(expr.selector.relabel(stream.labels), {})
-            for t, value in points.items():
-                merged[t] = merged.get(t, 0.0) + value
+            table[labels] = points
     return table
+
+
+def _absent(expr: RangeAggregation, at: list[int], streams: dict[Labels, StreamTimes]) -> Table:
+    """1 at each step where no line is in the window, labelled by the selector's equality
+    matchers (as Prometheus' absent_over_time)."""
+    window = expr.range_ns
+    stamps = sorted(t for s in streams.values() for t in s.timestamps)
+    points = {t: 1.0 for t in at if bisect_right(stamps, t) == bisect_right(stamps, t - window)}
+    equal = {m.name: m.value for m in expr.selector.matchers if m.op.value == "="}
+    return {tuple(sorted(equal.items())): points} if points else {}
 
 
 def _group_key(labels: Labels, expr: VectorAggregation) -> Labels:

@@ -14,14 +14,47 @@ is refused with a message naming the position, never silently ignored.
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Literal, cast
 
-from orchestrix.logql.model import LabelDrop, LineFilter, LineOp, LogSelector
+from orchestrix.domain.regex import RegexError, compile_re2
+from orchestrix.logql.model import LabelDrop, LineFilter, LineOp, LogSelector, Sample
+from orchestrix.logql.stages import (
+    CONVERTERS,
+    JsonPath,
+    JsonStage,
+    LabelBoolean,
+    LabelCompare,
+    LabelExpr,
+    LabelFilterStage,
+    LabelFormatStage,
+    LineFormatStage,
+    LogfmtStage,
+    RegexpStage,
+    Stage,
+    Template,
+)
 from orchestrix.promql.storage import LabelMatcher
 
-RangeFunction = Literal["count_over_time", "rate"]
+RangeFunction = Literal[
+    "count_over_time",
+    "rate",
+    "bytes_over_time",
+    "bytes_rate",
+    "absent_over_time",
+    "sum_over_time",
+    "avg_over_time",
+    "min_over_time",
+    "max_over_time",
+    "first_over_time",
+    "last_over_time",
+    "stdvar_over_time",
+    "stddev_over_time",
+    "quantile_over_time",
+]
 AggregationOp = Literal["sum", "count", "min", "max", "avg"]
 BinaryOperator = Literal[
     "+", "-", "*", "/", "%", "^", "==", "!=", ">", ">=", "<", "<=", "and", "or", "unless"
@@ -32,7 +65,20 @@ SET_OPERATORS = ("and", "or", "unless")
 # Prometheus' binding strength; `^` alone is right-associative.
 _PRECEDENCE = {"or": 1, "and": 2, "unless": 2, "+": 4, "-": 4, "*": 5, "/": 5, "%": 5, "^": 6}
 _PRECEDENCE.update(dict.fromkeys(COMPARISONS, 3))
-RANGE_FUNCTIONS = ("count_over_time", "rate")
+# Over the values `| unwrap` reads; `rate` takes them too (their sum per second).
+UNWRAP_FUNCTIONS = (
+    "sum_over_time",
+    "avg_over_time",
+    "min_over_time",
+    "max_over_time",
+    "first_over_time",
+    "last_over_time",
+    "stdvar_over_time",
+    "stddev_over_time",
+    "quantile_over_time",
+)
+LINE_FUNCTIONS = ("count_over_time", "bytes_over_time", "bytes_rate", "absent_over_time")
+RANGE_FUNCTIONS = ("rate", *LINE_FUNCTIONS, *UNWRAP_FUNCTIONS)
 AGGREGATIONS = ("sum", "count", "min", "max", "avg")
 MAX_QUERY_LENGTH = 16 * 1024
 MAX_DURATION_NS = 3650 * 86400 * 10**9
@@ -62,6 +108,7 @@ class RangeAggregation:
     function: RangeFunction
     selector: LogSelector
     range_ns: int
+    parameter: float | None = None  # quantile_over_time's quantile
 
 
 @dataclass(frozen=True)
@@ -181,6 +228,8 @@ class _Parser:
             raise LogQLError("parse error: the query is empty")
         result: Query
         result = self.selector_with_pipeline() if token[1] == "{" else self.metric()
+        if isinstance(result, LogSelector) and result.sample is not None:
+            raise LogQLError("parse error: | unwrap is only allowed in a range aggregation")
         rest = self.peek()
         if rest is not None:
             raise LogQLError(f"parse error at position {rest[2]}: unexpected {rest[1]!r}")
@@ -281,8 +330,16 @@ class _Parser:
         )
 
     def range_aggregation(self) -> RangeAggregation:
+        position = (self.peek() or ("", "", 0))[2]
         function = cast(RangeFunction, self.take(kind="ident"))
         self.take("(")
+        parameter = None
+        if function == "quantile_over_time":
+            quantile = self.unary()
+            if not isinstance(quantile, NumberLiteral):
+                raise LogQLError(f"parse error at position {position}: the quantile is a number")
+            parameter = quantile.value
+            self.take(",")
         parenthesised = self.at("(")
         if parenthesised:
             self.take("(")
@@ -295,7 +352,14 @@ class _Parser:
             # `{...}[5m] |= "x"`: filters after the range, as Loki also accepts.
             selector = self.pipeline(selector)
         self.take(")")
-        return RangeAggregation(function, selector, range_ns)
+        where = f"parse error at position {position}"
+        if function in UNWRAP_FUNCTIONS and selector.sample is None:
+            raise LogQLError(f"{where}: {function} needs a | unwrap stage")
+        if function in LINE_FUNCTIONS and selector.sample is not None:
+            raise LogQLError(f"{where}: {function} counts lines and takes no | unwrap")
+        if function in ("bytes_over_time", "bytes_rate"):
+            selector = replace(selector, sample=Sample("", "line_bytes"))
+        return RangeAggregation(function, selector, range_ns, parameter)
 
     def vector_aggregation(self) -> VectorAggregation:
         op = cast(AggregationOp, self.take(kind="ident"))
@@ -358,30 +422,190 @@ class _Parser:
     def pipeline(self, selector: LogSelector) -> LogSelector:
         filters = list(selector.filters)
         drops = list(selector.drops)
+        stages = list(selector.stages)
+        sample = selector.sample
         while True:
             token = self.peek()
             if token is None or token[0] != "op":
                 break
             if token[1] == "|":
-                following = self.peek(1)
+                if sample is not None:
+                    raise LogQLError(
+                        f"parse error at position {token[2]}: no stage may follow | unwrap"
+                    )
+                self.i += 1
+                following = self.peek()
                 if following is not None and following[:2] == ("ident", "drop"):
-                    self.i += 2
+                    self.i += 1
                     drops.extend(self.drop_list())
-                    continue
-                what = following[1] if following else "end of query"
-                raise LogQLError(
-                    f"parse error at position {token[2]}: the stage | {what} is not supported "
-                    "(only the line filters |=, !=, |~ and !~ and | drop are)"
-                )
+                elif following is not None and following[:2] == ("ident", "unwrap"):
+                    self.i += 1
+                    sample = self.unwrap()
+                else:
+                    stages.append(self.stage(token[2]))
+                continue
             if token[1] not in ("|=", "!=", "|~", "!~"):
                 break
+            if any(isinstance(stage, LineFormatStage) for stage in stages):
+                raise LogQLError(
+                    f"parse error at position {token[2]}: a line filter after | line_format "
+                    "is not supported (filters apply to the stored line)"
+                )
             self.i += 1
             value = _unquote(self.take(kind="string"))
             try:
                 filters.append(LineFilter.of(cast(LineOp, token[1]), value))
             except ValueError as exc:
                 raise LogQLError(str(exc)) from None
-        return LogSelector(selector.matchers, tuple(filters), selector.text, tuple(drops))
+        return LogSelector(
+            selector.matchers, tuple(filters), selector.text, tuple(drops), tuple(stages), sample
+        )
+
+    def stage(self, position: int) -> Stage:
+        """The stage after a `|` (not `drop` or `unwrap`)."""
+        token = self.peek()
+        if token is None:
+            raise LogQLError("parse error: unexpected end of query after |")
+        name = token[1]
+        if token[0] == "ident" and name in _STAGE_PARSERS:
+            self.i += 1
+            return _STAGE_PARSERS[name](self)
+        if token[0] == "ident" and name in _UNSUPPORTED_STAGES:
+            raise LogQLError(
+                f"parse error at position {position}: the stage | {name} is not supported "
+                "(line filters, json, logfmt, regexp, label filters, line_format, label_format, "
+                "drop and unwrap are)"
+            )
+        if (token[0] == "ident" and self._is_comparison(1)) or self.at("("):
+            return LabelFilterStage(self.label_or())
+        raise LogQLError(
+            f"parse error at position {token[2]}: expected a parser, a label filter or a "
+            f"formatting stage after |, got {name!r}"
+        )
+
+    def _is_comparison(self, offset: int) -> bool:
+        token = self.peek(offset)
+        return token is not None and token[0] == "op" and token[1] in _LABEL_OPS
+
+    def json_stage(self) -> JsonStage:
+        extractions: list[tuple[str, JsonPath]] = []
+        while (token := self.peek()) is not None and token[0] == "ident":
+            name = self.take(kind="ident")
+            path = name
+            if self.at("="):
+                self.take("=")
+                path = _unquote(self.take(kind="string"))
+            extractions.append((name, _json_path(path)))
+            if not self.at(","):
+                break
+            self.take(",")
+        return JsonStage(tuple(extractions))
+
+    def regexp_stage(self) -> RegexpStage:
+        source = _unquote(self.take(kind="string"))
+        try:
+            pattern = compile_re2(source)
+        except RegexError as exc:
+            raise LogQLError(f"invalid regular expression {source!r}: {exc}") from None
+        if not pattern.groupindex:
+            raise LogQLError(f"the regexp {source!r} has no named group (?P<name>...)")
+        return RegexpStage(source, pattern)
+
+    def line_format_stage(self) -> LineFormatStage:
+        return LineFormatStage(_template(_unquote(self.take(kind="string"))))
+
+    def label_format_stage(self) -> LabelFormatStage:
+        renames: list[tuple[str, str]] = []
+        templates: list[tuple[str, Template]] = []
+        while True:
+            name = self.take(kind="ident")
+            self.take("=")
+            token = self.peek()
+            if token is not None and token[0] == "string":
+                self.i += 1
+                templates.append((name, _template(_unquote(token[1]))))
+            else:
+                renames.append((name, self.take(kind="ident")))
+            if not self.at(","):
+                return LabelFormatStage(tuple(renames), tuple(templates))
+            self.take(",")
+
+    def unwrap(self) -> Sample:
+        name = self.take(kind="ident")
+        if name in _UNWRAP_CONVERSIONS and self.at("("):
+            self.take("(")
+            label = self.take(kind="ident")
+            self.take(")")
+            return Sample(label, _UNWRAP_CONVERSIONS[name])
+        return Sample(name, "number")
+
+    def label_or(self) -> LabelExpr:
+        expr = self.label_and()
+        while self._keyword("or"):
+            expr = LabelBoolean("or", expr, self.label_and())
+        return expr
+
+    def label_and(self) -> LabelExpr:
+        expr = self.label_primary()
+        while True:
+            token = self.peek()
+            if token is not None and token[0] == "ident" and token[1] == "and" or self.at(","):
+                self.i += 1
+            elif not (token is not None and token[0] == "ident" and self._is_comparison(1)):
+                return expr  # `a="x" b="y"`: a space also means and, as in Loki
+            expr = LabelBoolean("and", expr, self.label_primary())
+
+    def label_primary(self) -> LabelExpr:
+        if self.at("("):
+            self.take("(")
+            inner = self.label_or()
+            self.take(")")
+            return inner
+        name = self.take(kind="ident")
+        token = self.peek()
+        if token is None or not self._is_comparison(0):
+            found = "end of query" if token is None else repr(token[1])
+            where = f" at position {token[2]}" if token else ""
+            raise LogQLError(f"parse error{where}: expected a comparison after {name}, got {found}")
+        self.i += 1
+        op = token[1]
+        value = self.peek()
+        if value is None:
+            raise LogQLError("parse error: unexpected end of query, expected a value")
+        if value[0] == "string":
+            self.i += 1
+            if op not in ("=", "==", "!=", "=~", "!~"):
+                raise LogQLError(
+                    f"parse error at position {token[2]}: {op} compares numbers, durations "
+                    "or sizes, not strings"
+                )
+            try:
+                matcher = LabelMatcher.of(name, "=" if op == "==" else op, _unquote(value[1]))
+            except ValueError as exc:
+                raise LogQLError(str(exc)) from None
+            return LabelCompare(name, op, "string", matcher=matcher)
+        if op in ("=~", "!~"):
+            raise LogQLError(f"parse error at position {token[2]}: {op} takes a string")
+        sign = 1.0
+        if value[:2] == ("op", "-"):
+            self.i += 1
+            sign = -1.0
+            value = self.peek() or value
+        self.i += 1
+        if value[0] == "number":
+            return LabelCompare(name, op, "number", sign * float(value[1]))
+        if value[0] == "unit":
+            kinds: tuple[LabelKind, ...] = ("duration", "bytes")
+            for kind in kinds:
+                try:
+                    number = CONVERTERS[kind](value[1])
+                except ValueError:
+                    continue
+                return LabelCompare(name, op, kind, sign * number)
+        raise LogQLError(
+            f"parse error at position {value[2]}: expected a string, number, duration or "
+            f"size, got {value[1]!r}"
+        )
 
     def drop_list(self) -> list[LabelDrop]:
         """`| drop a, b="x", c=~"y.*"` after its keyword: the labels to drop (Grafana's logs
@@ -402,6 +626,62 @@ class _Parser:
             if not self.at(","):
                 return found
             self.take(",")
+
+
+_STAGE_PARSERS: dict[str, Callable[[_Parser], Stage]] = {
+    "json": _Parser.json_stage,
+    "logfmt": lambda parser: LogfmtStage(),
+    "regexp": _Parser.regexp_stage,
+    "line_format": _Parser.line_format_stage,
+    "label_format": _Parser.label_format_stage,
+}
+_UNSUPPORTED_STAGES = ("pattern", "unpack", "keep", "decolorize", "distinct")
+_LABEL_OPS = ("=", "==", "!=", "=~", "!~", ">", ">=", "<", "<=")
+_UNWRAP_CONVERSIONS: dict[str, Literal["duration", "bytes"]] = {
+    "duration": "duration",
+    "duration_seconds": "duration",
+    "bytes": "bytes",
+}
+LabelKind = Literal["number", "duration", "bytes"]
+_JSON_STEP = re.compile(r'\.?([a-zA-Z_][a-zA-Z0-9_\-]*)|\[([0-9]+)\]|\["((?:[^"\\]|\\.)*)"\]')
+_FIELD = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}", re.DOTALL)
+_LABEL_NAME = re.compile(r"\.([a-zA-Z_][a-zA-Z0-9_]*)")
+
+
+def _json_path(text: str) -> JsonPath:
+    """`a.b[0]["c.d"]` as (a, b, 0, "c.d")."""
+    steps: list[str | int] = []
+    pos = 0
+    while pos < len(text):
+        match = _JSON_STEP.match(text, pos)
+        if match is None or (match.group(1) and pos and text[pos] != "."):
+            raise LogQLError(f"invalid JSON expression {text!r} at character {pos + 1}")
+        name, index, quoted = match.groups()
+        steps.append(
+            int(index) if index is not None else name if name else json.loads(f'"{quoted}"')
+        )
+        pos = match.end()
+    if not steps:
+        raise LogQLError("an empty JSON expression")
+    return tuple(steps)
+
+
+def _template(text: str) -> Template:
+    """A Go template of literal text and `{{.label}}` fields (nothing else is supported)."""
+    parts: list[str | tuple[str]] = []
+    pos = 0
+    for match in _FIELD.finditer(text):
+        parts.append(text[pos : match.start()])
+        field = _LABEL_NAME.fullmatch(match.group(1))
+        if field is None:
+            raise LogQLError(
+                f"template {text!r}: only {{{{.label}}}} fields are supported, "
+                f"not {match.group(0)!r} (at character {match.start() + 1})"
+            )
+        parts.append((field.group(1),))
+        pos = match.end()
+    parts.append(text[pos:])
+    return tuple(p for p in parts if p != "")
 
 
 def is_scalar(expr: MetricExpr) -> bool:

@@ -74,14 +74,14 @@ def test_streams_left_alike_by_drop_count_as_one_series() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('{app="x"} | json', "| json is not supported"),
+        ('{app="x"} | unpack', "| unpack is not supported"),
         ('{app="x"} | drop', "expected ident"),
         ('{app="x"} | drop a=~"("', "invalid regular expression"),
         ('{app=~".*"}', "at least one regexp or equality matcher"),
         ("{}", "at least one"),
         ('{app="x"} |~ "(a"', "invalid regular expression"),
         ('{app="x"} |~ `(a)\\1`', "invalid regular expression"),  # RE2 has no backreferences
-        ('bytes_over_time({app="x"}[1m])', "unsupported 'bytes_over_time'"),
+        ('rate_counter({app="x"}[1m])', "unsupported 'rate_counter'"),
         ('count_over_time({app="x"}[1y])', "invalid duration"),
         ('{app="x"} extra', "unexpected"),
         ("", "empty"),
