@@ -100,6 +100,12 @@ class Entry:
             self.labels[ERROR_DETAILS] = details
 
 
+class _Number(str):
+    """A JSON number as the line spells it (`1.50` stays `1.50`, as in Loki)."""
+
+    __slots__ = ()
+
+
 def _scalar_text(value: Any) -> str | None:
     """A JSON value's label text (numbers keep their JSON spelling); None for null."""
     if value is None:
@@ -108,7 +114,18 @@ def _scalar_text(value: Any) -> str | None:
         return "true" if value else "false"
     if isinstance(value, str):
         return value
-    return json.dumps(value, separators=(",", ":"))
+    return _dump(value)
+
+
+def _dump(value: Any) -> str:
+    """Compact JSON of a picked object or array, its numbers spelt as in the line."""
+    if isinstance(value, _Number):
+        return str(value)
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{json.dumps(k)}:{_dump(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_dump(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _flatten(entry: Entry, prefix: str, value: Any) -> None:
@@ -124,7 +141,7 @@ def _flatten(entry: Entry, prefix: str, value: Any) -> None:
 
 
 def _decode(line: str) -> Any:
-    return json.loads(line, parse_int=str, parse_float=str, parse_constant=str)
+    return json.loads(line, parse_int=_Number, parse_float=_Number, parse_constant=_Number)
 
 
 JsonPath = tuple[str | int, ...]
@@ -157,7 +174,7 @@ class JsonStage:
                 if text is not None:
                     entry.extract(name, text)
             elif found is not None:
-                entry.extract(name, json.dumps(found, separators=(",", ":")))
+                entry.extract(name, _dump(found))
         return True
 
 
