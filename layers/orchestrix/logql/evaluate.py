@@ -23,6 +23,7 @@ from orchestrix.logql.parse import (
     VectorAggregation,
     VectorLiteral,
 )
+from orchestrix.logql.stages import ERROR, ERROR_DETAILS
 from orchestrix.promql.rangefuncs import quantile
 
 # Reads the timestamps of the lines a selector matches in [start_ns, end_ns].
@@ -124,11 +125,27 @@ def _merged(expr: RangeAggregation, streams: list[StreamTimes]) -> dict[Labels, 
     return merged
 
 
+def _refuse_errors(labels: Labels) -> None:
+    """A series still marked `__error__` fails the query, as in Loki: its values would
+    count lines that did not parse, or be NaN."""
+    error = dict(labels).get(ERROR)
+    if error is None:
+        return
+    shown = ", ".join(f'{n}="{v}"' for n, v in labels if n != ERROR_DETAILS)
+    raise LogQLEvaluationError(
+        f"pipeline error: '{error}' for series: '{{{shown}}}'. Use a label filter to "
+        f'intentionally skip this error (e.g | __error__!="{error}"); to skip all potential '
+        'errors match empty errors (e.g | __error__=""), also after | unwrap'
+    )
+
+
 def _range(expr: RangeAggregation, at: list[int], fetch: Fetch) -> Table:
     if not at:
         return {}
     window = expr.range_ns
     streams = _merged(expr, fetch(expr.selector, at[0] - window, at[-1]))
+    for labels in streams:
+        _refuse_errors(labels)
     if expr.function == "absent_over_time":
         return _absent(expr, at, streams)
     seconds = window / NS_PER_S

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from orchestrix.domain.logs import Labels
 from orchestrix.domain.regex import Pattern, RegexError, compile_re2, search
-from orchestrix.logql.stages import CONVERTERS, ERROR, ERROR_DETAILS, Stage, run
+from orchestrix.logql.stages import CONVERTERS, ERROR, ERROR_DETAILS, Entry, LabelExpr, Stage, run
 from orchestrix.promql.storage import LabelMatcher
 
 Direction = Literal["forward", "backward"]
@@ -68,6 +68,7 @@ class Sample:
 
     label: str
     conversion: Literal["number", "duration", "bytes", "line_bytes"] = "number"
+    filters: tuple[LabelExpr, ...] = ()  # label filters after the unwrap
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +107,11 @@ class LogSelector:
             return labels, line
         return run(self.stages, labels, line)
 
-    def value_of(self, labels: Labels, line: str) -> tuple[Labels, float]:
+    def value_of(self, labels: Labels, line: str) -> tuple[Labels, float] | None:
         """A metric query's sample of a processed line: its series' labels and value (the
         unwrapped label leaves the labels; one that is not a number marks the series with
-        `__error__="SampleExtractionErr"`, as in Loki)."""
+        `__error__="SampleExtractionErr"`, as in Loki); None if a label filter after the
+        unwrap drops it."""
         sample = self.sample
         assert sample is not None
         if sample.conversion == "line_bytes":
@@ -123,7 +125,13 @@ class LogSelector:
                 found[ERROR] = "SampleExtractionErr"
                 found[ERROR_DETAILS] = f"{sample.label}={raw!r} is not a {sample.conversion}"
             value = math.nan
-        return tuple(sorted(found.items())), value
+        result = tuple(sorted(found.items()))
+        if sample.filters:
+            entry = Entry(result, line)
+            if not all(expr.test(entry) for expr in sample.filters):
+                return None
+            result = tuple(sorted(entry.labels.items()))
+        return result, value
 
     def relabel(self, labels: Labels) -> Labels:
         """A stream's labels after the `| drop` stages (streams left alike then merge)."""

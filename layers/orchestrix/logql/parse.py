@@ -429,11 +429,10 @@ class _Parser:
             if token is None or token[0] != "op":
                 break
             if token[1] == "|":
-                if sample is not None:
-                    raise LogQLError(
-                        f"parse error at position {token[2]}: no stage may follow | unwrap"
-                    )
                 self.i += 1
+                if sample is not None:
+                    sample = self.after_unwrap(sample, token[2])
+                    continue
                 following = self.peek()
                 if following is not None and following[:2] == ("ident", "drop"):
                     self.i += 1
@@ -529,6 +528,18 @@ class _Parser:
             if not self.at(","):
                 return LabelFormatStage(tuple(renames), tuple(templates))
             self.take(",")
+
+    def after_unwrap(self, sample: Sample, position: int) -> Sample:
+        """A label filter after `| unwrap` (such as `| __error__=""`): it sees the labels
+        after the value's extraction, so it can drop the lines that failed it."""
+        token = self.peek()
+        if not (
+            (token is not None and token[0] == "ident" and self._is_comparison(1)) or self.at("(")
+        ):
+            raise LogQLError(
+                f"parse error at position {position}: only label filters may follow | unwrap"
+            )
+        return replace(sample, filters=(*sample.filters, self.label_or()))
 
     def unwrap(self) -> Sample:
         name = self.take(kind="ident")

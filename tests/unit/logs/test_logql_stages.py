@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orchestrix.logql.evaluate import evaluate
+from orchestrix.logql.evaluate import LogQLEvaluationError, evaluate
 from orchestrix.logql.model import LogSelector, StreamTimes
 from orchestrix.logql.parse import LogQLError, parse
 from orchestrix.logql.stages import go_duration_seconds, parse_bytes, parse_logfmt
@@ -113,8 +113,6 @@ def test_parsed_labels_split_one_stream_into_series() -> None:
 
 
 def test_unwrap_reads_values_and_leaves_the_label_out() -> None:
-    query = parse('max_over_time({app="api"} | logfmt | unwrap duration(took) [1m])')
-    assert not isinstance(query, LogSelector)
     lines = ["took=1.5s n=1", "took=250ms n=2", "took=oops n=3", "took=2s n=1"]
 
     def fetch(selector: LogSelector, start: int, end: int) -> list[StreamTimes]:
@@ -122,16 +120,25 @@ def test_unwrap_reads_values_and_leaves_the_label_out() -> None:
         for t, line in enumerate(lines, start=1):
             found = selector.process(STREAM, line)
             assert found is not None
-            labels, value = selector.value_of(*found)
-            series.setdefault(labels, ([], []))[0].append(t)
-            series[labels][1].append(value)
+            sampled = selector.value_of(*found)
+            if sampled is not None:
+                series.setdefault(sampled[0], ([], []))[0].append(t)
+                series[sampled[0]][1].append(sampled[1])
         return [StreamTimes(labels, ts, vs) for labels, (ts, vs) in series.items()]
 
-    found = {dict(s.labels).get("n"): s for s in evaluate(query, [60], fetch)}
+    def at_60(text: str) -> dict[str | None, list[tuple[int, float]]]:
+        query = parse(text)
+        assert not isinstance(query, LogSelector)
+        return {dict(s.labels).get("n"): s.points for s in evaluate(query, [60], fetch)}
 
-    assert found["1"].points == [(60, 2.0)] and found["2"].points == [(60, 0.25)]
-    assert "took" not in dict(found["1"].labels)
-    assert dict(found["3"].labels)["__error__"] == "SampleExtractionErr"
+    unwrapped = '{app="api"} | logfmt | unwrap duration(took)'
+    assert at_60(f'max_over_time({unwrapped} | __error__="" [1m])') == {
+        "1": [(60, 2.0)], "2": [(60, 0.25)],
+    }  # fmt: skip
+    assert at_60(f'quantile_over_time(0.5, {unwrapped} | __error__="" [1m])')["1"] == [(60, 1.75)]
+    assert at_60(f'rate({unwrapped} | __error__="" [1m])')["1"] == [(60, 3.5 / 60)]
+    with pytest.raises(LogQLEvaluationError, match="pipeline error: 'SampleExtractionErr'"):
+        at_60(f"sum_over_time({unwrapped} [1m])")
 
 
 @pytest.mark.parametrize(
@@ -149,7 +156,10 @@ def test_unwrap_reads_values_and_leaves_the_label_out() -> None:
         ('{a="b"} | line_format "x" |= "y"', "a line filter after | line_format"),
         ('sum_over_time({a="b"}[1m])', "sum_over_time needs a | unwrap stage"),
         ('count_over_time({a="b"} | unwrap x [1m])', "counts lines and takes no | unwrap"),
-        ('sum_over_time({a="b"} | unwrap x | json [1m])', "no stage may follow | unwrap"),
+        (
+            'sum_over_time({a="b"} | unwrap x | json [1m])',
+            "position 34: only label filters may follow | unwrap",
+        ),
         ('{a="b"} | unwrap x', "unwrap is only allowed in a range aggregation"),
         ('quantile_over_time({a="b"} | unwrap x [1m])', "position 20: unsupported '{'"),
     ],

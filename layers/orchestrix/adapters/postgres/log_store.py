@@ -128,7 +128,10 @@ def _processed(
         labels, text = processed
         value = 1.0
         if selector.sample is not None:
-            labels, value = selector.value_of(labels, text)
+            sampled = selector.value_of(labels, text)
+            if sampled is None:
+                continue
+            labels, value = sampled
         stamps, values = series.setdefault(labels, ([], []))
         stamps.append(int(ts))
         values.append(value)
