@@ -1,15 +1,16 @@
-"""A LogQL subset: what Grafana's Loki data source and log alert rules need.
+"""LogQL as Grafana's Loki data source and log alert rules use it.
 
-    log query     {app="api", env=~"prod|staging"} |= "error" != "debug" |~ "time(d )?out"
-    metric query  sum by (app) (count_over_time({app="api"} |= "error" [5m])) > 10
-                  rate({app="api"}[1m])
+    log query     {app="api", env=~"prod|staging"} |= "error" | json | status >= 500
+                  | line_format "{{.status}} {{.msg}}"
+    metric query  sum by (level) (count_over_time({app="api"} | logfmt [5m])) > 10
+                  quantile_over_time(0.99, {app="api"} | json | unwrap duration(took) [5m])
+                  sum(rate({app="api"} |= "error" [1m])) / sum(rate({app="api"}[1m]))
 
 Stream matchers are `=`, `!=`, `=~`, `!~` (RE2, anchored, as in Prometheus); line filters
-`|=`, `!=`, `|~`, `!~`; `| drop` of labels; range functions `count_over_time` and `rate`;
-the aggregations `sum`, `count`, `min`, `max`, `avg` with `by`/`without`; one comparison
-with a number.
-Anything else (parsers such as `| json`, `line_format`, binary operations between queries)
-is refused with a message naming the position, never silently ignored.
+`|=`, `!=`, `|~`, `!~`; the stages of stages.py; `| drop` and `| unwrap`; the range functions
+of RANGE_FUNCTIONS; the aggregations `sum`, `count`, `min`, `max`, `avg` with `by`/`without`;
+number literals, `vector(n)` and PromQL's binary operators with its precedence and vector
+matching. Anything else is refused with a message naming the position, never ignored.
 """
 
 from __future__ import annotations
