@@ -7,6 +7,7 @@ zeros, and a comparison keeps only the samples it holds for.
 
 from __future__ import annotations
 
+import heapq
 import math
 from bisect import bisect_right
 from collections.abc import Callable
@@ -203,10 +204,31 @@ _COMBINE: dict[str, Callable[[list[float]], float]] = {
     "min": min,
     "max": max,
     "avg": _avg,
+    "stdvar": _stdvar,
+    "stddev": lambda values: math.sqrt(_stdvar(values)),
 }
 
 
+def _select(expr: VectorAggregation, table: Table) -> Table:
+    """topk/bottomk: at each step, the k largest (smallest) series of each group, with
+    their own labels."""
+    k = expr.parameter or 0
+    pick = heapq.nlargest if expr.op == "topk" else heapq.nsmallest
+    buckets: dict[tuple[Labels, int], list[tuple[float, Labels]]] = {}
+    for labels, points in table.items():
+        key = _group_key(labels, expr)
+        for t, value in points.items():
+            buckets.setdefault((key, t), []).append((value, labels))
+    chosen: Table = {}
+    for (_, t), candidates in buckets.items():
+        for value, labels in pick(k, candidates, key=lambda c: c[0]):
+            chosen.setdefault(labels, {})[t] = value
+    return chosen
+
+
 def _aggregate(expr: VectorAggregation, table: Table) -> Table:
+    if expr.op in ("topk", "bottomk"):
+        return _select(expr, table)
     groups: dict[Labels, dict[int, list[float]]] = {}
     for labels, points in table.items():
         target = groups.setdefault(_group_key(labels, expr), {})

@@ -56,7 +56,7 @@ RangeFunction = Literal[
     "stddev_over_time",
     "quantile_over_time",
 ]
-AggregationOp = Literal["sum", "count", "min", "max", "avg"]
+AggregationOp = Literal["sum", "count", "min", "max", "avg", "stddev", "stdvar", "topk", "bottomk"]
 BinaryOperator = Literal[
     "+", "-", "*", "/", "%", "^", "==", "!=", ">", ">=", "<", "<=", "and", "or", "unless"
 ]
@@ -80,7 +80,7 @@ UNWRAP_FUNCTIONS = (
 )
 LINE_FUNCTIONS = ("count_over_time", "bytes_over_time", "bytes_rate", "absent_over_time")
 RANGE_FUNCTIONS = ("rate", *LINE_FUNCTIONS, *UNWRAP_FUNCTIONS)
-AGGREGATIONS = ("sum", "count", "min", "max", "avg")
+AGGREGATIONS = ("sum", "count", "min", "max", "avg", "stddev", "stdvar", "topk", "bottomk")
 MAX_QUERY_LENGTH = 16 * 1024
 MAX_DURATION_NS = 3650 * 86400 * 10**9
 
@@ -118,6 +118,7 @@ class VectorAggregation:
     inner: MetricExpr
     grouping: tuple[str, ...] = ()
     without: bool = False
+    parameter: int | None = None  # topk's and bottomk's k
 
 
 @dataclass(frozen=True)
@@ -367,6 +368,14 @@ class _Parser:
         grouping, without = self.grouping()
         self.take("(")
         position = (self.peek() or ("", "", 0))[2]
+        parameter = None
+        if op in ("topk", "bottomk"):
+            k = self.unary()
+            if not isinstance(k, NumberLiteral) or not k.value.is_integer():
+                raise LogQLError(f"parse error at position {position}: {op}'s k is an integer")
+            parameter = int(k.value)
+            self.take(",")
+            position = (self.peek() or ("", "", 0))[2]
         inner = self.metric()
         self.take(")")
         if is_scalar(inner):
@@ -375,7 +384,7 @@ class _Parser:
             )
         if not grouping and not without:
             grouping, without = self.grouping()
-        return VectorAggregation(op, inner, grouping, without)
+        return VectorAggregation(op, inner, grouping, without, parameter)
 
     def grouping(self) -> tuple[tuple[str, ...], bool]:
         token = self.peek()
@@ -473,8 +482,8 @@ class _Parser:
         if token[0] == "ident" and name in _UNSUPPORTED_STAGES:
             raise LogQLError(
                 f"parse error at position {position}: the stage | {name} is not supported "
-                "(line filters, json, logfmt, regexp, label filters, line_format, label_format, "
-                "drop and unwrap are)"
+                "(line filters, json, logfmt, regexp, pattern, label filters, line_format, "
+                "label_format, drop and unwrap are)"
             )
         if (token[0] == "ident" and self._is_comparison(1)) or self.at("("):
             return LabelFilterStage(self.label_or())
@@ -510,6 +519,28 @@ class _Parser:
         if not pattern.groupindex:
             raise LogQLError(f"the regexp {source!r} has no named group (?P<name>...)")
         return RegexpStage(source, pattern)
+
+    def pattern_stage(self) -> RegexpStage:
+        """`| pattern "<ip> - <_> [<ts>] <_>"` as the regexp it means: a capture runs to the
+        first occurrence of the literal after it, or to the end of the line."""
+        source = _unquote(self.take(kind="string"))
+        parts = _CAPTURE.split(source)  # literal, name, literal, name, ..., literal
+        names = parts[1::2]
+        if not any(name != "_" for name in names):
+            raise LogQLError(f"the pattern {source!r} has no named capture <name>")
+        if any(parts[i] == "" for i in range(2, len(parts) - 1, 2)):
+            raise LogQLError(f"the pattern {source!r} has two captures with nothing between")
+        regex = "(?s)" + ("^" if parts[0] == "" else "")
+        for i, part in enumerate(parts):
+            if i % 2 == 0:
+                regex += "".join(c if c.isalnum() or not c.isascii() else "\\" + c for c in part)
+            else:
+                lazy = "" if i == len(parts) - 2 and parts[-1] == "" else "?"
+                regex += f"(?:.*{lazy})" if part == "_" else f"(?P<{part}>.*{lazy})"
+        try:
+            return RegexpStage(source, compile_re2(regex))
+        except RegexError as exc:
+            raise LogQLError(f"invalid pattern {source!r}: {exc}") from None
 
     def line_format_stage(self) -> LineFormatStage:
         return LineFormatStage(_template(_unquote(self.take(kind="string"))))
@@ -644,10 +675,11 @@ _STAGE_PARSERS: dict[str, Callable[[_Parser], Stage]] = {
     "json": _Parser.json_stage,
     "logfmt": lambda parser: LogfmtStage(),
     "regexp": _Parser.regexp_stage,
+    "pattern": _Parser.pattern_stage,
     "line_format": _Parser.line_format_stage,
     "label_format": _Parser.label_format_stage,
 }
-_UNSUPPORTED_STAGES = ("pattern", "unpack", "keep", "decolorize", "distinct")
+_UNSUPPORTED_STAGES = ("unpack", "keep", "decolorize", "distinct")
 _LABEL_OPS = ("=", "==", "!=", "=~", "!~", ">", ">=", "<", "<=")
 _UNWRAP_CONVERSIONS: dict[str, Literal["duration", "bytes"]] = {
     "duration": "duration",
@@ -656,6 +688,7 @@ _UNWRAP_CONVERSIONS: dict[str, Literal["duration", "bytes"]] = {
 }
 LabelKind = Literal["number", "duration", "bytes"]
 _JSON_STEP = re.compile(r'\.?([a-zA-Z_][a-zA-Z0-9_\-]*)|\[([0-9]+)\]|\["((?:[^"\\]|\\.)*)"\]')
+_CAPTURE = re.compile(r"<(_|[a-zA-Z_][a-zA-Z0-9_]*)>")
 _FIELD = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}", re.DOTALL)
 _LABEL_NAME = re.compile(r"\.([a-zA-Z_][a-zA-Z0-9_]*)")
 

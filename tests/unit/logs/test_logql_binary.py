@@ -66,6 +66,18 @@ def test_arithmetic_and_comparison_between_metric_queries() -> None:
     ]
 
 
+def test_topk_bottomk_and_spread_aggregations() -> None:
+    per_pod = 'count_over_time({app=~".+"}[1m])'
+
+    top = at_60(f"topk(1, {per_pod})")
+    bottom_by_app = at_60(f"bottomk by (app) (1, {per_pod})")
+    spread = at_60(f"stddev by (app) ({per_pod})")
+
+    assert top == [({"app": "a", "pod": "1"}, 3.0)]
+    assert bottom_by_app == [({"app": "a", "pod": "2"}, 1.0), ({"app": "b", "pod": "3"}, 2.0)]
+    assert spread == [({"app": "a"}, 1.0), ({"app": "b"}, 0.0)]
+
+
 def test_many_to_many_matches_are_refused_when_evaluated() -> None:
     query = metric('count_over_time({app="a"}[1m]) / ignoring(pod) count_over_time({app="a"}[1m])')
     with pytest.raises(LogQLEvaluationError, match="many-to-many matching not allowed"):
@@ -87,6 +99,7 @@ def test_unary_minus_and_literals() -> None:
         ("sum(1)", "position 5: sum\\(\\) takes a vector, not a scalar"),
         ('vector(count_over_time({a="b"}[1m]))', "vector\\(\\) takes a number"),
         ("vector(1) +", "unexpected end of query"),
+        ('topk(1.5, count_over_time({a="b"}[1m]))', "position 6: topk's k is an integer"),
         ("vector(1) ! vector(1)", "position 11: unexpected '!'"),
     ],
 )

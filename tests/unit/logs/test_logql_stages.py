@@ -79,6 +79,19 @@ def test_logfmt_regexp_and_label_filters() -> None:
     assert ip == {"app": "api", "ip": "1.2.3.4"}
 
 
+def test_pattern_captures_run_to_the_next_literal_or_the_end() -> None:
+    query = '{app="api"} | pattern `<ip> - <_> [<ts>] "<method> <uri> <_>" <status> <size>`'
+    line = '1.2.3.4 - - [10/Oct/2000:13:55:36] "GET /x?a=b HTTP/1.0" 200 2326 extra'
+
+    labels, _ = run(query, line)
+    unmatched, _ = run(query, "nothing like it")
+
+    assert labels == {"app": "api", "ip": "1.2.3.4", "ts": "10/Oct/2000:13:55:36",
+                      "method": "GET", "uri": "/x?a=b", "status": "200",
+                      "size": "2326 extra"}  # fmt: skip
+    assert unmatched == {"app": "api"}
+
+
 def test_line_format_and_label_format() -> None:
     line = '{"level": "warn", "msg": "disk"}'
 
@@ -144,7 +157,9 @@ def test_unwrap_reads_values_and_leaves_the_label_out() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('{a="b"} | pattern "<ip>"', "position 9: the stage | pattern is not supported"),
+        ('{a="b"} | keep a', "position 9: the stage | keep is not supported"),
+        ('{a="b"} | pattern "<_> x"', "has no named capture <name>"),
+        ('{a="b"} | pattern "<a><b>"', "two captures with nothing between"),
         ('{a="b"} | level', "expected a parser, a label filter or a formatting stage"),
         ('{a="b"} | level > "x"', "> compares numbers, durations or sizes, not strings"),
         ('{a="b"} | level =~ 5', "=~ takes a string"),
