@@ -107,10 +107,15 @@ _OVER_TIME: dict[str, Callable[[list[float], float], float]] = {
 
 
 def _merged(expr: RangeAggregation, streams: list[StreamTimes]) -> dict[Labels, StreamTimes]:
-    """Streams by their labels after `| drop`: those left alike are one series."""
+    """Streams by their labels after `| drop` (and the range aggregation's own `by` or
+    `without`): those left alike are one series."""
     groups: dict[Labels, list[StreamTimes]] = {}
     for stream in streams:
-        groups.setdefault(expr.selector.relabel(stream.labels), []).append(stream)
+        labels = expr.selector.relabel(stream.labels)
+        _refuse_errors(labels)
+        if expr.grouping is not None:
+            labels = _keep(labels, expr.grouping, expr.without)
+        groups.setdefault(labels, []).append(stream)
     merged = {}
     for labels, members in groups.items():
         if len(members) == 1:
@@ -145,8 +150,6 @@ def _range(expr: RangeAggregation, at: list[int], fetch: Fetch) -> Table:
         return {}
     window = expr.range_ns
     streams = _merged(expr, fetch(expr.selector, at[0] - window, at[-1]))
-    for labels in streams:
-        _refuse_errors(labels)
     if expr.function == "absent_over_time":
         return _absent(expr, at, streams)
     seconds = window / NS_PER_S
@@ -183,11 +186,15 @@ def _absent(expr: RangeAggregation, at: list[int], streams: dict[Labels, StreamT
     return {tuple(sorted(equal.items())): points} if points else {}
 
 
-def _group_key(labels: Labels, expr: VectorAggregation) -> Labels:
-    names = set(expr.grouping)
-    if expr.without:
+def _keep(labels: Labels, grouping: tuple[str, ...], without: bool) -> Labels:
+    names = set(grouping)
+    if without:
         return tuple((n, v) for n, v in labels if n not in names)
     return tuple((n, v) for n, v in labels if n in names)
+
+
+def _group_key(labels: Labels, expr: VectorAggregation) -> Labels:
+    return _keep(labels, expr.grouping, expr.without)
 
 
 def _count(values: list[float]) -> float:

@@ -110,6 +110,9 @@ class RangeAggregation:
     selector: LogSelector
     range_ns: int
     parameter: float | None = None  # quantile_over_time's quantile
+    # `avg_over_time(... | unwrap x [5m]) by (a)`: series alike on these labels are one.
+    grouping: tuple[str, ...] | None = None
+    without: bool = False
 
 
 @dataclass(frozen=True)
@@ -361,7 +364,16 @@ class _Parser:
             raise LogQLError(f"{where}: {function} counts lines and takes no | unwrap")
         if function in ("bytes_over_time", "bytes_rate"):
             selector = replace(selector, sample=Sample("", "line_bytes"))
-        return RangeAggregation(function, selector, range_ns, parameter)
+        token = self.peek()
+        if token is None or token[0] != "ident" or token[1] not in ("by", "without"):
+            return RangeAggregation(function, selector, range_ns, parameter)
+        if function not in _GROUPED_RANGE_FUNCTIONS:
+            raise LogQLError(
+                f"parse error at position {token[2]}: {function} takes no {token[1]} (Loki "
+                "groups only the unwrapped range aggregations but sum_over_time and rate)"
+            )
+        grouping, without = self.grouping()
+        return RangeAggregation(function, selector, range_ns, parameter, grouping, without)
 
     def vector_aggregation(self) -> VectorAggregation:
         op = cast(AggregationOp, self.take(kind="ident"))
@@ -679,6 +691,7 @@ _STAGE_PARSERS: dict[str, Callable[[_Parser], Stage]] = {
     "line_format": _Parser.line_format_stage,
     "label_format": _Parser.label_format_stage,
 }
+_GROUPED_RANGE_FUNCTIONS = tuple(f for f in UNWRAP_FUNCTIONS if f != "sum_over_time")
 _UNSUPPORTED_STAGES = ("unpack", "keep", "decolorize", "distinct")
 _LABEL_OPS = ("=", "==", "!=", "=~", "!~", ">", ">=", "<", "<=")
 _UNWRAP_CONVERSIONS: dict[str, Literal["duration", "bytes"]] = {

@@ -152,6 +152,11 @@ def test_unwrap_reads_values_and_leaves_the_label_out() -> None:
     assert at_60(f'rate({unwrapped} | __error__="" [1m])')["1"] == [(60, 3.5 / 60)]
     with pytest.raises(LogQLEvaluationError, match="pipeline error: 'SampleExtractionErr'"):
         at_60(f"sum_over_time({unwrapped} [1m])")
+    assert at_60(f'avg_over_time({unwrapped} | __error__="" [1m]) by ()') == {None: [(60, 1.25)]}
+    grouped = parse(f'max_over_time({unwrapped} | __error__="" [1m]) without (n)')
+    assert not isinstance(grouped, LogSelector)
+    [series] = evaluate(grouped, [60], fetch)
+    assert (series.labels, series.points) == (STREAM, [(60, 2.0)])
 
 
 @pytest.mark.parametrize(
@@ -176,6 +181,7 @@ def test_unwrap_reads_values_and_leaves_the_label_out() -> None:
             "position 34: only label filters may follow | unwrap",
         ),
         ('{a="b"} | unwrap x', "unwrap is only allowed in a range aggregation"),
+        ('count_over_time({a="b"}[1m]) by (a)', "position 30: count_over_time takes no by"),
         ('quantile_over_time({a="b"} | unwrap x [1m])', "position 20: unsupported '{'"),
     ],
 )
