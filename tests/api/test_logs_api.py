@@ -424,13 +424,13 @@ def test_loki_series_needs_a_stream_selector(api: Client, tenants) -> None:
 def test_bad_logql_is_400_naming_the_query(api: Client, tenants) -> None:
     a, _ = tenants
 
-    reply = loki(api, a, "query_range", query='{app="x"} | json')
+    reply = loki(api, a, "query_range", query='{app="x"} | unpack')
     empty = loki(api, a, "query_range", query='{app=~".*"}')
     instant_logs = loki(api, a, "query", query='{app="x"}')
 
     assert reply.status == 400 and reply.content_type.startswith(PROBLEM)
     assert reply.json["errors"][0]["loc"] == ["query", "query"]
-    assert "| json is not supported" in reply.json["detail"]
+    assert "| unpack is not supported" in reply.json["detail"]
     assert empty.status == 400
     assert instant_logs.status == 400
 
@@ -540,7 +540,7 @@ def test_a_log_rule_past_the_query_timeout_reports_it_as_its_health(
 
 def test_log_rule_with_a_log_query_or_bad_logql_is_422_naming_expr(api: Client, tenants) -> None:
     a, _ = tenants
-    for expr in ('{app="api"} |= "error"', 'sum(count_over_time({app="api"} | json [5m]))'):
+    for expr in ('{app="api"} |= "error"', 'sum(count_over_time({app="api"} | unpack [5m]))'):
         reply = api.post(
             "/api/v1/alert-rules", token(a), {"name": "X", "language": "logql", "expr": expr}
         )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from orchestrix.domain.logs import Labels
 from orchestrix.domain.regex import Pattern, RegexError, compile_re2, search
+from orchestrix.logql.stages import CONVERTERS, ERROR, ERROR_DETAILS, Entry, LabelExpr, Stage, run
 from orchestrix.promql.storage import LabelMatcher
 
 Direction = Literal["forward", "backward"]
@@ -60,6 +62,16 @@ class LabelDrop:
 
 
 @dataclass(frozen=True, slots=True)
+class Sample:
+    """`| unwrap label` (`duration(label)`, `bytes(label)`), or each line's size in bytes
+    (`bytes_over_time`, `bytes_rate`)."""
+
+    label: str
+    conversion: Literal["number", "duration", "bytes", "line_bytes"] = "number"
+    filters: tuple[LabelExpr, ...] = ()  # label filters after the unwrap
+
+
+@dataclass(frozen=True, slots=True)
 class LogSelector:
     """Which lines: stream label matchers, then line filters, all of which must hold; and
     the labels `| drop` removes from what the lines are reported under."""
@@ -69,9 +81,57 @@ class LogSelector:
     # Full-text words (`q=` of the search API): every word must occur as a token.
     text: str | None = None
     drops: tuple[LabelDrop, ...] = ()
+    # Parsers, label filters and formatting, in Python over the lines the filters let by.
+    stages: tuple[Stage, ...] = ()
+    # What a metric query's range function reads of each line (None: that it is there).
+    sample: Sample | None = None
 
     def keep(self, line: str) -> bool:
         return all(f.keep(line) for f in self.filters)
+
+    @property
+    def reads_lines(self) -> bool:
+        """Whether the lines must be read (not only counted) for a metric query."""
+        return (
+            bool(self.stages)
+            or self.sample is not None
+            or not all(f.is_substring for f in self.filters)
+        )
+
+    def process(self, labels: Labels, line: str) -> tuple[Labels, str] | None:
+        """The line's labels and text after the stages; None if a stage drops it. The
+        line filters are checked first (`keep`)."""
+        if not self.keep(line):
+            return None
+        if not self.stages:
+            return labels, line
+        return run(self.stages, labels, line)
+
+    def value_of(self, labels: Labels, line: str) -> tuple[Labels, float] | None:
+        """A metric query's sample of a processed line: its series' labels and value (the
+        unwrapped label leaves the labels; one that is not a number marks the series with
+        `__error__="SampleExtractionErr"`, as in Loki); None if a label filter after the
+        unwrap drops it."""
+        sample = self.sample
+        assert sample is not None
+        if sample.conversion == "line_bytes":
+            return labels, float(len(line.encode("utf-8", "surrogatepass")))
+        found = dict(labels)
+        raw = found.pop(sample.label, "")
+        try:
+            value = CONVERTERS[sample.conversion](raw)
+        except ValueError:
+            if ERROR not in found:
+                found[ERROR] = "SampleExtractionErr"
+                found[ERROR_DETAILS] = f"{sample.label}={raw!r} is not a {sample.conversion}"
+            value = math.nan
+        result = tuple(sorted(found.items()))
+        if sample.filters:
+            entry = Entry(result, line)
+            if not all(expr.test(entry) for expr in sample.filters):
+                return None
+            result = tuple(sorted(entry.labels.items()))
+        return result, value
 
     def relabel(self, labels: Labels) -> Labels:
         """A stream's labels after the `| drop` stages (streams left alike then merge)."""
@@ -117,10 +177,12 @@ class LogHits:
 
 @dataclass(frozen=True, slots=True)
 class StreamTimes:
-    """The timestamps (sorted) of one stream's lines a metric query counts."""
+    """The timestamps (sorted) of one stream's lines a metric query counts, and with a
+    `sample` the value each line gives."""
 
     labels: Labels
     timestamps: list[int]
+    values: list[float] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from orchestrix.domain.errors import FieldError, ValidationFailed
 from orchestrix.domain.identity import Principal, Role, Scope
 from orchestrix.domain.logs import DAY_NS, FUTURE_GRACE_NS, Labels, LogBatch
-from orchestrix.logql.evaluate import SeriesResult, evaluate, steps
+from orchestrix.logql.evaluate import LogQLEvaluationError, SeriesResult, evaluate, steps
 from orchestrix.logql.model import (
     Direction,
     IndexStats,
@@ -187,7 +187,10 @@ class LogService:
             at = [end_ns] if instant else steps(start_ns, end_ns, step_ns)
         except ValueError as exc:
             raise LogQueryError.at("step", str(exc)) from None
-        return MatrixResult(self._evaluate(tenant, query, at), instant)
+        try:
+            return MatrixResult(self._evaluate(tenant, query, at), instant)
+        except LogQLEvaluationError as exc:
+            raise LogQueryError.at("query", str(exc)) from None
 
     def _evaluate(
         self, tenant: str, query: MetricExpr, at: list[int], timeout_s: float | None = None

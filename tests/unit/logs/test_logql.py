@@ -7,8 +7,9 @@ import pytest
 from orchestrix.logql.evaluate import evaluate, steps
 from orchestrix.logql.model import LogSelector, StreamTimes
 from orchestrix.logql.parse import (
-    Comparison,
+    BinaryOp,
     LogQLError,
+    NumberLiteral,
     RangeAggregation,
     VectorAggregation,
     parse,
@@ -38,9 +39,9 @@ def test_metric_query_forms() -> None:
     trailing = parse('sum(rate({app="api"}[1m])) without (pod)')
     range_after = parse('count_over_time({app="api"}[1m] |= "x")')
 
-    assert isinstance(query, Comparison) and query.op == ">" and query.threshold == 10
-    assert isinstance(query.inner, VectorAggregation) and query.inner.grouping == ("app",)
-    inner = query.inner.inner
+    assert isinstance(query, BinaryOp) and query.op == ">" and query.rhs == NumberLiteral(10)
+    assert isinstance(query.lhs, VectorAggregation) and query.lhs.grouping == ("app",)
+    inner = query.lhs.inner
     assert isinstance(inner, RangeAggregation) and inner.range_ns == 300 * S
     assert isinstance(trailing, VectorAggregation) and trailing.without
     assert isinstance(range_after, RangeAggregation)
@@ -73,14 +74,14 @@ def test_streams_left_alike_by_drop_count_as_one_series() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('{app="x"} | json', "| json is not supported"),
+        ('{app="x"} | unpack', "| unpack is not supported"),
         ('{app="x"} | drop', "expected ident"),
         ('{app="x"} | drop a=~"("', "invalid regular expression"),
         ('{app=~".*"}', "at least one regexp or equality matcher"),
         ("{}", "at least one"),
         ('{app="x"} |~ "(a"', "invalid regular expression"),
         ('{app="x"} |~ `(a)\\1`', "invalid regular expression"),  # RE2 has no backreferences
-        ('bytes_over_time({app="x"}[1m])', "unsupported 'bytes_over_time'"),
+        ('rate_counter({app="x"}[1m])', "unsupported 'rate_counter'"),
         ('count_over_time({app="x"}[1y])', "invalid duration"),
         ('{app="x"} extra', "unexpected"),
         ("", "empty"),

@@ -108,6 +108,47 @@ def _line_conditions(selector: LogSelector, params: dict[str, Any]) -> str:
     return sql
 
 
+def _processed(
+    rows: list[tuple[int, int, str]],
+    streams: dict[int, tuple[tuple[str, str], ...]],
+    selector: LogSelector,
+    deadline: float | None,
+    timeout_s: float | None,
+) -> list[StreamTimes]:
+    """The lines' timestamps (and sampled values) by the labels the pipeline gives them:
+    parsed labels can split one stream into several series."""
+    series: dict[tuple[tuple[str, str], ...], tuple[list[int], list[float]]] = {}
+    for i, (stream_id, ts, line) in enumerate(rows):
+        if deadline is not None and i % 10_000 == 9_999 and time.monotonic() > deadline:
+            assert timeout_s is not None
+            raise LogQueryTimeout(timeout_s)  # RE2 filters and parsers take time too
+        processed = selector.process(streams[stream_id], line)
+        if processed is None:
+            continue
+        labels, text = processed
+        value = 1.0
+        if selector.sample is not None:
+            sampled = selector.value_of(labels, text)
+            if sampled is None:
+                continue
+            labels, value = sampled
+        stamps, values = series.setdefault(labels, ([], []))
+        stamps.append(int(ts))
+        values.append(value)
+    # Rows come by stream and time; a series merged from several streams needs sorting.
+    found = []
+    for labels, (stamps, values) in series.items():
+        order = sorted(range(len(stamps)), key=stamps.__getitem__)
+        found.append(
+            StreamTimes(
+                labels,
+                [stamps[k] for k in order],
+                [values[k] for k in order] if selector.sample is not None else None,
+            )
+        )
+    return found
+
+
 class PostgresLogStore:
     """Keep one per process: it caches which partitions and streams exist."""
 
@@ -266,8 +307,9 @@ class PostgresLogStore:
                 f" (%(after_ts)s, %(after_id)s) ORDER BY e.ts {order}, e.id {order}"
                 " LIMIT %(batch)s"
             )
-            regexes = any(not f.is_substring for f in search.selector.filters)
-            batch = max(search.limit, SCAN_BATCH) if regexes else search.limit
+            # Regex filters and label filters drop lines after reading: read more per trip.
+            narrows = search.selector.reads_lines
+            batch = max(search.limit, SCAN_BATCH) if narrows else search.limit
             while len(records) < search.limit and scanned < SCAN_BUDGET:
                 if position is None:
                     edge = (2**63 - 1, 2**63 - 1) if backward else (-(2**63), -(2**63))
@@ -278,10 +320,10 @@ class PostgresLogStore:
                 scanned += len(rows)
                 for ts, id_, stream_id, line, metadata in rows:
                     position = LogPosition(int(ts), int(id_))
-                    if search.selector.keep(line):
-                        records.append(
-                            LogRecord(int(ts), int(id_), streams[stream_id], line, metadata)
-                        )
+                    processed = search.selector.process(streams[stream_id], line)
+                    if processed is not None:
+                        labels, text = processed
+                        records.append(LogRecord(int(ts), int(id_), labels, text, metadata))
                         if len(records) == search.limit:
                             break
                 if len(rows) < batch:
@@ -300,10 +342,9 @@ class PostgresLogStore:
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
         params: dict[str, Any] = {"tenant": tenant_id, "start": start_ns, "end": end_ns}
         conditions = _line_conditions(selector, params)
-        regexes = any(not f.is_substring for f in selector.filters)
         query = (
             "SELECT e.stream_id, e.ts"
-            + (", e.line" if regexes else ", NULL")
+            + (", e.line" if selector.reads_lines else ", NULL")
             + " FROM log_entries AS e WHERE e.tenant_id = %(tenant)s"
             " AND e.ts >= %(start)s AND e.ts <= %(end)s AND e.stream_id = ANY(%(ids)s)"
             + conditions
@@ -329,12 +370,10 @@ class PostgresLogStore:
                 f"the query reads more than {MAX_METRIC_LINES} lines; narrow the selector "
                 "or the time range",
             )
-        for i, (stream_id, ts, line) in enumerate(rows):
-            if line is None or selector.keep(line):
-                by_stream.setdefault(stream_id, []).append(int(ts))
-            if deadline is not None and i % 10_000 == 9_999 and time.monotonic() > deadline:
-                assert timeout_s is not None
-                raise LogQueryTimeout(timeout_s)  # RE2 filters over many lines take time too
+        if selector.reads_lines:
+            return _processed(rows, streams, selector, deadline, timeout_s)
+        for stream_id, ts, _ in rows:
+            by_stream.setdefault(stream_id, []).append(int(ts))
         return [StreamTimes(streams[s], stamps) for s, stamps in by_stream.items()]
 
     def label_names(
