@@ -16,6 +16,7 @@ import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any, Literal
 
 from orchestrix.domain.logs import Labels
@@ -35,7 +36,8 @@ _COMPARE: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le,
 }
 _GO_DURATION = re.compile(r"([0-9]*\.?[0-9]+)(ns|us|µs|ms|s|m|h)")
-_GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_GO_UNITS_NS = {"ns": 1, "us": 10**3, "µs": 10**3, "ms": 10**6, "s": 10**9, "m": 60 * 10**9}
+_GO_UNITS_NS["h"] = 3600 * 10**9
 _BYTES = re.compile(r"\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*")
 _BYTE_UNITS = {"": 1, "b": 1}
 for _i, _p in enumerate("kmgtpe", start=1):
@@ -51,7 +53,10 @@ def go_duration_seconds(text: str) -> float:
         return 0.0
     if not parts or "".join(n + u for n, u in parts) != body:
         raise ValueError(f"invalid duration {text!r}")
-    return sign * sum(float(n) * _GO_UNITS[u] for n, u in parts)
+    # As Go: whole nanoseconds (fractions truncated), then seconds + nanoseconds / 1e9, so
+    # that `700ms` is 0.7 and not 0.7000000000000001.
+    ns = sum(int(Fraction(n) * _GO_UNITS_NS[u]) for n, u in parts)
+    return sign * (ns // 10**9 + (ns % 10**9) / 1e9)
 
 
 def parse_bytes(text: str) -> float:

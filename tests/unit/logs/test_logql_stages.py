@@ -193,6 +193,8 @@ def test_malformed_stages_are_refused_with_a_reason(text: str, message: str) -> 
 def test_durations_and_sizes_as_go_and_humanize_read_them() -> None:
     assert go_duration_seconds("1h30m") == 5400 and go_duration_seconds("250ms") == 0.25
     assert go_duration_seconds("-1.5s") == -1.5 and go_duration_seconds("3us") == 3e-6
+    # whole nanoseconds first, as Go: not 700 * 0.001 = 0.7000000000000001
+    assert go_duration_seconds("700ms") == 0.7 and go_duration_seconds("1.1s") == 1.1
     assert parse_bytes("1KB") == 1000 and parse_bytes("1KiB") == 1024
     assert parse_bytes("1.5 mb") == 1.5e6 and parse_bytes("42") == 42
     for bad in ("", "s", "1x", "1.5"):
