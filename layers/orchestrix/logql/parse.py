@@ -70,7 +70,8 @@ _GROUPED_RANGE_FUNCTIONS = tuple(f for f in UNWRAP_FUNCTIONS if f != "sum_over_t
 
 
 class _Parser(PipelineParser):
-    # -- grammar -----------------------------------------------------------------------
+    """Recursive descent over the tokens: queries, metric expressions, selectors."""
+
     def query(self) -> Query:
         token = self.peek()
         if token is None:
