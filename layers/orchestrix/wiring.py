@@ -509,6 +509,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/v1/logs/query", "logs"),
     # Grafana and logcli POST the same parameters as a form body (long selectors).
     *(Route(method, path, "logs") for path in LOKI_READS for method in _GET_POST),
+    Route("GET", "/loki/api/v1/status/buildinfo", "logs"),
 )
 
 SCHEDULES: tuple[Schedule, ...] = (

@@ -421,6 +421,21 @@ def test_loki_series_needs_a_stream_selector(api: Client, tenants) -> None:
     assert stats.json["errors"][0]["loc"] == ["query", "query"]
 
 
+def test_loki_buildinfo_answers_in_lokis_shape_to_a_reader_only(api: Client, tenants) -> None:
+    a, _ = tenants
+
+    info = api.get("/loki/api/v1/status/buildinfo", token(a, "viewer"))
+    anonymous = api.get("/loki/api/v1/status/buildinfo", {})
+
+    assert info.status == 200, info.body
+    assert set(info.json) == {
+        *("version", "revision", "branch"),
+        *("buildUser", "buildDate", "goVersion"),
+    }
+    assert info.json["version"] == "2.8.0"
+    assert anonymous.status == 401
+
+
 def test_bad_logql_is_400_naming_the_query(api: Client, tenants) -> None:
     a, _ = tenants
 

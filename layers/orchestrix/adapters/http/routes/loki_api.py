@@ -9,6 +9,7 @@ answers GET with a query string and POST with the same fields as a form body, as
 
 from __future__ import annotations
 
+import platform
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -210,3 +211,23 @@ def label_values(
     start_ns, end_ns = _range(start, end, since)
     values = log_service().label_values(current_principal(router), name, start_ns, end_ns, query)
     return LokiResponse(data=values)
+
+
+# The Loki release whose query API this one answers (2.8: LogQL with parsers, label filters,
+# unwrap and binary operations, `index/stats`; not yet the `index/volume`, `detected_*` and
+# `patterns` endpoints of later releases, which a client should not be told to expect).
+LOKI_VERSION = "2.8.0"
+
+
+@router.get("/loki/api/v1/status/buildinfo", tags=TAGS, summary="Build information")
+def buildinfo() -> dict[str, str]:
+    """Loki's own shape (not wrapped in `data`), which tools probe for liveness and version."""
+    current_principal(router)  # authenticated like every log read
+    return {
+        "version": LOKI_VERSION,
+        "revision": "orchestrix",
+        "branch": "orchestrix",
+        "buildUser": "orchestrix",
+        "buildDate": "",
+        "goVersion": f"python{platform.python_version()}",
+    }
