@@ -43,7 +43,8 @@ EVENT_STATUS: Final = {
 }
 _ORDER = list(EVENT_STATUS.values())
 
-Sent = tuple[StatusPage, PageIncident, PageUpdate]
+# An update posted (or found posted, on a redelivery), and whether anyone is to be told.
+Sent = tuple[PageIncident, PageUpdate, bool]
 
 
 class StatusAutomation:
@@ -65,9 +66,10 @@ class StatusAutomation:
             else:
                 outgoing = self._move(uow, incident_id, wanted)
             uow.commit()
-        for _, _, update in outgoing:
-            self._fanout.request(tenant_id, update.id)
-        return [page_incident.id for _, page_incident, _ in outgoing]
+        for _, update, told in outgoing:
+            if told:
+                self._fanout.request(tenant_id, update.id)
+        return [page_incident.id for page_incident, _, _ in outgoing]
 
     def _open(self, uow: UnitOfWork, incident_id: str, service: Any) -> list[Sent]:
         pages = self._p.pages(uow)
@@ -87,7 +89,7 @@ class StatusAutomation:
             if page_id in existing:  # a redelivered event: resend, post nothing new
                 first = existing[page_id]
                 if first.updates:
-                    outgoing.append((page, first, first.updates[-1]))
+                    outgoing.append((first, first.updates[-1], True))  # its rows may wait
                 continue
             affected = {c.id: c.spec.impact for c in components}
             page_incident = PageIncident(
@@ -124,7 +126,7 @@ class StatusAutomation:
                 # Already there (a redelivery) or past it (an editor resolved it by hand).
                 same = [u for u in before.updates if u.status is wanted]
                 if same:
-                    outgoing.append((page, before, same[0]))
+                    outgoing.append((before, same[0], True))  # its rows may wait
                 continue
             after = replace(
                 before,
@@ -148,13 +150,13 @@ class StatusAutomation:
         events.save_incident(incident)
         events.add_update(update)
         settle_components(self._p, uow, page.id, incident.components)
-        self._fanout.enqueue(uow, incident, update)
+        told = self._fanout.enqueue(uow, incident, update)
         action = "status_incident.update" if before else "status_incident.create"
         after = {**incident.audit(), "update": {"status": update.status.value}}
         uow.record(
             action, "status_incident", incident.id, before.audit() if before else None, after
         )
-        return page, replace(incident, updates=(update, *incident.updates)), update
+        return replace(incident, updates=(update, *incident.updates)), update, told > 0
 
 
 def _name(components: list[Component], affected: dict[str, ComponentStatus]) -> str:
