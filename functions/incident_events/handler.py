@@ -4,7 +4,6 @@ once its fix has failed), resolved ones are noted on their incidents. Also the
 target of deployment events (CodeDeploy, ECS, CloudFormation) on the default bus: they
 become change events that root cause analysis weighs."""
 
-from dataclasses import replace
 from typing import Any
 
 from orchestrix import bootstrap
@@ -42,9 +41,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if event.get("detail-type") == REMEDIATION_FAILED:
         # The fix was tried first and did not work: now the alert is an incident's business.
         why = str(detail.get("reason") or "the remediation failed")
-        incident = incident_service().on_alert_fired(
-            tenant_id, replace(alert, remediation_workflow_id=None), fix_failed=why
-        )
+        incident = incident_service().on_alert_fired(tenant_id, alert, fix_failed=why)
     else:
         incident = incident_service().on_alert_fired(tenant_id, alert)
     return {"incident_id": incident.id if incident else None}

@@ -241,14 +241,7 @@ class _Parser(PipelineParser):
         if token is None or token[0] != "ident" or token[1] not in ("by", "without"):
             return (), False
         self.i += 1
-        self.take("(")
-        names: list[str] = []
-        while not self.at(")"):
-            names.append(self.take(kind="ident"))
-            if not self.at(")"):
-                self.take(",")
-        self.take(")")
-        return tuple(names), token[1] == "without"
+        return self.label_list(), token[1] == "without"
 
     def selector_with_pipeline(self) -> LogSelector:
         return self.pipeline(self.selector())
